@@ -1,0 +1,106 @@
+"""The one place that resolves paths and settings.
+
+Order of precedence for every setting: an explicit argument, then an
+environment variable, then a default. Notebooks, the CLI and the tests ask
+this module; none of them hard-codes a path.
+
+==================  ====================  ======================================
+setting             environment variable  default
+==================  ====================  ======================================
+store (SQLite)      ``CSM_NB_DB``         ``<project>/csm-nb.sqlite``
+output directory    ``CSM_NB_RUNS``       ``<project>/runs``
+workbooks           ``CSM_NB_WORKBOOKS``  ``<project>/workbooks``
+templates           ``CSM_NB_TEMPLATES``  ``<project>/templates``
+examples            ``CSM_NB_EXAMPLES``   ``<project>/examples``
+==================  ====================  ======================================
+
+``<project>`` is the checkout the package was installed from (an editable
+install), or the current directory when the package lives elsewhere.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from .errors import InputError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+ENGAGEMENT_SCHEMA = "csm-nb/engagement@1"
+ENGAGEMENT_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+AUTHOR_ENV = "CSM_NB_AUTHOR"
+
+
+def project_dir() -> Path:
+    """The checkout that holds ``workbooks/`` (editable install), else the cwd."""
+    candidate = PACKAGE_DIR.parent
+    if (candidate / "workbooks").is_dir():
+        return candidate
+    return Path.cwd()
+
+
+def _from_env(name: str, default: Path) -> Path:
+    value = os.environ.get(name, "").strip()
+    return Path(value).expanduser() if value else default
+
+
+def db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The SQLite store: ``explicit``, else ``$CSM_NB_DB``, else the project's file."""
+    if explicit:
+        return Path(explicit).expanduser()
+    return _from_env("CSM_NB_DB", project_dir() / "csm-nb.sqlite")
+
+
+def runs_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    if explicit:
+        return Path(explicit).expanduser()
+    return _from_env("CSM_NB_RUNS", project_dir() / "runs")
+
+
+def workbooks_dir() -> Path:
+    return _from_env("CSM_NB_WORKBOOKS", project_dir() / "workbooks")
+
+
+def templates_dir() -> Path:
+    return _from_env("CSM_NB_TEMPLATES", project_dir() / "templates")
+
+
+def examples_dir() -> Path:
+    return _from_env("CSM_NB_EXAMPLES", project_dir() / "examples")
+
+
+def author() -> str:
+    """Who is saving: ``$CSM_NB_AUTHOR``, else the login name."""
+    explicit = os.environ.get(AUTHOR_ENV, "").strip()
+    if explicit:
+        return explicit
+    for name in ("USER", "USERNAME", "LOGNAME"):
+        if os.environ.get(name):
+            return os.environ[name]
+    return "unknown"
+
+
+def check_engagement_id(value: object, *, where: str = "engagement id") -> str:
+    """Return ``value`` if it is a valid engagement id, else raise ``InputError``.
+
+    Ids become directory names under ``runs/``, so this is also the guard
+    against path traversal: ``../../etc`` is refused here.
+
+    >>> check_engagement_id("acme-2026")
+    'acme-2026'
+    """
+    if not isinstance(value, str) or not ENGAGEMENT_ID_PATTERN.fullmatch(value):
+        raise InputError(
+            f"{where} {value!r} is not valid: use 1-64 lower-case letters, digits "
+            "and hyphens, starting with a letter or digit (e.g. 'acme-2026')"
+        )
+    return value
+
+
+def output_dir_for(engagement_id: str, out: str | os.PathLike[str] | None = None) -> Path:
+    """``<out>/<engagement_id>``, refusing anything that would leave ``<out>``."""
+    base = runs_dir(out).resolve()
+    target = (base / check_engagement_id(engagement_id)).resolve()
+    if target.parent != base:
+        raise InputError(f"engagement id {engagement_id!r} would write outside {base}")
+    return target

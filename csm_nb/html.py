@@ -1,0 +1,144 @@
+"""Building report HTML safely: everything is escaped unless it is ``Html``.
+
+``Html`` is markupsafe's ``Markup`` (the escaping Jinja itself uses) with a
+``_repr_html_`` so a notebook cell displays it. Format with
+``Html("<td>{}</td>").format(user_text)``: the argument is escaped. Never
+wrap text typed by a person in ``Html(...)`` directly.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from markupsafe import Markup, escape
+
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "AUD": "A$", "CAD": "C$"}
+TO_COME = "to come"
+
+
+class Html(Markup):
+    def _repr_html_(self) -> str:
+        return str(self)
+
+
+def esc(value: Any) -> Html:
+    return Html(escape("" if value is None else value))
+
+
+def join(parts: Iterable[Any], sep: str = "") -> Html:
+    return Html(Html(sep).join(esc(p) if not isinstance(p, Markup) else p for p in parts))
+
+
+def money(value: float | None, currency: str = "USD", *, unknown: str = TO_COME, decimals: int = 0) -> str:
+    """Money for people: ``-$20,000``; ``None`` is "to come", never zero.
+
+    >>> money(-20000, "USD"), money(1650000.5, "EUR"), money(None), money(5, "CHF")
+    ('-$20,000', '€1,650,000', 'to come', 'CHF 5')
+    """
+    if value is None:
+        return unknown
+    symbol = CURRENCY_SYMBOLS.get(currency.upper())
+    amount = f"{abs(value):,.{decimals}f}"
+    sign = "-" if round(value, decimals) < 0 else ""
+    return f"{sign}{symbol}{amount}" if symbol else f"{sign}{currency.upper()} {amount}"
+
+
+def money_compact(value: float, currency: str = "USD") -> str:
+    """Short money for chart axes: ``-$20k``, ``$8.1m``."""
+    from .charts import compact_number
+
+    symbol = CURRENCY_SYMBOLS.get(currency.upper(), "")
+    return f"{'-' if value < 0 else ''}{symbol}{compact_number(abs(value))}"
+
+
+def percent(fraction: float | None, *, decimals: int = 1, unknown: str = "not yet known") -> str:
+    """A fraction as a percentage: 1.325 -> '132.5 %'.
+
+    >>> percent(1.325), percent(0.37295625), percent(None)
+    ('132.5 %', '37.3 %', 'not yet known')
+    """
+    if fraction is None:
+        return unknown
+    return f"{fraction * 100:,.{decimals}f} %"
+
+
+def number(value: float | None, *, decimals: int = 0, unknown: str = TO_COME) -> str:
+    """>>> number(1800), number(22.5, decimals=1)
+    ('1,800', '22.5')
+    """
+    if value is None:
+        return unknown
+    return f"{value:,.{decimals}f}"
+
+
+def table(
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    caption: str = "",
+    footer: Sequence[Sequence[Any]] = (),
+    numeric: Sequence[bool] | None = None,
+    row_classes: Sequence[str] | None = None,
+    css_class: str = "data",
+) -> Html:
+    """An HTML table; cells are escaped unless they are ``Html``.
+
+    >>> str(table(["a"], [["<b>"]]))
+    '<div class="table-wrap"><table class="data"><thead><tr><th scope="col">a</th></tr></thead><tbody><tr><td>&lt;b&gt;</td></tr></tbody></table></div>'
+    """
+    numeric = numeric or [False] * len(columns)
+
+    def cell(tag: str, value: Any, i: int, scope: str = "") -> Html:
+        cls = []
+        if numeric[i]:
+            cls.append("num")
+        if value == TO_COME:
+            cls.append("to-come")
+        attrs = (f' class="{" ".join(cls)}"' if cls else "") + (f' scope="{scope}"' if scope else "")
+        return Html(f"<{tag}{attrs}>") + esc(value) + Html(f"</{tag}>")
+
+    head = join(cell("th", c, i, "col") for i, c in enumerate(columns))
+    body = []
+    for r, row in enumerate(rows):
+        cls = f' class="{row_classes[r]}"' if row_classes and row_classes[r] else ""
+        body.append(Html(f"<tr{cls}>") + join(cell("td", v, i) for i, v in enumerate(row)) + Html("</tr>"))
+    foot = join(Html("<tr>") + join(cell("th" if i == 0 else "td", v, i, "row" if i == 0 else "") for i, v in enumerate(row)) + Html("</tr>") for row in footer)
+    out = Html(f'<table class="{css_class}">')
+    if caption:
+        out += Html("<caption>") + esc(caption) + Html("</caption>")
+    out += Html("<thead><tr>") + head + Html("</tr></thead><tbody>") + join(body) + Html("</tbody>")
+    if footer:
+        out += Html("<tfoot>") + foot + Html("</tfoot>")
+    return Html(Html('<div class="table-wrap">') + out + Html("</table></div>"))
+
+
+def figures(items: Iterable[tuple[str, str, str]]) -> Html:
+    """A row of headline figures: (label, value, note) cards."""
+    cards = [
+        Html('<div class="figure"><div class="figure-label">{}</div><div class="figure-value">{}</div>'
+             '<div class="figure-note">{}</div></div>').format(label, value, note)
+        for label, value, note in items
+    ]
+    return Html('<div class="figures">') + join(cards) + Html("</div>")
+
+
+def callout(text: str, *, tone: str = "info", title: str = "") -> Html:
+    """A plain-words message box; ``tone`` is good | info | warn | bad."""
+    if tone not in {"good", "info", "warn", "bad"}:
+        raise ValueError(f"unknown tone {tone!r}")
+    heading = Html("<strong>{}</strong> ").format(title) if title else Html("")
+    return Html('<div class="callout callout-{}" role="status"><p>{}{}</p></div>').format(tone, heading, text)
+
+
+def section(title: str, *body: Any, intro: str = "") -> Html:
+    parts = [Html("<section><h2>{}</h2>").format(title)]
+    if intro:
+        parts.append(Html('<p class="intro">{}</p>').format(intro))
+    parts.extend(b if isinstance(b, Markup) else esc(b) for b in body)
+    parts.append(Html("</section>"))
+    return join(parts)
+
+
+def paragraph(text: str, *, css_class: str = "") -> Html:
+    cls = Html(' class="{}"').format(css_class) if css_class else Html("")
+    return Html("<p{}>{}</p>").format(cls, text)

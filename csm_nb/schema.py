@@ -1,0 +1,272 @@
+"""A small declarative schema for the engagement file (SPEC 4.1).
+
+Each ``Spec`` checks one value and returns it normalised (dates as ISO text,
+numbers as floats). Errors name the file, the line and the key path, e.g.
+``acme.yaml, line 12: outcomes[0]: unknown key 'stauts'; expected one of ...``.
+Adding a field is a one-line change to ``ENGAGEMENT`` below.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+Path_ = tuple[Any, ...]
+
+
+@dataclass
+class Context:
+    source: str
+    lines: dict[Path_, int] = field(default_factory=dict)
+    base_dir: Path | None = None
+
+    def where(self, path: Path_) -> str:
+        line = None
+        for cut in range(len(path), -1, -1):  # nearest enclosing node with a known line
+            line = self.lines.get(path[:cut])
+            if line is not None:
+                break
+        place = f"{self.source}, line {line}" if line else self.source
+        return f"{place}: {dotted(path)}" if path else place
+
+    def fail(self, path: Path_, problem: str) -> InputError:
+        return InputError(f"{self.where(path)}: {problem}")
+
+
+def dotted(path: Path_) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+class Spec:
+    description = "a value"
+
+    def check(self, value: Any, path: Path_, ctx: Context) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class Text(Spec):
+    description = "text"
+
+    def check(self, value: Any, path: Path_, ctx: Context) -> Any:
+        if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
+            raise ctx.fail(path, f"expected text, got {_shown(value)}")
+        if isinstance(value, (dt.date, dt.datetime)):
+            return value.isoformat()
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return str(value)
+
+
+class DateText(Text):
+    """A date (kept as ISO text) or a relative phrase such as '10 months'."""
+
+    description = "a date (YYYY-MM-DD) or a phrase such as '10 months'"
+
+
+class Number(Spec):
+    def __init__(self, *, minimum: float | None = None, maximum: float | None = None) -> None:
+        self.minimum, self.maximum = minimum, maximum
+
+    @property
+    def description(self) -> str:  # type: ignore[override]
+        return "a number"
+
+    def check(self, value: Any, path: Path_, ctx: Context) -> Any:
+        from .tables import parse_amount
+
+        if isinstance(value, bool) or isinstance(value, (list, dict)):
+            raise ctx.fail(path, f"expected a number, got {_shown(value)}")
+        try:
+            number = parse_amount(value, where=ctx.where(path))
+        except InputError:
+            raise ctx.fail(path, f"expected a number, got {_shown(value)}") from None
+        if number is None:
+            raise ctx.fail(path, "expected a number, got nothing")
+        if self.minimum is not None and number < self.minimum:
+            raise ctx.fail(path, f"expected at least {self.minimum:g}, got {number:g}")
+        if self.maximum is not None and number > self.maximum:
+            raise ctx.fail(path, f"expected at most {self.maximum:g}, got {number:g}")
+        return number
+
+
+class Integer(Number):
+    def check(self, value: Any, path: Path_, ctx: Context) -> Any:
+        number = super().check(value, path, ctx)
+        if not float(number).is_integer():
+            raise ctx.fail(path, f"expected a whole number, got {number:g}")
+        return int(number)
+
+
+class Boolean(Spec):
+    def check(self, value: Any, path: Path_, ctx: Context) -> Any:
+        if not isinstance(value, bool):
+            raise ctx.fail(path, f"expected true or false, got {_shown(value)}")
+        return value
+
+
+class Choice(Spec):
+    def __init__(self, *options: str) -> None:
+        self.options = options
+
+    def check(self, value: Any, path: Path_, ctx: Context) -> Any:
+        if value not in self.options:
+            raise ctx.fail(path, f"expected one of {', '.join(self.options)}; got {_shown(value)}")
+        return value
+
+
+class ListOf(Spec):
+    def __init__(self, item: Spec) -> None:
+        self.item = item
+
+    def check(self, value: Any, path: Path_, ctx: Context) -> Any:
+        if not isinstance(value, list):
+            raise ctx.fail(path, f"expected a list, got {_shown(value)}")
+        return [self.item.check(v, path + (i,), ctx) for i, v in enumerate(value)]
+
+
+class MappingOf(Spec):
+    def __init__(self, key: Spec, value: Spec) -> None:
+        self.key, self.value = key, value
+
+    def check(self, value: Any, path: Path_, ctx: Context) -> Any:
+        if not isinstance(value, Mapping):
+            raise ctx.fail(path, f"expected a mapping, got {_shown(value)}")
+        return {self.key.check(k, path + (k,), ctx): self.value.check(v, path + (k,), ctx) for k, v in value.items()}
+
+
+class PeriodKey(Spec):
+    """A period index (0, 1, ...) or an ISO date."""
+
+    def check(self, value: Any, path: Path_, ctx: Context) -> Any:
+        from .tables import parse_period
+
+        try:
+            return parse_period(value, where=ctx.where(path))
+        except InputError:
+            raise ctx.fail(path, f"expected a period index (0, 1, ...) or a date, got {_shown(value)}") from None
+
+
+class Record(Spec):
+    def __init__(self, fields: dict[str, Spec], *, required: tuple[str, ...] = ()) -> None:
+        self.fields, self.required = fields, required
+
+    def check(self, value: Any, path: Path_, ctx: Context) -> Any:
+        if not isinstance(value, Mapping):
+            raise ctx.fail(path, f"expected a mapping of {', '.join(self.fields)}; got {_shown(value)}")
+        for key in value:
+            if key not in self.fields:
+                raise ctx.fail(path + (key,), f"unknown key {key!r}; expected one of: {', '.join(self.fields)}")
+        for key in self.required:
+            if value.get(key) in (None, ""):
+                raise ctx.fail(path, f"missing required key {key!r}")
+        return {k: self.fields[k].check(v, path + (k,), ctx) for k, v in value.items() if v is not None}
+
+
+class TableRef(Spec):
+    """A CSV/XLSX path relative to the engagement file, or inline rows (list of mappings).
+
+    Returns ``(source, rows)`` where rows are ``(number, mapping)``; numbers are
+    YAML line numbers for inline rows, spreadsheet rows for files.
+    """
+
+    def __init__(self, columns: tuple[str, ...]) -> None:
+        self.columns = columns
+
+    def check(self, value: Any, path: Path_, ctx: Context) -> Any:
+        if isinstance(value, str):
+            target = Path(value)
+            if not target.is_absolute() and ctx.base_dir is not None:
+                target = ctx.base_dir / target
+            return ("file", target)
+        if isinstance(value, list):
+            rows = []
+            for i, row in enumerate(value):
+                if not isinstance(row, Mapping):
+                    raise ctx.fail(path + (i,), f"expected a row with keys {', '.join(self.columns)}; got {_shown(row)}")
+                for key in row:
+                    if key not in self.columns:
+                        raise ctx.fail(path + (i, key), f"unknown key {key!r}; expected one of: {', '.join(self.columns)}")
+                rows.append((ctx.lines.get(path + (i,), i + 1), dict(row)))
+            return ("rows", (f"{ctx.where(path)} (row numbers are lines)", rows))
+        raise ctx.fail(path, f"expected a path to a .csv/.xlsx file or a list of rows; got {_shown(value)}")
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+_NAME = Text()
+OUTCOME = Record(
+    {
+        "id": Text(), "description": Text(), "quantity": Text(), "deadline": DateText(),
+        "measurement": Text(), "status": Choice("stated", "assumed"), "priority": Choice("primary", "secondary"),
+    },
+    required=("id",),
+)
+KPI = Record(
+    {
+        "id": Text(), "outcome": Text(), "name": Text(), "kind": Choice("leading", "lagging"), "unit": Text(),
+        "direction": Choice("increase", "decrease"), "baseline": Number(), "target": Number(),
+        "start": DateText(), "deadline": DateText(), "frequency": Text(), "source": Text(), "owner": Text(),
+        "milestones": MappingOf(PeriodKey(), Number()),
+    },
+    required=("id",),
+)
+INITIATIVE = Record({
+    "name": Text(), "purpose": Text(), "strategic_fit": Text(), "sponsor": Text(),
+    "start": DateText(), "end": DateText(),
+    "milestones": ListOf(Record({"name": Text(), "date": DateText(), "description": Text(), "done": Boolean()}, required=("name",))),
+    "challenges": ListOf(Record({
+        "kind": Choice("technical", "security", "continuity", "people", "commercial", "other"),
+        "description": Text(), "mitigation": Text(),
+    }, required=("description",))),
+    "capabilities": ListOf(Record({
+        "name": Text(), "area": Choice("people", "process", "tools"), "level": Integer(minimum=1, maximum=3),
+        "change": Choice("keep", "improve", "create", "retire"), "note": Text(),
+    }, required=("name",))),
+    "notes": Text(),
+})
+SOLUTION = Record({
+    "summary": Text(),
+    "deal_size": Number(minimum=0),
+    "bill_of_materials": ListOf(Record({
+        "item": Text(), "role": Text(), "quantity": Number(minimum=0), "amount": Number(minimum=0),
+        "revenue": Choice("one_off", "renewable"), "term_months": Integer(minimum=0),
+        "renewal": Choice("expected", "temporary"), "timing": Choice("immediate", "planned"),
+    }, required=("item",))),
+    "services": ListOf(Record({"name": Text(), "description": Text(), "amount": Number(minimum=0), "days": Number(minimum=0)}, required=("name",))),
+    "support": Record({"level": Text(), "description": Text(), "amount": Number(minimum=0)}),
+})
+STAKEHOLDER = Record({"name": Text(), "role": Text(), "email": Text(), "notes": Text()}, required=("name",))
+FINANCIAL_LINK = Record({
+    "id": Text(), "kpi": Text(), "description": Text(), "period": Text(),
+    "steps": ListOf(Record({
+        "description": Text(), "factor": Number(), "unit": Text(), "source": Text(), "accuracy": Number(minimum=0),
+    }, required=("factor",))),
+}, required=("id",))
+
+ENGAGEMENT = Record(
+    {
+        "schema": Text(), "id": Text(), "customer": Text(), "currency": Text(),
+        "csm": Text(), "tags": ListOf(Text()),
+        "initiative": INITIATIVE, "solution": SOLUTION, "stakeholders": ListOf(STAKEHOLDER),
+        "outcomes": ListOf(OUTCOME), "kpis": ListOf(KPI), "financial_links": ListOf(FINANCIAL_LINK),
+        "cash_flow": TableRef(("period", "expenditure_est", "expenditure_act", "revenue_est", "revenue_act")),
+        "measurements": TableRef(("kpi", "period", "value")),
+    },
+    required=("schema", "id", "customer"),
+)

@@ -1,0 +1,400 @@
+"""The embedded store: one SQLite file.
+
+Every write is one transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``), so a
+failed import leaves the store exactly as it was, and a saved answer survives
+a crash of the process that saved it (WAL journal). Each engagement carries a
+``revision``; saving a copy read at an older revision is refused with a
+``ConflictError`` that says who saved in between and when, so two people
+editing one engagement never silently overwrite each other.
+
+The schema is versioned with ``PRAGMA user_version``; ``MIGRATIONS[n]`` takes a
+store from version ``n`` to ``n + 1`` and runs inside the same transaction.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import config
+from .errors import ConflictError, InputError, NotFoundError
+from .model import CashFlowLine, Engagement, Kpi, Measurement, Outcome, field_names
+
+MIGRATIONS: list[str] = [
+    # 0 -> 1: the foundation.
+    """
+    CREATE TABLE engagement (
+        id TEXT PRIMARY KEY,
+        customer TEXT NOT NULL,
+        currency TEXT, csm TEXT, tags TEXT,
+        initiative TEXT, solution TEXT, stakeholders TEXT, financial_links TEXT,
+        revision INTEGER NOT NULL DEFAULT 1,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL
+    );
+    CREATE TABLE outcome (
+        engagement_id TEXT NOT NULL REFERENCES engagement(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        id TEXT NOT NULL, description TEXT, quantity TEXT, deadline TEXT, measurement TEXT,
+        status TEXT, priority TEXT,
+        PRIMARY KEY (engagement_id, id)
+    );
+    CREATE TABLE kpi (
+        engagement_id TEXT NOT NULL REFERENCES engagement(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        id TEXT NOT NULL, outcome TEXT, name TEXT, kind TEXT, unit TEXT, direction TEXT,
+        baseline REAL, target REAL, start TEXT, deadline TEXT, frequency TEXT, source TEXT, owner TEXT,
+        milestones TEXT,
+        PRIMARY KEY (engagement_id, id)
+    );
+    CREATE TABLE cash_flow_line (
+        engagement_id TEXT NOT NULL REFERENCES engagement(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        period TEXT NOT NULL,
+        expenditure_est REAL, expenditure_act REAL, revenue_est REAL, revenue_act REAL,
+        PRIMARY KEY (engagement_id, position)
+    );
+    CREATE TABLE measurement (
+        engagement_id TEXT NOT NULL REFERENCES engagement(id) ON DELETE CASCADE,
+        kpi_id TEXT NOT NULL,
+        period TEXT NOT NULL,           -- '3' (period index) or '2026-01-31' (ISO date)
+        value REAL NOT NULL,
+        position INTEGER NOT NULL,
+        PRIMARY KEY (engagement_id, kpi_id, period)
+    );
+    CREATE TABLE change_log (
+        engagement_id TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        by TEXT NOT NULL,
+        summary TEXT NOT NULL
+    );
+    CREATE INDEX change_log_engagement ON change_log (engagement_id, revision);
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_OUTCOME_COLUMNS = field_names(Outcome)
+_KPI_COLUMNS = field_names(Kpi)
+_JSON_COLUMNS = ("tags", "initiative", "solution", "stakeholders", "financial_links")
+
+
+@dataclass(frozen=True)
+class EngagementSummary:
+    id: str
+    customer: str
+    csm: str | None
+    tags: list[str]
+    revision: int
+    updated_at: str
+    updated_by: str
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _period_text(period: int | str) -> str:
+    return str(period)
+
+
+def _period_value(text: str) -> int | str:
+    return int(text) if text.isdigit() else text
+
+
+class Store:
+    """A csm-nb store in one SQLite file. Use as a context manager or call ``close``."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = config.db_path(path)
+        if self.path.is_dir():
+            raise InputError(f"store {self.path} is a directory; give a file path such as {self.path / 'csm-nb.sqlite'}")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=10)
+        try:
+            self._db.execute("PRAGMA busy_timeout = 10000")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise InputError(f"store {self.path}: not a csm-nb SQLite store ({exc})") from None
+
+    # -- plumbing -------------------------------------------------------
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write: everything inside commits together or not at all."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            self._db.execute("COMMIT")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        version = self.schema_version
+        if version > SCHEMA_VERSION:
+            raise InputError(
+                f"store {self.path} has schema version {version}, newer than this csm-nb understands "
+                f"({SCHEMA_VERSION}); upgrade csm-nb"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        with self.transaction() as db:
+            for step in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[step].split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    # -- reading --------------------------------------------------------
+    def engagements(self) -> list[EngagementSummary]:
+        rows = self._db.execute(
+            "SELECT id, customer, csm, tags, revision, updated_at, updated_by FROM engagement ORDER BY id"
+        ).fetchall()
+        return [
+            EngagementSummary(r[0], r[1], r[2], json.loads(r[3]) if r[3] else [], r[4], r[5], r[6]) for r in rows
+        ]
+
+    def exists(self, engagement_id: str) -> bool:
+        return self._db.execute("SELECT 1 FROM engagement WHERE id = ?", (engagement_id,)).fetchone() is not None
+
+    def revision(self, engagement_id: str) -> int:
+        row = self._db.execute("SELECT revision FROM engagement WHERE id = ?", (engagement_id,)).fetchone()
+        if row is None:
+            raise self._missing(engagement_id)
+        return int(row[0])
+
+    def _missing(self, engagement_id: str) -> NotFoundError:
+        known = [e.id for e in self.engagements()]
+        hint = f"known: {', '.join(known[:10])}{' ...' if len(known) > 10 else ''}" if known else "the store is empty"
+        return NotFoundError(
+            f"no engagement {engagement_id!r} in store {self.path} ({hint}); import one with: csm-nb import FILE"
+        )
+
+    def load(self, engagement_id: str) -> Engagement:
+        """The whole engagement, as of one consistent snapshot."""
+        db = self._db
+        db.execute("BEGIN")  # a read transaction: all tables from the same moment
+        try:
+            row = db.execute(
+                "SELECT id, customer, currency, csm, tags, initiative, solution, stakeholders, financial_links, "
+                "revision, updated_at, updated_by FROM engagement WHERE id = ?",
+                (engagement_id,),
+            ).fetchone()
+            if row is None:
+                raise self._missing(engagement_id)
+            json_values = {name: (json.loads(v) if v is not None else None) for name, v in zip(_JSON_COLUMNS, row[4:9])}
+            engagement = Engagement(
+                id=row[0], customer=row[1], currency=row[2], csm=row[3], **json_values,
+                revision=row[9], updated_at=row[10], updated_by=row[11],
+            )
+            engagement.outcomes = [
+                Outcome(*r) for r in db.execute(
+                    f"SELECT {', '.join(_OUTCOME_COLUMNS)} FROM outcome WHERE engagement_id = ? ORDER BY position",
+                    (engagement_id,),
+                )
+            ]
+            engagement.kpis = [
+                _kpi_from_row(r) for r in db.execute(
+                    f"SELECT {', '.join(_KPI_COLUMNS)} FROM kpi WHERE engagement_id = ? ORDER BY position",
+                    (engagement_id,),
+                )
+            ]
+            engagement.cash_flow = [
+                CashFlowLine(*r) for r in db.execute(
+                    "SELECT period, expenditure_est, expenditure_act, revenue_est, revenue_act FROM cash_flow_line "
+                    "WHERE engagement_id = ? ORDER BY position",
+                    (engagement_id,),
+                )
+            ]
+            engagement.measurements = [
+                Measurement(r[0], _period_value(r[1]), r[2]) for r in db.execute(
+                    "SELECT kpi_id, period, value FROM measurement WHERE engagement_id = ? ORDER BY position",
+                    (engagement_id,),
+                )
+            ]
+        finally:
+            db.execute("COMMIT")
+        return engagement
+
+    def history(self, engagement_id: str) -> list[dict[str, Any]]:
+        rows = self._db.execute(
+            "SELECT revision, at, by, summary FROM change_log WHERE engagement_id = ? ORDER BY revision",
+            (engagement_id,),
+        ).fetchall()
+        return [dict(zip(("revision", "at", "by", "summary"), r)) for r in rows]
+
+    # -- writing --------------------------------------------------------
+    def save(
+        self,
+        engagement: Engagement,
+        *,
+        expected_revision: int | None = None,
+        author: str | None = None,
+        summary: str = "saved",
+    ) -> int:
+        """Write the whole engagement in one transaction and return its new revision.
+
+        ``expected_revision`` is the revision the caller read; if somebody
+        saved since, nothing is written and ``ConflictError`` says who and when.
+        ``None`` replaces unconditionally (an explicit import).
+        """
+        author = author or config.author()
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT revision, updated_at, updated_by FROM engagement WHERE id = ?", (engagement.id,)
+            ).fetchone()
+            current = row[0] if row else 0
+            if expected_revision is not None and current != expected_revision:
+                if row is None:
+                    raise ConflictError(f"engagement {engagement.id!r} was deleted since you opened it; reload it")
+                changes = db.execute(
+                    "SELECT by, at, summary FROM change_log WHERE engagement_id = ? AND revision > ? ORDER BY revision",
+                    (engagement.id, expected_revision),
+                ).fetchall()
+                said = "; ".join(f"{by} at {at}: {what}" for by, at, what in changes) or f"{row[2]} at {row[1]}"
+                raise ConflictError(
+                    f"engagement {engagement.id!r} changed since you opened it (your copy is revision "
+                    f"{expected_revision}, the store has {current}): {said}. Reload it and make your change again"
+                )
+            revision = current + 1
+            now = _now()
+            json_values = [json.dumps(getattr(engagement, c)) if getattr(engagement, c) is not None else None for c in _JSON_COLUMNS]
+            db.execute(
+                "INSERT INTO engagement (id, customer, currency, csm, tags, initiative, solution, stakeholders, "
+                "financial_links, revision, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET customer=excluded.customer, currency=excluded.currency, csm=excluded.csm, "
+                "tags=excluded.tags, initiative=excluded.initiative, solution=excluded.solution, "
+                "stakeholders=excluded.stakeholders, financial_links=excluded.financial_links, "
+                "revision=excluded.revision, updated_at=excluded.updated_at, updated_by=excluded.updated_by",
+                (engagement.id, engagement.customer, engagement.currency, engagement.csm, *json_values, revision, now, author),
+            )
+            for table in ("outcome", "kpi", "cash_flow_line", "measurement"):
+                db.execute(f"DELETE FROM {table} WHERE engagement_id = ?", (engagement.id,))
+            db.executemany(
+                f"INSERT INTO outcome (engagement_id, position, {', '.join(_OUTCOME_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * (len(_OUTCOME_COLUMNS) + 2))})",
+                [(engagement.id, i, *(getattr(o, c) for c in _OUTCOME_COLUMNS)) for i, o in enumerate(engagement.outcomes)],
+            )
+            db.executemany(
+                f"INSERT INTO kpi (engagement_id, position, {', '.join(_KPI_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * (len(_KPI_COLUMNS) + 2))})",
+                [(engagement.id, i, *_kpi_to_row(k)) for i, k in enumerate(engagement.kpis)],
+            )
+            db.executemany(
+                "INSERT INTO cash_flow_line VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (engagement.id, i, c.period, c.expenditure_est, c.expenditure_act, c.revenue_est, c.revenue_act)
+                    for i, c in enumerate(engagement.cash_flow)
+                ],
+            )
+            self._upsert_measurements(db, engagement.id, engagement.measurements)
+            db.execute(
+                "INSERT INTO change_log VALUES (?, ?, ?, ?, ?)", (engagement.id, revision, now, author, summary)
+            )
+        engagement.revision, engagement.updated_at, engagement.updated_by = revision, now, author
+        return revision
+
+    def add_measurements(
+        self, engagement_id: str, measurements: Iterable[Measurement], *, author: str | None = None
+    ) -> dict[str, int]:
+        """Append or correct measurements; the same rows again change nothing.
+
+        Returns counts ``{"added": n, "updated": n, "unchanged": n}``. Rows for
+        KPIs the engagement does not have are refused, naming them.
+        """
+        rows = list(measurements)
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM engagement WHERE id = ?", (engagement_id,)).fetchone() is None:
+                raise self._missing(engagement_id)
+            known = {r[0] for r in db.execute("SELECT id FROM kpi WHERE engagement_id = ?", (engagement_id,))}
+            unknown = sorted({m.kpi for m in rows} - known)
+            if unknown:
+                raise InputError(
+                    f"measurements for unknown KPI id(s) {', '.join(map(repr, unknown))} in engagement "
+                    f"{engagement_id!r}; known KPIs: {', '.join(sorted(known)) or 'none'}"
+                )
+            counts = self._upsert_measurements(db, engagement_id, rows)
+            if counts["added"] or counts["updated"]:
+                revision = db.execute("SELECT revision FROM engagement WHERE id = ?", (engagement_id,)).fetchone()[0] + 1
+                now, who = _now(), author or config.author()
+                db.execute(
+                    "UPDATE engagement SET revision = ?, updated_at = ?, updated_by = ? WHERE id = ?",
+                    (revision, now, who, engagement_id),
+                )
+                db.execute(
+                    "INSERT INTO change_log VALUES (?, ?, ?, ?, ?)",
+                    (engagement_id, revision, now, who, f"measurements: {counts['added']} added, {counts['updated']} updated"),
+                )
+        return counts
+
+    @staticmethod
+    def _upsert_measurements(db: sqlite3.Connection, engagement_id: str, rows: list[Measurement]) -> dict[str, int]:
+        existing = {
+            (k, p): v for k, p, v in db.execute(
+                "SELECT kpi_id, period, value FROM measurement WHERE engagement_id = ?", (engagement_id,)
+            )
+        }
+        next_position = len(existing)
+        inserts, updates, unchanged = [], [], 0
+        for m in rows:
+            key = (m.kpi, _period_text(m.period))
+            if key not in existing:
+                inserts.append((engagement_id, m.kpi, key[1], m.value, next_position))
+                existing[key] = m.value
+                next_position += 1
+            elif existing[key] != m.value:
+                updates.append((m.value, engagement_id, m.kpi, key[1]))
+                existing[key] = m.value
+            else:
+                unchanged += 1
+        db.executemany("INSERT INTO measurement VALUES (?, ?, ?, ?, ?)", inserts)
+        db.executemany("UPDATE measurement SET value = ? WHERE engagement_id = ? AND kpi_id = ? AND period = ?", updates)
+        return {"added": len(inserts), "updated": len(updates), "unchanged": unchanged}
+
+    def delete(self, engagement_id: str) -> None:
+        with self.transaction() as db:
+            if db.execute("DELETE FROM engagement WHERE id = ?", (engagement_id,)).rowcount == 0:
+                raise self._missing(engagement_id)
+
+
+def _kpi_to_row(kpi: Kpi) -> list[Any]:
+    values = [getattr(kpi, c) for c in _KPI_COLUMNS]
+    index = _KPI_COLUMNS.index("milestones")
+    if kpi.milestones is not None:
+        values[index] = json.dumps([[k, v] for k, v in kpi.milestones.items()])
+    return values
+
+
+def _kpi_from_row(row: tuple[Any, ...]) -> Kpi:
+    values = list(row)
+    index = _KPI_COLUMNS.index("milestones")
+    if values[index] is not None:
+        values[index] = {k: v for k, v in json.loads(values[index])}
+    return Kpi(*values)
+
+
+def open_store(path: str | Path | None = None) -> Store:
+    return Store(path)

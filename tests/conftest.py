@@ -1,0 +1,107 @@
+"""Shared fixtures for the csm_nb tests.
+
+Keep this file tidy: one section a topic, each fixture with a docstring.
+Every file and store a test touches lives under ``tmp_path``.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from csm_nb.model import CashFlowLine
+
+FIXTURES_DIR = Path(__file__).parent / "fixtures"
+
+
+# -- isolation ---------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def _isolated_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point ``CSM_NB_DB`` at a throw-away file so no test touches the real store."""
+    path = tmp_path_factory.mktemp("store") / "csm-nb.sqlite"
+    monkeypatch.setenv("CSM_NB_DB", str(path))
+    return path
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    """``tests/fixtures``: hand-written input files (malformed CSV/YAML, a rich engagement)."""
+    return FIXTURES_DIR
+
+
+# -- the worked example: an advertising campaign over 13 weeks -------------------
+AD_PERIODS = [f"Week {i}" for i in range(13)]
+AD_EXPENDITURE = [20000.0] * 8 + [0.0] * 5
+AD_REVENUE_EST = [0, 0, 12000, 14000, 18000, 22000, 25000, 30000, 25000, 22000, 18000, 14000, 12000]
+AD_REVENUE_ACT = [0, 0, 9656, 12340, 20200, 28400, 24030, 27650, 29900, 18455, 15777, 18765, 14500]
+
+
+def ad_campaign(actual_weeks: int = 13) -> list[CashFlowLine]:
+    """The worked example's lines, with actuals (both columns) only for the first ``actual_weeks`` weeks."""
+    return [
+        CashFlowLine(
+            period=AD_PERIODS[i],
+            expenditure_est=AD_EXPENDITURE[i],
+            expenditure_act=AD_EXPENDITURE[i] if i < actual_weeks else None,
+            revenue_est=float(AD_REVENUE_EST[i]),
+            revenue_act=float(AD_REVENUE_ACT[i]) if i < actual_weeks else None,
+        )
+        for i in range(13)
+    ]
+
+
+@pytest.fixture
+def ad_campaign_lines() -> list[CashFlowLine]:
+    """The worked example, all 13 weeks with actuals."""
+    return ad_campaign()
+
+
+@pytest.fixture
+def ad_campaign_week7_lines() -> list[CashFlowLine]:
+    """The worked example with actuals only up to Week 7 (weeks 8-12 actual cells empty)."""
+    return ad_campaign(actual_weeks=8)
+
+
+def _money(value: float | None, styled: bool) -> str:
+    """A CSV cell: empty for unknown, ``$20,000`` when ``styled``, else ``20000``."""
+    if value is None:
+        return ""
+    return f"${value:,.0f}" if styled else f"{value:g}"
+
+
+@pytest.fixture
+def ad_campaign_files(tmp_path: Path) -> Callable[..., dict[str, Path]]:
+    """Write the worked example as ``cash_flow.csv`` and ``cash_flow.xlsx`` under ``tmp_path``.
+
+    Call it as ``ad_campaign_files()`` (all actuals) or ``ad_campaign_files(actual_weeks=8)``.
+    In the CSV, even-numbered weeks use "$20,000"-style cells; in the .xlsx,
+    numbers are real numeric cells except Week 1, whose cells are "$"-text.
+    Returns ``{"csv": path, "xlsx": path}``.
+    """
+    from openpyxl import Workbook
+
+    def write(actual_weeks: int = 13) -> dict[str, Path]:
+        lines = ad_campaign(actual_weeks)
+        columns = ("period", "expenditure_est", "expenditure_act", "revenue_est", "revenue_act")
+        csv_rows = [",".join(columns)]
+        for i, line in enumerate(lines):
+            cells = [line.expenditure_est, line.expenditure_act, line.revenue_est, line.revenue_act]
+            csv_rows.append(",".join([line.period] + [f'"{_money(c, styled=i % 2 == 0)}"' for c in cells]))
+        csv_path = tmp_path / "cash_flow.csv"
+        csv_path.write_text("\n".join(csv_rows) + "\n", encoding="utf-8")
+
+        book = Workbook()
+        sheet = book.active
+        sheet.append(list(columns))
+        for i, line in enumerate(lines):
+            cells = [line.expenditure_est, line.expenditure_act, line.revenue_est, line.revenue_act]
+            if i == 1:
+                sheet.append([line.period] + [_money(c, styled=True) or None for c in cells])
+            else:
+                sheet.append([line.period] + cells)
+        xlsx_path = tmp_path / "cash_flow.xlsx"
+        book.save(xlsx_path)
+        return {"csv": csv_path, "xlsx": xlsx_path}
+
+    return write
