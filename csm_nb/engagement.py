@@ -30,7 +30,7 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 TOP_LEVEL_ORDER = (
     "schema", "id", "customer", "currency", "csm", "tags", "initiative", "solution", "stakeholders",
-    "outcomes", "kpis", "financial_links", "cash_flow", "measurements",
+    "outcomes", "kpis", "financial_links", "cash_flow", "measurements", "workshop",
 )
 
 
@@ -101,6 +101,7 @@ def parse_engagement(text: str, *, source: str, base_dir: Path | None = None) ->
         stakeholders=doc.get("stakeholders"), financial_links=doc.get("financial_links"),
         outcomes=[Outcome(**o) for o in doc.get("outcomes", [])],
         kpis=[Kpi(**k) for k in doc.get("kpis", [])],
+        workshop=doc.get("workshop"),
     )
     if "cash_flow" in doc:
         engagement.cash_flow = _load_table(doc["cash_flow"], read_cash_flow, cash_flow_from_rows)
@@ -168,6 +169,8 @@ def engagement_document(engagement: Engagement) -> dict[str, Any]:
         doc["cash_flow"] = [_Row(without_none(line)) for line in engagement.cash_flow]
     if engagement.measurements:
         doc["measurements"] = [_Row(without_none(m)) for m in engagement.measurements]
+    if engagement.workshop:
+        doc["workshop"] = engagement.workshop
     return _tidy(doc)
 
 

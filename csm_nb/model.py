@@ -79,6 +79,8 @@ class Engagement:
     financial_links: list[dict[str, Any]] | None = None
     cash_flow: list[CashFlowLine] = field(default_factory=list)
     measurements: list[Measurement] = field(default_factory=list)
+    # Workshop answers by workbook id, then answer key (saved one at a time by the forms).
+    workshop: dict[str, dict[str, Any]] | None = None
     # Bookkeeping from the store, not part of the engagement file.
     revision: int = 0
     updated_at: str | None = None

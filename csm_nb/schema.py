@@ -153,6 +153,19 @@ class PeriodKey(Spec):
             raise ctx.fail(path, f"expected a period index (0, 1, ...) or a date, got {_shown(value)}") from None
 
 
+class Anything(Spec):
+    """Plain YAML data (text, numbers, lists, mappings): workshop answers."""
+
+    def check(self, value: Any, path: Path_, ctx: Context) -> Any:
+        if isinstance(value, (dt.date, dt.datetime)):
+            return value.isoformat()
+        if isinstance(value, list):
+            return [self.check(v, path + (i,), ctx) for i, v in enumerate(value)]
+        if isinstance(value, Mapping):
+            return {str(k): self.check(v, path + (k,), ctx) for k, v in value.items()}
+        return value
+
+
 class Record(Spec):
     def __init__(self, fields: dict[str, Spec], *, required: tuple[str, ...] = ()) -> None:
         self.fields, self.required = fields, required
@@ -267,6 +280,7 @@ ENGAGEMENT = Record(
         "outcomes": ListOf(OUTCOME), "kpis": ListOf(KPI), "financial_links": ListOf(FINANCIAL_LINK),
         "cash_flow": TableRef(("period", "expenditure_est", "expenditure_act", "revenue_est", "revenue_act")),
         "measurements": TableRef(("kpi", "period", "value")),
+        "workshop": MappingOf(Text(), MappingOf(Text(), Anything())),
     },
     required=("schema", "id", "customer"),
 )

@@ -76,6 +76,19 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX change_log_engagement ON change_log (engagement_id, revision);
     """,
+    # 1 -> 2: workshop answers, saved one at a time as they are typed.
+    """
+    CREATE TABLE answer (
+        engagement_id TEXT NOT NULL REFERENCES engagement(id) ON DELETE CASCADE,
+        workbook TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,            -- JSON
+        revision INTEGER NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        PRIMARY KEY (engagement_id, workbook, key)
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -90,6 +103,15 @@ class EngagementSummary:
     customer: str
     csm: str | None
     tags: list[str]
+    revision: int
+    updated_at: str
+    updated_by: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    key: str
+    value: Any
     revision: int
     updated_at: str
     updated_by: str
@@ -229,6 +251,12 @@ class Store:
                     (engagement_id,),
                 )
             ]
+            workshop: dict[str, dict[str, Any]] = {}
+            for workbook, key, value in db.execute(
+                "SELECT workbook, key, value FROM answer WHERE engagement_id = ? ORDER BY workbook, rowid", (engagement_id,)
+            ):
+                workshop.setdefault(workbook, {})[key] = json.loads(value)
+            engagement.workshop = workshop or None
             engagement.measurements = [
                 Measurement(r[0], _period_value(r[1]), r[2]) for r in db.execute(
                     "SELECT kpi_id, period, value FROM measurement WHERE engagement_id = ? ORDER BY position",
@@ -311,6 +339,15 @@ class Store:
                 ],
             )
             self._upsert_measurements(db, engagement.id, engagement.measurements)
+            db.execute("DELETE FROM answer WHERE engagement_id = ?", (engagement.id,))
+            db.executemany(
+                "INSERT INTO answer VALUES (?, ?, ?, ?, 1, ?, ?)",
+                [
+                    (engagement.id, workbook, key, json.dumps(value), now, author)
+                    for workbook, answers in (engagement.workshop or {}).items()
+                    for key, value in answers.items()
+                ],
+            )
             db.execute(
                 "INSERT INTO change_log VALUES (?, ?, ?, ?, ?)", (engagement.id, revision, now, author, summary)
             )
@@ -373,6 +410,58 @@ class Store:
         db.executemany("INSERT INTO measurement VALUES (?, ?, ?, ?, ?)", inserts)
         db.executemany("UPDATE measurement SET value = ? WHERE engagement_id = ? AND kpi_id = ? AND period = ?", updates)
         return {"added": len(inserts), "updated": len(updates), "unchanged": unchanged}
+
+    # -- workshop answers -----------------------------------------------
+    def answers(self, engagement_id: str, workbook: str) -> dict[str, Answer]:
+        """Saved answers of one workbook, by key, with who saved each and when."""
+        rows = self._db.execute(
+            "SELECT key, value, revision, updated_at, updated_by FROM answer WHERE engagement_id = ? AND workbook = ? "
+            "ORDER BY rowid",
+            (engagement_id, workbook),
+        ).fetchall()
+        return {r[0]: Answer(r[0], json.loads(r[1]), r[2], r[3], r[4]) for r in rows}
+
+    def save_answer(
+        self,
+        engagement_id: str,
+        workbook: str,
+        key: str,
+        value: Any,
+        *,
+        expected_revision: int | None = None,
+        author: str | None = None,
+    ) -> Answer:
+        """Save one answer at once, in its own transaction (it survives a kernel crash).
+
+        ``expected_revision`` is the answer's revision when the form showed it
+        (0 for "was empty"); if somebody saved it since, nothing is written and
+        ``ConflictError`` says who changed it to what, and when.
+        """
+        author = author or config.author()
+        text = json.dumps(value)
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM engagement WHERE id = ?", (engagement_id,)).fetchone() is None:
+                raise self._missing(engagement_id)
+            row = db.execute(
+                "SELECT value, revision, updated_at, updated_by FROM answer WHERE engagement_id = ? AND workbook = ? AND key = ?",
+                (engagement_id, workbook, key),
+            ).fetchone()
+            current = row[1] if row else 0
+            if expected_revision is not None and expected_revision != current:
+                theirs = json.loads(row[0]) if row else None
+                raise ConflictError(
+                    f"{key!r} was changed by {row[3] if row else 'someone'} at {row[2] if row else 'an unknown time'} "
+                    f"to {theirs!r} after you opened it; your value {value!r} was not saved. Reload to see theirs"
+                )
+            if row is not None and row[0] == text:
+                return Answer(key, value, current, row[2], row[3])
+            now = _now()
+            db.execute(
+                "INSERT INTO answer VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(engagement_id, workbook, key) DO UPDATE SET "
+                "value=excluded.value, revision=excluded.revision, updated_at=excluded.updated_at, updated_by=excluded.updated_by",
+                (engagement_id, workbook, key, text, current + 1, now, author),
+            )
+        return Answer(key, value, current + 1, now, author)
 
     def delete(self, engagement_id: str) -> None:
         with self.transaction() as db:
