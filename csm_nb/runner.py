@@ -27,7 +27,7 @@ from .store import Store
 
 OUTPUT_SUFFIXES = (".json", ".ipynb", ".html")  # rename order: html last marks "complete"
 # Parameters the runner fills in itself; -p cannot override them.
-RESERVED_PARAMETERS = ("engagement_id", "db", "results_path")
+RESERVED_PARAMETERS = ("engagement_id", "db", "results_path", "previous_results_path")
 
 
 @dataclass(frozen=True)
@@ -215,11 +215,11 @@ def run_workbook(
     work = Path(tempfile.mkdtemp(prefix=f".{workbook_id}.", suffix=".tmp", dir=out_dir))
     try:
         staged = outputs_for(work, workbook_id)
-        nb = execute(
-            workbook, staged[".ipynb"],
-            {**parameters, "engagement_id": engagement_id, "db": str(db_file.resolve()), "results_path": str(staged[".json"])},
-            kernel_name=kernel_name,
-        )
+        injected = {"engagement_id": engagement_id, "db": str(db_file.resolve()), "results_path": str(staged[".json"])}
+        if "previous_results_path" in declared_parameters(workbook) and final[".json"].is_file():
+            # A workbook that reports "what changed since last time" reads its last results.
+            injected["previous_results_path"] = str(final[".json"])
+        nb = execute(workbook, staged[".ipynb"], {**parameters, **injected}, kernel_name=kernel_name)
         nb.metadata["csm_nb"] = report_metadata(engagement, workbook, stamp)
         import nbformat
 

@@ -412,7 +412,9 @@ def test_minimal_round_trip_text():
 
 # -- Hypothesis: generated engagements survive dump -> parse ------------------------------------------------------
 ids = st.from_regex(r"[a-z0-9][a-z0-9-]{0,20}", fullmatch=True)
-texts = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=30)
+# Any text, newlines and tabs included. PyYAML's emitter folds NEL, LS and PS (U+0085,
+# U+2028, U+2029) into line breaks, so those three are left out (a PyYAML limitation).
+texts = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x85\u2028\u2029"), max_size=30)
 labels = texts.map(str.strip).filter(bool)
 numbers = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e18, max_value=1e18)
 amounts = st.one_of(st.none(), st.floats(min_value=0, max_value=1e15, allow_nan=False), st.integers(0, 10**9).map(float))
