@@ -258,7 +258,8 @@ def _clean(values: Iterable[object] | None) -> list[float | None]:
         except (TypeError, ValueError):
             out.append(None)
             continue
-        out.append(f if math.isfinite(f) else None)
+        # Beyond ±1e100 is garbage, not money; dropping it keeps axis arithmetic finite.
+        out.append(f if math.isfinite(f) and abs(f) <= 1e100 else None)
     return out
 
 
@@ -483,8 +484,8 @@ def line_chart(
     (1, True)
     """
     width, height = max(int(width), 240), max(int(height), 160)
+    title, y_label = str(title), str(y_label)
     x_names = [str(s) for s in x_labels]
-    uid = _uid("line", title, x_names, series, bands, markers, y_label, zero_line, vlines, width, height)
 
     prepared = []
     for k, s in enumerate(series):
@@ -499,8 +500,20 @@ def line_chart(
         # Default band colour matches the first line: the band is usually "around the estimate".
         color = b.color or (prepared[0][3] if prepared else PALETTE[k % len(PALETTE)])
         band_data.append((b, [float(i) for i in range(n)], lows[:n], highs[:n], color))
-    notes = [(m, mx, my) for m in markers for mx, my in [tuple(_clean([m.x, m.y]))] if mx is not None and my is not None]
-    rules = [(x, str(text)) for x, text in ((_clean([v[0]])[0], v[1]) for v in vlines) if x is not None]
+    notes = []
+    for m in markers:
+        mx, my = _clean([m.x, m.y])
+        if mx is not None and my is not None:
+            notes.append((m, mx, my))
+    rules = []
+    for position, text in vlines:
+        (x,) = _clean([position])
+        if x is not None:
+            rules.append((x, str(text)))
+    # From the cleaned data: repr() of a long numpy array elides values.
+    uid = _uid("line", title, x_names, [(s.label, s.style, c, xs, ys) for s, xs, ys, c in prepared],
+               [(b.label, lows, highs, c) for b, _, lows, highs, c in band_data],
+               [(m.label, mx, my) for m, mx, my in notes], rules, y_label, zero_line, width, height)
 
     # Domains.
     y_values = [y for _, xs, ys, _ in prepared for x, y in zip(xs, ys) if x is not None and y is not None]
@@ -518,8 +531,9 @@ def line_chart(
     x_values += [x for _, xs, *_ in band_data for x in xs]
     x_values += [mx for _, mx, _ in notes] + [x for x, _ in rules]
     x_lo, x_hi = (min(0.0, min(x_values)), max(x_values)) if x_values else (0.0, 0.0)
-    if x_hi - x_lo < 1e-12:  # one position: put it in the middle
-        x_lo, x_hi = x_lo - 0.5, x_hi + 0.5
+    if x_hi - x_lo <= abs(x_hi) * 1e-9:  # one position: put it in the middle
+        half = max(0.5, abs(x_hi) * 1e-6)
+        x_lo, x_hi = x_lo - half, x_hi + half
 
     # Layout, top to bottom: title, legend, plot, x labels.
     pad = 16.0
@@ -530,9 +544,9 @@ def line_chart(
     marker_r = min(3.4, spacing_guess / 4)
     show_markers = marker_r >= 2
     items: list[tuple[str, str, str, str | None, bool]] = [
-        ("line", s.label, c, s.style, s.markers and show_markers) for s, _, _, c in prepared
+        ("line", str(s.label), c, s.style, s.markers and show_markers) for s, _, _, c in prepared
     ]
-    items += [("swatch", b.label, c, "0.18", False) for b, *_, c in band_data]
+    items += [("swatch", str(b.label), c, "0.18", False) for b, *_, c in band_data]
     legend_markup, y_cursor = _legend(items, pad, y_cursor, width - 2 * pad)
     plot_top = y_cursor + 12
     plot_bottom = height - 30.0
@@ -545,6 +559,8 @@ def line_chart(
     if shown_names:
         plot_left = max(plot_left, pad + _text_w(shown_names[0], tick_size) / 2 - 8)
     plot_right = width - max(pad, (_text_w(shown_names[-1], tick_size) / 2 - 4) if shown_names else 0.0)
+    # Long custom tick labels must not squeeze the plot away.
+    plot_left, plot_right = min(plot_left, width * 0.4), max(plot_right, width * 0.6)
     inner = 8.0  # keeps end points off the plot edge
 
     def sx(x: float) -> float:
@@ -704,7 +720,7 @@ def _line_desc(title: str, x_names: list[str], prepared: list, band_data: list, 
     else:
         parts.append("Line chart with no lines")
     if band_data:
-        parts[-1] += ", with shaded " + ", ".join(b.label for b, *_ in band_data)
+        parts[-1] += ", with shaded " + ", ".join(str(b.label) for b, *_ in band_data)
     if x_names:
         parts[-1] += f", over {x_names[0]} to {x_names[-1]}"
     for s, xs, ys, _ in prepared:
@@ -743,6 +759,7 @@ def bar_chart(
     (2, 1)
     """
     width, height = max(int(width), 200), max(int(height), 140)
+    title, y_label, missing_label = str(title), str(y_label), str(missing_label)
     names = [str(s) for s in labels]
     vals = _clean(values)
     n = max(len(names), len(vals))
@@ -766,7 +783,7 @@ def bar_chart(
     tick_size = 11
     title_markup, y_cursor = _title(title, width, pad)
     plot_top = y_cursor + 14
-    plot_left = pad + max((_text_w(t, tick_size) for t in tick_labels), default=0.0) + 8 + (18 if y_label else 0)
+    plot_left = min(pad + max((_text_w(t, tick_size) for t in tick_labels), default=0.0) + 8 + (18 if y_label else 0), width * 0.4)
     plot_right = width - pad
     slot = (plot_right - plot_left) / max(n, 1)
     max_chars = int(slot / (tick_size * 0.56))
@@ -877,6 +894,7 @@ def tornado_chart(
     ['Seats', 'Price', 'Churn']
     """
     width = max(int(width), 240)
+    title, low_label, high_label, base_label = str(title), str(low_label), str(high_label), str(base_label)
     base_value = _clean([base])[0]
     cleaned = []
     for row in rows:

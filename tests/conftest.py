@@ -105,3 +105,46 @@ def ad_campaign_files(tmp_path: Path) -> Callable[..., dict[str, Path]]:
         return {"csv": csv_path, "xlsx": xlsx_path}
 
     return write
+
+
+# -- a real headless Chromium ------------------------------------------------
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (no browser download).
+
+    Skipped when Chromium is missing on a developer's machine; in CI (``CI``
+    set) a missing browser is a failure, so the browser tests always run there.
+    """
+    import os
+
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing in CI: .ci/run must install Debian's chromium")
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+def open_report(browser, path: Path, *, print_media: bool = False):
+    """Open a report file in a fresh page; returns (page, console_errors, requested_urls)."""
+    page = browser.new_page(viewport={"width": 794, "height": 1123} if print_media else {"width": 1200, "height": 900})
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    if print_media:
+        page.emulate_media(media="print")
+    page.goto(path.resolve().as_uri())
+    page.wait_for_load_state("load")
+    return page, errors, requests

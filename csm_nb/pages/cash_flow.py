@@ -228,7 +228,7 @@ class CashFlowPage:
         return paragraph(
             "Two ways to state the return, both shown: return on cost is revenue ÷ cost (132 % means every dollar "
             "came back with 32 cents more); net ROI is profit ÷ cost (the same case is 32 %). "
-            f"The headline uses {cashflow.HEADLINES[self.summary.headline].lower()}.",
+            f"The headline figure is the {cashflow.HEADLINES[self.summary.headline]}.",
             css_class="note",
         )
 

@@ -1,0 +1,185 @@
+"""The command line: happy paths, --help everywhere, and every bad input gives
+one line, a non-zero exit, no traceback, and an unchanged store."""
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from csm_nb import cli
+from csm_nb.engagement import read_engagement
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def dump(db: Path) -> list[str]:
+    """Everything in the store, as SQL, to compare before and after."""
+    with sqlite3.connect(db) as conn:
+        return list(conn.iterdump())
+
+
+@pytest.fixture
+def seeded(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    db = tmp_path / "store.sqlite"
+    code, out, err = run_cli(capsys, "--db", str(db), "import", *map(str, sorted(EXAMPLES.glob("*.yaml"))))
+    assert code == 0, err
+    return db
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_import_reports_created_then_unchanged_then_updated(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "s.sqlite"
+    source = EXAMPLES / "ad-campaign.yaml"
+    assert run_cli(capsys, "--db", str(db), "import", str(source))[1].startswith("created ad-campaign (revision 1)")
+    assert run_cli(capsys, "import", str(source), "--db", str(db))[1].startswith("unchanged ad-campaign (revision 1)")
+    changed = write(tmp_path, "ad.yaml", source.read_text().replace("Brightline Outdoor Gear", "Brightline Gear Ltd"))
+    (tmp_path / "ad-campaign-cash-flow.csv").write_text((EXAMPLES / "ad-campaign-cash-flow.csv").read_text())
+    code, out, _ = run_cli(capsys, "--db", str(db), "import", str(changed))
+    assert code == 0 and out.startswith("updated ad-campaign (revision 2)")
+    code, out, _ = run_cli(capsys, "--db", str(db), "list")
+    assert "ad-campaign\tBrightline Gear Ltd\trevision 2" in out
+
+
+def test_export_round_trips_every_example(seeded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for source in sorted(EXAMPLES.glob("*.yaml")):
+        original = read_engagement(source)
+        target = tmp_path / f"{original.id}.yaml"
+        code, out, err = run_cli(capsys, "--db", str(seeded), "export", original.id, "-o", str(target))
+        assert code == 0, err
+        again = read_engagement(target)
+        # Store bookkeeping differs (the file has none); every data field must match.
+        again.revision, again.updated_at, again.updated_by = original.revision, original.updated_at, original.updated_by
+        assert again == original, source.name
+
+
+def test_export_to_stdout_is_a_valid_engagement_file(seeded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "--db", str(seeded), "export", "order-to-ship")
+    assert code == 0
+    again = read_engagement(write(tmp_path, "x.yaml", out))
+    assert again.currency == "EUR"
+    assert [k.direction for k in again.kpis][0] == "decrease"
+    assert again.cash_flow[7].revenue_act is None and again.cash_flow[7].revenue_est == 30000
+
+
+@pytest.mark.parametrize("command", ["demo", "import", "export", "run", "list"])
+def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert f"csm-nb {command}" in capsys.readouterr().out
+
+
+def _cash_flow_yaml(tmp_path: Path, csv_name: str, *, engagement_id: str = "bad-file") -> Path:
+    (tmp_path / csv_name).write_bytes((FIXTURES / csv_name).read_bytes())
+    return write(tmp_path, f"{engagement_id}.yaml", f"schema: csm-nb/engagement@1\nid: {engagement_id}\ncustomer: X\ncash_flow: {csv_name}\n")
+
+
+# Each case: how to build the bad input, the CLI arguments, and words the one-line error must contain.
+BAD_INPUTS = {
+    "junk cell in the cash flow": (
+        lambda t: _cash_flow_yaml(t, "cash_flow_junk_cell.csv"), "import", ["cash_flow_junk_cell.csv", "row", "column"],
+    ),
+    "unknown cash-flow column": (
+        lambda t: _cash_flow_yaml(t, "cash_flow_unknown_column.csv"), "import", ["unknown column"],
+    ),
+    "unknown key": (
+        lambda t: write(t, "k.yaml", "schema: csm-nb/engagement@1\nid: k\ncustomer: X\noutcomes:\n  - id: a\n    stauts: stated\n"),
+        "import", ["k.yaml", "line 6", "'stauts'"],
+    ),
+    "path-traversal id in a file": (
+        lambda t: write(t, "evil.yaml", "schema: csm-nb/engagement@1\nid: ../../etc\ncustomer: X\n"),
+        "import", ["line 2", "'../../etc'", "not valid"],
+    ),
+    "not YAML at all": (lambda t: write(t, "b.yaml", "id: [unclosed\n"), "import", ["b.yaml", "not valid YAML"]),
+    "missing file": (lambda t: t / "nope.yaml", "import", ["nope.yaml", "not found"]),
+    "wrong schema": (
+        lambda t: write(t, "s.yaml", "schema: something-else\nid: s\ncustomer: X\n"), "import", ["line 1", "csm-nb/engagement@1"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_import_gives_one_line_and_leaves_the_store_alone(
+    case: str, seeded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    build, command, words = BAD_INPUTS[case]
+    before = dump(seeded)
+    path = build(tmp_path)
+    # A good file next to the bad one must not be imported either: all or nothing.
+    good = EXAMPLES / "ad-campaign.yaml"
+    code, out, err = run_cli(capsys, "--db", str(seeded), command, str(good), str(path))
+    assert code == 1
+    assert err.count("\n") == 1 and err.startswith("error: "), err
+    assert "Traceback" not in err + out
+    for word in words:
+        assert word in err, (word, err)
+    assert dump(seeded) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["export", "../../etc"], ["'../../etc'", "not valid"]),
+        (["run", "cash_flow", "--engagement", "../../etc"], ["'../../etc'", "not valid"]),
+        (["export", "nobody"], ["no engagement 'nobody'", "csm-nb import"]),
+        (["run", "cash_flow", "--engagement", "nobody"], ["no engagement 'nobody'"]),
+        (["run", "no_such_workbook", "--engagement", "ad-campaign"], ["no workbook 'no_such_workbook'", "cash_flow"]),
+        (["run", "cash_flow", "--engagement", "ad-campaign", "-p", "colour", "red"], ["no parameter 'colour'", "accuracy_band"]),
+        (["run", "cash_flow", "--engagement", "ad-campaign", "-p", "accuracy_band", "wide"], ["accuracy_band", "expected float"]),
+        (["run", "cash_flow", "--engagement", "ad-campaign", "-p", "db", "/tmp/x"], ["'db' is set by csm-nb"]),
+    ],
+)
+def test_bad_command_gives_one_line_and_leaves_the_store_alone(
+    args: list[str], words: list[str], seeded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = dump(seeded)
+    code, out, err = run_cli(capsys, "--db", str(seeded), *args, *(["--out", str(tmp_path / "runs")] if args[0] == "run" else []))
+    assert code == 1
+    assert err.count("\n") == 1 and err.startswith("error: "), err
+    for word in words:
+        assert word in err, (word, err)
+    assert dump(seeded) == before
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").rglob("*.html"))
+
+
+def test_a_store_that_is_not_sqlite_is_refused_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fake = write(tmp_path, "fake.sqlite", "this is not a database, just text " * 100)
+    code, _, err = run_cli(capsys, "--db", str(fake), "list")
+    assert code == 1 and err.startswith(f"error: store {fake}") and "not a csm-nb SQLite store" in err
+    assert fake.read_text().startswith("this is not a database")
+
+
+def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["run", "cash_flow"])  # --engagement missing
+    assert exit_info.value.code == 2
+    assert "--engagement" in capsys.readouterr().err
+
+
+def test_installed_console_script_prints_no_traceback(tmp_path: Path) -> None:
+    """The real entry point, in a real process, as a scheduler would call it."""
+    script = Path(sys.executable).with_name("csm-nb")
+    result = subprocess.run(
+        [str(script), "--db", str(tmp_path / "s.sqlite"), "export", "missing-one"], capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        f"error: no engagement 'missing-one' in store {tmp_path / 's.sqlite'} (the store is empty); import one with: csm-nb import FILE"
+    ]

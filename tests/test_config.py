@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from csm_nb import config
+from csm_nb.errors import InputError
+
+
+@pytest.mark.parametrize("good", ["a", "acme-2026", "0abc", "x" * 64, "a-b-c"])
+def test_valid_engagement_ids(good: str) -> None:
+    assert config.check_engagement_id(good) == good
+
+
+@pytest.mark.parametrize("bad", ["", "-a", "Acme", "a_b", "a/b", "../../etc", "..", "x" * 65, "a b", None, 12])
+def test_invalid_engagement_ids_are_refused(bad: object) -> None:
+    with pytest.raises(InputError, match="not valid"):
+        config.check_engagement_id(bad)
+
+
+def test_output_dir_stays_inside_the_runs_dir(tmp_path: Path) -> None:
+    assert config.output_dir_for("acme", tmp_path) == (tmp_path / "acme").resolve()
+    with pytest.raises(InputError):
+        config.output_dir_for("../acme", tmp_path)
+
+
+def test_store_path_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CSM_NB_DB", str(tmp_path / "env.sqlite"))
+    assert config.db_path(tmp_path / "explicit.sqlite") == tmp_path / "explicit.sqlite"
+    assert config.db_path() == tmp_path / "env.sqlite"
+    monkeypatch.delenv("CSM_NB_DB")
+    assert config.db_path() == config.project_dir() / "csm-nb.sqlite"
+
+
+def test_project_paths_point_at_the_checkout() -> None:
+    assert (config.workbooks_dir() / "05_cash_flow.ipynb").is_file()
+    assert (config.templates_dir() / "csm_report" / "index.html.j2").is_file()
+    assert any(config.examples_dir().glob("*.yaml"))
+
+
+def test_author_prefers_the_explicit_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CSM_NB_AUTHOR", "Dana")
+    assert config.author() == "Dana"
+    monkeypatch.delenv("CSM_NB_AUTHOR")
+    monkeypatch.setenv("USER", "dwhitfield")
+    assert config.author() == "dwhitfield"

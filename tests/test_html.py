@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import pytest
+
+from csm_nb.html import Html, callout, figures, money, paragraph, percent, section, table
+
+EVIL = '<img src=x onerror="alert(1)">'
+
+
+@pytest.mark.parametrize(
+    ("value", "currency", "expected"),
+    [(52000, "USD", "$52,000"), (-20000, "USD", "-$20,000"), (0.4, "USD", "$0"), (-0.4, "USD", "$0"),
+     (1650000, "EUR", "€1,650,000"), (5, "chf", "CHF 5"), (None, "USD", "to come")],
+)
+def test_money(value: float | None, currency: str, expected: str) -> None:
+    assert money(value, currency) == expected
+
+
+@pytest.mark.parametrize(("fraction", "expected"), [(1.325, "132.5 %"), (0.3729, "37.3 %"), (-0.05, "-5.0 %"), (None, "not yet known")])
+def test_percent(fraction: float | None, expected: str) -> None:
+    assert percent(fraction) == expected
+
+
+@pytest.mark.parametrize(
+    "render",
+    [
+        lambda t: table([t], [[t]], caption=t, footer=[[t]]),
+        lambda t: figures([(t, t, t)]),
+        lambda t: callout(t, title=t),
+        lambda t: section(t, t, intro=t),
+        lambda t: paragraph(t),
+    ],
+)
+def test_every_builder_escapes_text(render) -> None:
+    out = str(render(EVIL))
+    assert "<img" not in out and "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in out
+
+
+def test_html_passes_through_unescaped_and_displays_in_notebooks() -> None:
+    inner = Html("<em>ok</em>")
+    out = section("Title", inner)
+    assert "<em>ok</em>" in str(out)
+    assert out._repr_html_() == str(out)
+
+
+def test_callout_refuses_unknown_tone() -> None:
+    with pytest.raises(ValueError):
+        callout("x", tone="loud")
