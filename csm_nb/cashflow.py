@@ -39,6 +39,7 @@ HEADLINES: dict[str, str] = {
     "return_on_cost": "Return on cost (revenue ÷ cost)",
     "net_roi": "Net ROI (profit ÷ cost)",
 }
+HEADLINE_SHORT: dict[str, str] = {"return_on_cost": "return on cost", "net_roi": "net ROI"}
 
 
 def net_cash_flow(expenditure: Sequence[Amount], revenue: Sequence[Amount]) -> list[Amount]:

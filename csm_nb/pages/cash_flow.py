@@ -52,7 +52,7 @@ class CashFlowPage:
                 "estimated and actual) to the engagement file and import it again.",
                 tone="info", title="Nothing to show yet.",
             )
-        label = cashflow.HEADLINES[s.headline]
+        label = cashflow.HEADLINE_SHORT[s.headline]
         if s.complete:
             diff = (s.profit_act or 0) - (s.profit_est or 0)
             more_less = "more" if diff >= 0 else "less"
@@ -63,14 +63,14 @@ class CashFlowPage:
             )
             return callout(
                 f"The initiative returned {self.m(s.profit_act)} profit on {self.m(s.totals['expenditure_act'])} spent "
-                f"({label}: {percent(s.headline_act)}), {self.m(abs(diff))} {more_less} than estimated. {paid}",
+                f"(a {label} of {percent(s.headline_act)}), {self.m(abs(diff))} {more_less} than estimated. {paid}",
                 tone="good" if (s.profit_act or 0) >= 0 else "bad", title="Complete.",
             )
         t = s.to_date
         if t is None:
             return callout(
                 f"No actual figures yet: this is the estimate. It shows {self.m(s.profit_est)} profit on "
-                f"{self.m(s.totals['expenditure_est'])} ({label}: {percent(s.headline_est)}), paying back in "
+                f"{self.m(s.totals['expenditure_est'])} (a {label} of {percent(s.headline_est)}), paying back in "
                 f"{s.period_label(s.payback_index_est) or 'no period of the plan'}.",
                 tone="info", title="Estimate only.",
             )
