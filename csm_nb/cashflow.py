@@ -252,23 +252,28 @@ class ToDate:
 
 
 def actuals_to_date(lines: Sequence[CashFlowLine]) -> ToDate | None:
-    """Sum actuals and estimates over periods 0..k, k = last period with an actual.
+    """Actuals so far against the estimate for the same periods.
 
-    ``None`` when there are no actuals at all.
+    The span runs from period 0 to k, the last period with any actual. Each
+    side is compared only where its actual is known: revenue over periods with
+    an actual revenue, expenditure over periods with an actual expenditure, so
+    a week whose cost is booked before its revenue is never read as zero
+    revenue. ``None`` when there are no actuals at all.
     """
     with_actuals = [i for i, line in enumerate(lines) if line.revenue_act is not None or line.expenditure_act is not None]
     if not with_actuals:
         return None
     k = with_actuals[-1]
     span = lines[: k + 1]
-    missing = [i for i, line in enumerate(span) if line.revenue_act is None or line.expenditure_act is None]
+    revenue_known = [x for x in span if x.revenue_act is not None]
+    cost_known = [x for x in span if x.expenditure_act is not None]
     return ToDate(
         last_period=k,
-        revenue_est=known_total([x.revenue_est for x in span]),
-        revenue_act=known_total([x.revenue_act for x in span]),
-        expenditure_est=known_total([x.expenditure_est for x in span]),
-        expenditure_act=known_total([x.expenditure_act for x in span]),
-        missing=missing,
+        revenue_est=known_total([x.revenue_est for x in revenue_known]),
+        revenue_act=known_total([x.revenue_act for x in revenue_known]),
+        expenditure_est=known_total([x.expenditure_est for x in cost_known]),
+        expenditure_act=known_total([x.expenditure_act for x in cost_known]),
+        missing=[i for i, x in enumerate(span) if x.revenue_act is None or x.expenditure_act is None],
     )
 
 
@@ -300,9 +305,9 @@ def forecast_at_completion(lines: Sequence[CashFlowLine], to_date: ToDate) -> di
     * ``at_current_pace``: remaining revenue scaled by actual ÷ estimated
       revenue to date (costs are kept as estimated: they are known in advance).
     """
-    rest = lines[to_date.last_period + 1 :]
-    rest_revenue = known_total([x.revenue_est for x in rest])
-    rest_cost = known_total([x.expenditure_est for x in rest])
+    # "Still to come" is every period without an actual, including gaps inside the span.
+    rest_revenue = known_total([x.revenue_est for x in lines if x.revenue_act is None])
+    rest_cost = known_total([x.expenditure_est for x in lines if x.expenditure_act is None])
     pace = to_date.revenue_ratio if to_date.revenue_ratio is not None else 1.0
     return {
         "as_estimated": Forecast("as_estimated", to_date.revenue_act + rest_revenue, to_date.expenditure_act + rest_cost),

@@ -70,16 +70,17 @@ def _walk(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], i
             _walk(item, path + (i,), lines, source)
 
 
+_KEY_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+
 def _typed_key(node: yaml.Node) -> Any:
-    # Keys are mostly strings; milestone keys are period numbers.
+    """The key as the parsed data has it (milestone keys are ints or dates)."""
     if not isinstance(node, yaml.ScalarNode):
         return None
-    if node.tag == "tag:yaml.org,2002:int":
-        try:
-            return int(node.value)
-        except ValueError:
-            return node.value
-    return node.value
+    try:
+        return _KEY_CONSTRUCTOR.construct_object(node)
+    except yaml.YAMLError:
+        return node.value
 
 
 def parse_engagement(text: str, *, source: str, base_dir: Path | None = None) -> Engagement:
@@ -138,6 +139,18 @@ def check_references(engagement: Engagement, ctx: schema.Context) -> None:
     for i, link in enumerate(engagement.financial_links or []):
         if link.get("kpi") is not None and link["kpi"] not in kpi_ids:
             raise ctx.fail(("financial_links", i, "kpi"), f"{link['kpi']!r} is not the id of any KPI")
+    # What a chain of factors means (positive factors, baselines, units that follow on): csm_nb.linkage.
+    from .linkage import check_link
+
+    link_ids: dict[str, int] = {}
+    for i, link in enumerate(engagement.financial_links or []):
+        if link.get("id") in link_ids:
+            raise ctx.fail(("financial_links", i, "id"), f"id {link['id']!r} is already used by financial_links[{link_ids[link['id']]}]")
+        link_ids[link.get("id")] = i
+        try:
+            check_link(link, kpi=engagement.kpi(link["kpi"]) if link.get("kpi") else None, currency=engagement.currency)
+        except InputError as exc:
+            raise ctx.fail(("financial_links", i), str(exc)) from None
 
 
 def read_engagement(path: str | Path) -> Engagement:

@@ -147,6 +147,9 @@ class Store:
         except sqlite3.DatabaseError as exc:
             self._db.close()
             raise InputError(f"store {self.path}: not a csm-nb SQLite store ({exc})") from None
+        except BaseException:
+            self._db.close()
+            raise
 
     # -- plumbing -------------------------------------------------------
     def close(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -22,6 +23,9 @@ MEASUREMENT_COLUMNS = ("kpi", "period", "value")
 
 _CURRENCY_MARKS = re.compile(r"[$€£¥₹]|\b[A-Z]{3}\b")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+# Commas only as thousands separators (1,000,000 or the Indian 1,00,000): "3,5"
+# could be a decimal comma and is refused rather than read as 35.
+_GROUPED = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d{1,2}(,\d{2})*,\d{3})(\.\d*)?")
 
 
 def parse_amount(cell: Any, *, where: str) -> float | None:
@@ -47,6 +51,8 @@ def parse_amount(cell: Any, *, where: str) -> float | None:
     if isinstance(cell, (int, float)):
         if cell != cell:  # NaN from a spreadsheet means nothing is there
             return None
+        if not math.isfinite(cell):
+            raise InputError(f"{where}: expected a finite number, got {cell!r}")
         return float(cell)
     text = str(cell).strip()
     if not text:
@@ -55,12 +61,20 @@ def parse_amount(cell: Any, *, where: str) -> float | None:
         return 0.0
     negative = text.startswith("(") and text.endswith(")")
     cleaned = text[1:-1] if negative else text
-    cleaned = _CURRENCY_MARKS.sub("", cleaned).replace(",", "").replace(" ", "").replace("\u00a0", "")
+    cleaned = _CURRENCY_MARKS.sub("", cleaned).replace(" ", "").replace("\u00a0", "")
+    if "," in cleaned:
+        if not _GROUPED.fullmatch(cleaned):
+            raise InputError(
+                f"{where}: expected a number such as 20000 or $20,000 (commas only between thousands), got {text!r}"
+            )
+        cleaned = cleaned.replace(",", "")
     if cleaned.startswith("-") and _CURRENCY_MARKS.search(text):
         cleaned = "-" + cleaned.lstrip("-")
     if not _NUMBER.fullmatch(cleaned):
         raise InputError(f"{where}: expected a number such as 20000 or $20,000 (or empty for not known yet), got {text!r}")
     value = float(cleaned)
+    if not math.isfinite(value):
+        raise InputError(f"{where}: expected a finite number, got {text!r}")
     return -value if negative else value
 
 

@@ -130,12 +130,6 @@ def test_value_errors_name_the_exact_line(tail, expected):
     assert error_of(HEAD + tail).startswith(f"acme.yaml, {expected}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: engagement._typed_key keeps a date key as its raw text while the parsed data "
-    "has a datetime.date key, so an error under a date milestone key falls back to the line "
-    "of the enclosing 'milestones:' key instead of the key's own line",
-)
 def test_error_under_a_date_milestone_key_names_its_own_line():
     text = HEAD + "kpis:\n  - id: k\n    milestones:\n      0: 10\n      2026-06-30: lots\n"
     assert error_of(text).startswith("acme.yaml, line 8: kpis[0].milestones.2026-06-30: expected a number")
@@ -371,6 +365,12 @@ def test_rich_fixture_parses_to_the_expected_values(rich_path):
     assert e.cash_flow[3] == CashFlowLine("Week 3", 20000.0, None, 14000.0, None)
     assert e.measurements[2] == Measurement("click-rate", "2026-01-12", 1.3)
     assert e.measurements[3] == Measurement("cac", "2026-01-19", 34.0)
+    assert e.workshop["outcomes"]["review"] == {"date": "2026-01-20", "attendees": ["Ana Silva", "Ben Ode"], "score": 4}
+    assert e.workshop["cash-flow"] == {"horizon_weeks": 13}
+    assert e.financial_links[0]["periods_per_year"] == 52.0
+    assert e.financial_links[0]["gap"] == {
+        "step": 2, "run_rate": 1250000.0, "target_per_year": 1500000.0, "source": "Finance plan",
+    }
     assert e.financial_links[0]["steps"][1] == {"description": "Gross margin", "factor": 0.38, "accuracy": 0.05}
 
 
@@ -420,6 +420,12 @@ numbers = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e18, max_
 amounts = st.one_of(st.none(), st.floats(min_value=0, max_value=1e15, allow_nan=False), st.integers(0, 10**9).map(float))
 dates = st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2100, 12, 31)).map(dt.date.isoformat)
 periods = st.one_of(st.integers(min_value=0, max_value=10**6), dates)
+answers = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**9, 10**9) | numbers | texts,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(texts, inner, max_size=3),
+    max_leaves=8,
+)
+workshops = st.dictionaries(ids, st.dictionaries(texts, answers, max_size=4), min_size=1, max_size=3)
 
 
 @st.composite
@@ -457,6 +463,7 @@ def engagements(draw) -> Engagement:
         id=draw(ids), customer=draw(labels), currency=draw(st.none() | st.sampled_from(["EUR", "USD", "JPY"])),
         csm=draw(st.none() | texts), tags=draw(st.none() | st.lists(texts, max_size=3)),
         outcomes=outcomes, kpis=kpis, cash_flow=cash_flow, measurements=measurements,
+        workshop=draw(st.none() | workshops),
     )
 
 
