@@ -1,0 +1,125 @@
+"""``csm-nb lab``: JupyterLab on the workbooks, wired to the store.
+
+JupyterLab starts in the workbooks directory with ``CSM_NB_DB`` set to the
+store's absolute path, so every kernel it starts (and so every workshop form)
+reads and saves the same SQLite file. ``lab_command`` only builds the command
+line and environment, so tests can check them or start the server themselves.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import config
+from .errors import NotFoundError
+
+
+@dataclass(frozen=True)
+class LabCommand:
+    argv: list[str]
+    env: dict[str, str]
+    cwd: Path
+    db: Path
+
+
+def lab_command(
+    *,
+    db: str | os.PathLike[str] | None = None,
+    port: int | None = None,
+    open_browser: bool = True,
+    token: str | None = None,
+    author: str | None = None,
+    notebook: str | None = None,
+) -> LabCommand:
+    """The command, environment and directory that start JupyterLab on the workbooks.
+
+    ``notebook`` (a workbook id or file name) opens that workbook first;
+    ``token`` fixes the access token (tests), otherwise Jupyter makes one.
+    """
+    workbooks = config.workbooks_dir().resolve()
+    if not workbooks.is_dir():
+        raise NotFoundError(f"workbooks directory {workbooks} does not exist; set CSM_NB_WORKBOOKS or run from the project")
+    store = config.db_path(db).resolve()
+    quiet_lab_settings()
+    env = dict(os.environ)
+    env["CSM_NB_DB"] = str(store)  # the kernels inherit it: every form saves to this store
+    env["CSM_NB_WORKBOOKS"] = str(workbooks)
+    if author:
+        env[config.AUTHOR_ENV] = author
+    argv = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={workbooks}",
+            f"--ServerApp.open_browser={open_browser}",
+            # No news or update pop-ups over a workshop on a projector, and no calls out to the internet.
+            "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            # Answers live in the store; saving in Lab must not write outputs into the committed workbooks.
+            "--FileContentsManager.pre_save_hook=csm_nb.lab.strip_outputs_before_save"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        argv.append("--allow-root")  # containers and CI run as root; Jupyter refuses that unless told
+    if port is not None:
+        argv.append(f"--ServerApp.port={int(port)}")
+    if token is not None:
+        argv.append(f"--IdentityProvider.token={token}")
+    if notebook:
+        argv.append(_notebook_file(workbooks, notebook))
+    return LabCommand(argv, env, workbooks, store)
+
+
+LAB_SETTINGS = {
+    # The "receive Jupyter news?" toast would pop up over a workshop on a projector.
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+}
+
+
+def quiet_lab_settings() -> Path:
+    """Write JupyterLab's settings overrides into this environment (sys.prefix only)."""
+    import json
+
+    target = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    try:
+        current = json.loads(target.read_text()) if target.is_file() else {}
+    except ValueError:
+        current = {}
+    merged = {**current, **LAB_SETTINGS}
+    if merged != current:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(merged, indent=2))
+    return target
+
+
+def strip_outputs_before_save(model: dict, **_: object) -> None:
+    """Jupyter pre-save hook: keep workbooks free of outputs (answers are in the store).
+
+    >>> m = {"type": "notebook", "content": {"cells": [{"cell_type": "code", "outputs": [1], "execution_count": 3}]}}
+    >>> strip_outputs_before_save(m); m["content"]["cells"][0]
+    {'cell_type': 'code', 'outputs': [], 'execution_count': None}
+    """
+    if model.get("type") != "notebook":
+        return
+    for cell in model.get("content", {}).get("cells", []):
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+    model["content"].get("metadata", {}).pop("widgets", None)
+
+
+def _notebook_file(workbooks: Path, notebook: str) -> str:
+    candidates = [p for p in sorted(workbooks.glob("*.ipynb")) if p.name == notebook or p.stem == notebook
+                  or (p.stem[:2].isdigit() and p.stem.split("_", 1)[-1] == notebook)]
+    if not candidates:
+        known = ", ".join(p.stem.split("_", 1)[-1] if p.stem[:2].isdigit() else p.stem for p in sorted(workbooks.glob("*.ipynb")))
+        raise NotFoundError(f"no workbook {notebook!r} in {workbooks}; available: {known}")
+    return str(candidates[0])
+
+
+def run_lab(**options: object) -> int:
+    """Start JupyterLab in the foreground; returns its exit code (Ctrl+C stops it)."""
+    command = lab_command(**options)  # type: ignore[arg-type]
+    print(f"store: {command.db}{'' if command.db.is_file() else ' (new; create an engagement in the form, or csm-nb import FILE)'}",
+          flush=True)
+    print(f"workbooks: {command.cwd}", flush=True)
+    try:
+        return subprocess.call(command.argv, env=command.env, cwd=command.cwd)
+    except KeyboardInterrupt:
+        return 0

@@ -1,0 +1,245 @@
+"""The engagement brief (workbook ``engagement_brief``): what the CSM prepares
+before the first meeting. What was sold and the role of each line, how the
+deal earns revenue, the customer's initiative, the capabilities it touches
+and the outcomes known so far, on one page, with the questions still open.
+
+It starts from the engagement file (solution, initiative, outcomes); answers
+given in the form add to it or correct it. Interactive (no
+``results_path``): the picker and the form. Headless: the one-page brief.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ..forms import WorkshopPage
+from ..html import Html, callout, figures, join, money, number, paragraph, section, table
+from ..model import Engagement, Outcome
+from ..questions import load_bank, option_label, parse_answers_parameter
+from ..store import Store
+
+WORKBOOK = "engagement_brief"
+TITLE = "Engagement brief"
+
+
+def applies(engagement: Engagement) -> bool:
+    return bool(engagement.solution or engagement.initiative or engagement.outcomes
+                or (engagement.workshop or {}).get(WORKBOOK))
+
+
+def _lines(text: Any) -> list[str]:
+    """Text typed one item a line -> the items (blank lines and bullets dropped)."""
+    return [line.strip(" -•*\t") for line in str(text or "").splitlines() if line.strip(" -•*\t")]
+
+
+class EngagementBriefPage(WorkshopPage):
+    WORKBOOK = WORKBOOK
+
+    @property
+    def currency(self) -> str:
+        return self.engagement.currency_code
+
+    def m(self, value: float | None) -> str:
+        return money(value, self.currency, unknown="not known")
+
+    # -- the engagement with the workshop's answers applied ------------------------------
+    def bill_of_materials(self) -> list[dict[str, Any]]:
+        a = self.answers
+        rows = []
+        for i, line in enumerate((self.engagement.solution or {}).get("bill_of_materials") or []):
+            row = dict(line)
+            for part in ("role", "revenue", "term_months", "renewal", "timing"):
+                if f"bom.{i}.{part}" in a:
+                    row[part] = a[f"bom.{i}.{part}"]
+            rows.append(row)
+        return rows
+
+    def capabilities(self) -> list[dict[str, Any]]:
+        a = self.answers
+        rows = []
+        for i, cap in enumerate((self.engagement.initiative or {}).get("capabilities") or []):
+            row = dict(cap)
+            for part in ("area", "level", "change"):
+                if f"cap.{i}.{part}" in a:
+                    row[part] = a[f"cap.{i}.{part}"]
+            rows.append(row)
+        return rows
+
+    def outcomes(self) -> list[Outcome]:
+        a, out = self.answers, []
+        for o in self.engagement.outcomes:
+            marked = Outcome(**{**o.__dict__})
+            marked.status = a.get(f"outcome.{o.id}.status", o.status)
+            marked.priority = a.get(f"outcome.{o.id}.priority", o.priority)
+            out.append(marked)
+        return out
+
+    def revenue(self) -> dict[str, float | None]:
+        """Totals of the bill of materials by how each line earns (amounts in the currency)."""
+        lines = self.bill_of_materials()
+
+        def total(**match: str) -> float:
+            return sum(float(l.get("amount") or 0) for l in lines if all(l.get(k) == v for k, v in match.items()))
+
+        deal = self.answers.get("deal_size")
+        return {
+            "deal_size": float(deal) if deal is not None else None,
+            "renewable": total(revenue="renewable"), "one_off": total(revenue="one_off"),
+            "renewal_expected": total(revenue="renewable", renewal="expected"),
+            "temporary": total(renewal="temporary"),
+            "immediate": total(timing="immediate"), "planned": total(timing="planned"),
+        }
+
+    # -- the brief ------------------------------------------------------------------------
+    def headline(self) -> Html:
+        e, a = self.engagement, self.answers
+        name = a.get("initiative_name") or "an initiative not named yet"
+        purpose = a.get("purpose")
+        done, total = self.answered_counts()
+        assumed = [o for o in self.outcomes() if o.status != "stated"]
+        text = f"{e.customer}: {name}." + (f" {purpose}" if purpose else "")
+        note = f"{done} of {total} brief questions answered; {len(assumed)} outcome(s) to validate."
+        return join([callout(text, tone="info", title="The initiative."), paragraph(note, css_class="note"), self.supplied_note()])
+
+    def sold(self) -> Html:
+        if self.interactive:
+            return Html("")
+        a, solution = self.answers, self.engagement.solution or {}
+        parts: list[Any] = []
+        if a.get("solution_summary"):
+            parts.append(paragraph(a["solution_summary"]))
+        bom = self.bill_of_materials()
+        if bom:
+            rows = [[l.get("item"), l.get("role") or "role not known yet", number(l.get("quantity"), unknown=""),
+                     self.m(l.get("amount")), option_label(l.get("revenue") or "") or "?",
+                     f"{l['term_months']} months" if l.get("term_months") is not None else "",
+                     l.get("renewal") or "", l.get("timing") or ""] for l in bom]
+            parts.append(table(["Line", "Role in the solution", "Qty", "Amount", "Revenue", "Term", "At end of term", "Booked"],
+                               rows, numeric=[False, False, True, True, False, False, False, False]))
+        services = solution.get("services") or []
+        if services:
+            parts.append(table(["Service", "Scope", "Days", "Amount"],
+                               [[s.get("name"), s.get("description") or "", number(s.get("days"), unknown=""), self.m(s.get("amount"))]
+                                for s in services], numeric=[False, False, True, True], caption="Professional services"))
+        if a.get("services_note"):
+            parts.append(paragraph(f"Services, noted in preparation: {a['services_note']}"))
+        support = solution.get("support") or {}
+        level = a.get("support_level") or support.get("level")
+        if level:
+            parts.append(paragraph(f"Support: {level}" + (f" ({support['description']})" if support.get("description") else "") + "."))
+        if not parts:
+            parts.append(paragraph("Nothing recorded yet about what was sold.", css_class="note"))
+        return section("What was sold", *parts)
+
+    def revenue_report(self) -> Html:
+        if self.interactive:
+            return Html("")
+        r = self.revenue()
+        if not self.bill_of_materials() and r["deal_size"] is None:
+            return Html("")
+        items = [("Deal size", self.m(r["deal_size"]), "guides how much CSM time the account gets"),
+                 ("Renewable", self.m(r["renewable"]), f"{self.m(r['renewal_expected'])} expected to renew"),
+                 ("One-off", self.m(r["one_off"]), "not renewed"),
+                 ("Planned, not yet booked", self.m(r["planned"]), f"{self.m(r['immediate'])} booked now")]
+        temporary = Html("")
+        if r["temporary"]:
+            temporary = paragraph(f"{self.m(r['temporary'])} is meant to be temporary: not a renewal to chase.", css_class="note")
+        return section("Revenue", figures(items), temporary,
+                       intro="From the bill of materials: amounts by how each line earns.")
+
+    def initiative(self) -> Html:
+        if self.interactive:
+            return Html("")
+        a, ini = self.answers, self.engagement.initiative or {}
+        facts = [(label, a.get(key)) for label, key in (("Initiative", "initiative_name"), ("Purpose", "purpose"),
+                                                         ("Strategic fit", "strategic_fit"), ("Sponsor", "sponsor"))]
+        parts: list[Any] = [Html("<dl>") + join(Html("<dt><b>{}</b></dt><dd>{}</dd>").format(k, v or "not known yet")
+                                                for k, v in facts) + Html("</dl>")]
+        milestones = ini.get("milestones") or []
+        extra_m = _lines(a.get("milestones_note"))
+        if milestones or extra_m:
+            rows = [[m.get("name"), m.get("date") or "", "done" if m.get("done") else ""] for m in milestones]
+            rows += [[m, "", "added in preparation"] for m in extra_m]
+            parts.append(table(["Milestone", "Date", ""], rows, caption="Milestones"))
+        challenges = ini.get("challenges") or []
+        extra_c = _lines(a.get("challenges_note"))
+        if challenges or extra_c:
+            rows = [[c.get("kind") or "", c.get("description"), c.get("mitigation") or "none yet"] for c in challenges]
+            rows += [["", c, "added in preparation"] for c in extra_c]
+            parts.append(table(["Kind", "Challenge", "Mitigation"], rows, caption="Known challenges"))
+        return section("The initiative", *parts)
+
+    def capabilities_report(self) -> Html:
+        if self.interactive:
+            return Html("")
+        caps = self.capabilities()
+        other = _lines(self.answers.get("capabilities_other"))
+        if not caps and not other:
+            return Html("")
+        rows = [[c.get("name"), c.get("area") or "", c.get("level") or "", c.get("change") or ""] for c in caps]
+        rows += [[o, "", "", ""] for o in other]
+        return section("Capabilities touched", table(["Capability", "People / process / tools", "Level (1-3)", "Change"], rows),
+                       intro="Which people, processes and tools the solution changes: where adoption work will be.")
+
+    def outcomes_report(self) -> Html:
+        if self.interactive:
+            return Html("")
+        outcomes = self.outcomes()
+        other = _lines(self.answers.get("outcomes_other"))
+        parts: list[Any] = []
+        if outcomes:
+            parts.append(table(["Outcome", "Quantity", "Deadline", "Measured by", "Stated / assumed", "Priority"],
+                               [[o.description or o.id, o.quantity or "", o.deadline or "", o.measurement or "",
+                                 o.status or "not marked", o.priority or "not marked"] for o in outcomes]))
+        assumed = [o for o in outcomes if o.status != "stated"]
+        if assumed or other:
+            items = [Html("<li>{}</li>").format(f"{o.description or o.id} ({o.status or 'not marked'})") for o in assumed]
+            items += [Html("<li>{}</li>").format(f"{x} (possible, raised in preparation)") for x in other]
+            parts.append(Html("<h3>To validate with the customer</h3><ul>") + join(items) + Html("</ul>"))
+        if not parts:
+            parts.append(paragraph("No outcomes known yet: discover them in the workshop (outcome discovery).", css_class="note"))
+        return section("Known outcomes", *parts)
+
+    def open_points(self) -> Html:
+        if self.interactive:
+            return Html("")
+        extra = _lines(self.answers.get("open_points"))
+        if not extra:
+            return Html("")
+        return section("Still to find out", Html("<ul>") + join(Html("<li>{}</li>").format(x) for x in extra) + Html("</ul>"))
+
+    def live_summary(self, answers: Mapping[str, Any]) -> Html:
+        page = EngagementBriefPage(self.engagement, self.bank, db=self.db, interactive=False, saved=answers)
+        done, total = page.answered_counts()
+        assumed = [o for o in page.outcomes() if o.status != "stated"]
+        return paragraph(f"{done} of {total} brief questions answered; {len(assumed)} outcome(s) to validate. "
+                         "Render the one-page brief with: csm-nb run engagement_brief --engagement "
+                         f"{self.engagement.id}", css_class="note")
+
+    def results(self) -> dict[str, Any]:
+        from ..model import without_none
+        from ..questions import open_questions
+
+        done, total = self.answered_counts()
+        outcomes = self.outcomes()
+        return {
+            "workbook": WORKBOOK, "engagement": self.engagement.id, "currency": self.currency,
+            "questions_answered": done, "questions": total, "answers": self.answers,
+            "supplied_answers": sorted(self.supplied),
+            "revenue": self.revenue(),
+            "bill_of_materials": self.bill_of_materials(), "capabilities": self.capabilities(),
+            "outcomes": [without_none(o) for o in outcomes],
+            "to_validate": [o.id for o in outcomes if o.status != "stated"],
+            "open_questions": [q.question.id for q in open_questions(self.bank, self.engagement, self.answers)],
+        }
+
+
+def open_page(engagement_id: str, *, db: str | None = None, results_path: str | None = None,
+              answers: Any = None) -> EngagementBriefPage:
+    """Load the engagement and its saved answers; interactive unless a results path is given."""
+    bank = load_bank(WORKBOOK)
+    supplied = parse_answers_parameter(answers, bank)
+    with Store(db or None) as store:
+        engagement = store.load(engagement_id)
+        saved = {k: a.value for k, a in store.answers(engagement_id, WORKBOOK).items()}
+    return EngagementBriefPage(engagement, bank, db=db, interactive=not results_path, supplied=supplied, saved=saved)
+

@@ -1,0 +1,72 @@
+"""An existing store from an older csm-nb opens, migrates and keeps its data."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from csm_nb.errors import InputError
+from csm_nb.store import MIGRATIONS, SCHEMA_VERSION, Store
+
+
+def make_v1_store(path: Path) -> None:
+    """A store exactly as the foundation's schema version 1 wrote it, with one engagement."""
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[0])
+    db.execute(
+        "INSERT INTO engagement VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        ("helios", "Helios Care Services", "USD", "Sam Okafor", '["public-sector"]',
+         '{"name": "Employee engagement, Phase One"}', '{"deal_size": 300000}',
+         '[{"name": "Priya Raman"}]', None, 3, "2026-01-05T10:00:00+00:00", "sam"),
+    )
+    db.execute(
+        "INSERT INTO outcome VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        ("helios", 0, "clients-this-year", "Serve more clients", "23,800 clients", "2027-12-31",
+         "monthly report", "stated", "primary"),
+    )
+    db.execute(
+        "INSERT INTO kpi VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        ("helios", 0, "clients-served", "clients-this-year", "Clients served", "lagging", "clients", "increase",
+         1800.0, 1983.0, "2027-01-01", "2027-12-31", "monthly", "Head Office", "Ops", "[[0, 1800.0], [12, 1983.0]]"),
+    )
+    db.execute("INSERT INTO cash_flow_line VALUES (?, ?, ?, ?, ?, ?, ?)", ("helios", 0, "Month 1", 120000.0, 120000.0, 0.0, None))
+    db.execute("INSERT INTO measurement VALUES (?, ?, ?, ?, ?)", ("helios", "clients-served", "1", 1795.0, 0))
+    db.execute("INSERT INTO change_log VALUES (?, ?, ?, ?, ?)", ("helios", 3, "2026-01-05T10:00:00+00:00", "sam", "imported"))
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+
+
+def test_a_version_1_store_migrates_to_the_current_version_without_losing_data(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    make_v1_store(path)
+    with Store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        e = store.load("helios")
+        assert (e.customer, e.currency, e.csm, e.tags) == ("Helios Care Services", "USD", "Sam Okafor", ["public-sector"])
+        assert (e.revision, e.updated_by) == (3, "sam")
+        assert e.initiative == {"name": "Employee engagement, Phase One"}
+        assert e.solution == {"deal_size": 300000}
+        assert [(o.id, o.quantity, o.status) for o in e.outcomes] == [("clients-this-year", "23,800 clients", "stated")]
+        assert e.kpis[0].milestones == {0: 1800.0, 12: 1983.0}
+        assert (e.cash_flow[0].period, e.cash_flow[0].expenditure_act, e.cash_flow[0].revenue_act) == ("Month 1", 120000.0, None)
+        assert [(m.kpi, m.period, m.value) for m in e.measurements] == [("clients-served", 1, 1795.0)]
+        assert store.history("helios") == [{"revision": 3, "at": "2026-01-05T10:00:00+00:00", "by": "sam", "summary": "imported"}]
+        assert e.workshop is None
+        # The migrated store takes workshop answers (the table version 2 added).
+        saved = store.save_answer("helios", "outcome_discovery", "this_year_target", 26000, expected_revision=0, author="sam")
+        assert saved.revision == 1
+    with Store(path) as again:  # opening again does not migrate twice
+        assert again.schema_version == SCHEMA_VERSION
+        assert again.answers("helios", "outcome_discovery")["this_year_target"].value == 26000
+
+
+def test_a_store_from_a_newer_csm_nb_is_refused_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "future.sqlite"
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(InputError, match=f"schema version {SCHEMA_VERSION + 1}, newer than this csm-nb understands"):
+        Store(path)
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1

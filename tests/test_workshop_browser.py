@@ -1,0 +1,156 @@
+"""The workshop in a real browser: JupyterLab started the way ``csm-nb lab``
+starts it (on a copy of the workbooks, in a temporary folder), the outcome
+discovery notebook opened in headless Chromium, a number and a text answer
+typed, "saved" seen, and both read back from the SQLite file.
+
+The screenshot and the time one stage took to fill in go to
+``tests/output/`` (ignored by git).
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from csm_nb.engagement import read_engagement
+from csm_nb.lab import lab_command
+from csm_nb.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+OUTPUT = Path(__file__).parent / "output"
+CHROMIUM = Path("/usr/bin/chromium")
+EID = "employee-engagement"
+TOKEN = "csm-nb-browser-test"
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+# Stage 2 as the CSM types it in the workshop (the time to fill it in is reported).
+STAGE_2 = [
+    ("business_metric", "clients served"), ("metric_unit", "clients"),
+    ("measurement_method", "monthly report to Head Office"),
+    ("last_year_target", "25000"), ("last_year_actual", "21400"), ("last_year_stated_shortfall_pct", "15"),
+    ("this_year_target", "26000"), ("monthly_run_rate", "1800"), ("stated_shortfall_pct", "20"),
+    ("shortfall_reduction_pct", "50"), ("next_year_goal", "reach next year's target"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_server(url: str, process: subprocess.Popen, log: Path, *, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"JupyterLab exited early ({process.returncode}): {log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"JupyterLab did not answer at {url}: {log.read_text()[-2000:]}")
+
+
+@pytest.fixture
+def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """JupyterLab on a copy of the workbooks with a store holding the example engagement (no answers yet)."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium)")
+    workbooks = tmp_path / "workbooks"
+    workbooks.mkdir()
+    shutil.copy(ROOT / "workbooks" / "02_outcome_discovery.ipynb", workbooks)
+    db = tmp_path / "store.sqlite"
+    engagement = read_engagement(ROOT / "examples" / f"{EID}.yaml")
+    engagement.workshop = None
+    with Store(db) as store:
+        store.save(engagement, author="importer")
+    monkeypatch.setenv("CSM_NB_WORKBOOKS", str(workbooks))
+    port = _free_port()
+    command = lab_command(db=db, port=port, open_browser=False, token=TOKEN, author="browser-test")
+    assert command.env["CSM_NB_DB"] == str(db.resolve()) and command.cwd == workbooks.resolve()
+    env = {**command.env, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
+    argv = command.argv + ["--ServerApp.ip=127.0.0.1", "--LabApp.expose_app_in_browser=True", "--ServerApp.disable_check_xsrf=False"]
+    log = tmp_path / "lab.log"
+    with log.open("w") as sink:
+        process = subprocess.Popen(argv, env=env, cwd=command.cwd, stdout=sink, stderr=subprocess.STDOUT)
+    try:
+        _wait_for_server(f"http://127.0.0.1:{port}/api/status?token={TOKEN}", process, log)
+        yield {"url": f"http://127.0.0.1:{port}", "db": db, "log": log}
+    finally:
+        process.terminate()  # only the server this fixture started, by its own handle
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def test_typing_answers_in_jupyterlab_saves_them_to_the_store(lab: dict) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    OUTPUT.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM),
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{lab['url']}/lab/tree/02_outcome_discovery.ipynb?token={TOKEN}")
+            page.wait_for_function("window.jupyterapp && window.jupyterapp.shell.currentWidget "
+                                   "&& window.jupyterapp.shell.currentWidget.context "
+                                   "&& window.jupyterapp.shell.currentWidget.context.isReady", timeout=90_000)
+            page.wait_for_function("window.jupyterapp.shell.currentWidget.sessionContext.session "
+                                   "&& window.jupyterapp.shell.currentWidget.sessionContext.session.kernel", timeout=90_000)
+            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            news = page.get_by_role("button", name="No")  # JupyterLab's one-off "notify me about news?" toast
+
+            # Stage 1: a text answer.
+            text_box = page.locator(".csm-field-desired_change input")
+            text_box.wait_for(state="visible", timeout=120_000)
+            text_box.fill("higher employee engagement")
+            text_box.press("Tab")
+            expect(page.locator(".csm-status-desired_change")).to_contain_text("saved", timeout=60_000)
+
+            # Stage 2, timed: every field typed and saved.
+            page.get_by_role("tab", name="2. The outcome and its targets").click()
+            started = time.monotonic()
+            for key, value in STAGE_2:
+                box = page.locator(f".csm-field-{key} input")
+                box.fill(value)
+                box.press("Tab")
+                expect(page.locator(f".csm-status-{key}")).to_contain_text("saved", timeout=60_000)
+            stage_seconds = time.monotonic() - started
+
+            # A bad number is refused beside the field, not saved, and no traceback shows.
+            bad = page.locator(".csm-field-monthly_run_rate input")
+            bad.fill("-1800")
+            bad.press("Tab")
+            expect(page.locator(".csm-status-monthly_run_rate")).to_contain_text("cannot be below 0", timeout=60_000)
+            expect(page.locator(".csm-q-check_maths")).to_contain_text("4,400 clients short (16.9 %)")
+            expect(page.locator(".csm-q-check_maths")).to_contain_text("not the 20 % mentioned")
+            assert page.locator("text=Traceback").count() == 0
+            if news.count():
+                news.first.click()
+            page.locator(".csm-q-check_maths").scroll_into_view_if_needed()
+            page.screenshot(path=str(OUTPUT / "workshop_browser.png"), full_page=False)
+        finally:
+            browser.close()
+
+    (OUTPUT / "workshop_browser.json").write_text(json.dumps(
+        {"stage": 2, "fields": len(STAGE_2), "seconds_to_fill_and_save": round(stage_seconds, 2)}, indent=2) + "\n")
+    with Store(lab["db"]) as store:
+        answers = store.answers(EID, "outcome_discovery")
+    assert answers["desired_change"].value == "higher employee engagement"
+    assert answers["this_year_target"].value == 26000
+    assert answers["monthly_run_rate"].value == 1800  # the refused -1800 did not replace it
+    assert answers["this_year_target"].updated_by == "browser-test"
+    assert {key for key, _ in STAGE_2} <= set(answers)
