@@ -265,11 +265,20 @@ SOLUTION = Record({
     "support": Record({"level": Text(), "description": Text(), "amount": Number(minimum=0)}),
 })
 STAKEHOLDER = Record({"name": Text(), "role": Text(), "email": Text(), "notes": Text()}, required=("name",))
+# A chain of agreed factors from one unit of KPI movement to money (csm_nb.linkage
+# checks the meaning: positive factors, baselines present, units that follow on).
 FINANCIAL_LINK = Record({
     "id": Text(), "kpi": Text(), "description": Text(), "period": Text(),
+    "periods_per_year": Number(minimum=0),
     "steps": ListOf(Record({
-        "description": Text(), "factor": Number(), "unit": Text(), "source": Text(), "accuracy": Number(minimum=0),
+        "description": Text(), "kind": Choice("multiply", "percent", "margin"), "factor": Number(),
+        "baseline": Number(), "unit": Text(), "unit_in": Text(), "unit_out": Text(), "source": Text(),
+        "accuracy": Number(minimum=0),
     }, required=("factor",))),
+    "gap": Record({
+        "step": Integer(minimum=1), "run_rate": Number(minimum=0), "target_per_year": Number(minimum=0),
+        "source": Text(),
+    }, required=("target_per_year",)),
 }, required=("id",))
 
 ENGAGEMENT = Record(
