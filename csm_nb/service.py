@@ -92,3 +92,57 @@ def example_files() -> list[Path]:
     if not files:
         raise CsmError(f"no example engagements (*.yaml) in {config.examples_dir()}")
     return files
+
+
+@dataclass
+class EngagementReport:
+    """Every report rendered for one engagement, and the index page linking them."""
+
+    engagement_id: str
+    results: list[RunResult]
+    index: Path
+
+
+def render_engagement_report(
+    engagement_id: str,
+    *,
+    db: str | os.PathLike[str] | None = None,
+    out: str | os.PathLike[str] | None = None,
+    skip_current: bool = True,
+    on_result: Callable[[RunResult], Any] | None = None,
+) -> EngagementReport:
+    """Render every workbook that applies (the value report always does) and
+    write ``<out>/<id>/index.html`` linking them; returns what was rendered."""
+    from .report_index import IndexEntry, write_index
+    from .runner import get_workbook
+
+    results = render_reports(engagement_id, db=db, out=out, skip_current=skip_current, on_result=on_result)
+    engagement = load_engagement(engagement_id, db=db)
+    entries = [
+        IndexEntry(r.workbook, get_workbook(r.workbook).title, r.outputs[".html"], r.results) for r in results
+    ]
+    index = write_index(engagement, entries, config.output_dir_for(engagement_id, out))
+    return EngagementReport(engagement_id, results, index)
+
+
+def import_measurements(
+    paths: Sequence[str | os.PathLike[str]], *, engagement_id: str, db: str | os.PathLike[str] | None = None
+) -> list[tuple[Path, dict[str, int]]]:
+    """Append measurements from CSV/XLSX files to one engagement.
+
+    Every file is read and checked first; each is then one transaction. A row
+    already in the store with the same value is left alone, so importing the
+    same file again changes nothing. Returns the counts per file.
+    """
+    from .tables import read_measurements
+
+    config.check_engagement_id(engagement_id)
+    parsed = []
+    for p in paths:
+        path = Path(p)
+        if path.suffix.lower() in {".yaml", ".yml"}:
+            raise CsmError(f"{path}: --engagement takes measurement files (.csv or .xlsx with columns kpi, period, value); "
+                           "import engagement files without --engagement")
+        parsed.append((path, read_measurements(path)))
+    with Store(db) as store:
+        return [(path, store.add_measurements(engagement_id, rows, author=None)) for path, rows in parsed]

@@ -1,0 +1,297 @@
+"""Progress tracking (workbook ``progress``): every KPI against its agreed plan,
+0 % = baseline and 100 % = target, with status, crossings and a forecast."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import charts, progress
+from ..errors import InputError
+from ..html import Html, callout, join, number, paragraph, section, table
+from ..model import Engagement
+from ..progress import STATUS_WORDS, KpiProgress
+from ..results import write_results
+from ..store import Store
+
+WORKBOOK = "progress"
+TITLE = "Progress towards the outcomes"
+
+PLAN_COLOR = "#595959"
+KIND_COLORS = {"lagging": charts.PALETTE[0], "leading": charts.PALETTE[2]}
+KIND_WORDS = {"lagging": "Outcome KPI (lagging)", "leading": "Early indicator (leading)"}
+TONES = {"ahead": "good", "on_plan": "good", "behind": "bad"}
+
+
+def applies(engagement: Engagement) -> bool:
+    return bool(engagement.kpis)
+
+
+def check_settings(*, tolerance: float, trend_periods: float) -> None:
+    """Refuse settings a person could mistype, naming the parameter."""
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance < 0.5:
+        raise InputError(f"parameter tolerance: expected a fraction such as 0.02 (2 points either side of the plan), got {tolerance!r}")
+    if isinstance(trend_periods, bool) or not isinstance(trend_periods, (int, float)) or not trend_periods > 0:
+        raise InputError(f"parameter trend_periods: expected a number of periods above 0, such as 3, got {trend_periods!r}")
+
+
+# -- words and numbers a reader sees ---------------------------------------------------
+def pct(fraction: float | None) -> str:
+    """Progress for people: ``45 %``; ``None`` is "not measured yet"."""
+    return "not measured yet" if fraction is None else f"{fraction * 100:.0f} %"
+
+
+def kpi_value(kp: KpiProgress, value: float | None) -> str:
+    if value is None:
+        return "not measured yet"
+    # As many decimals as the figure needs (29.25 days stays 29.25), at most two.
+    decimals = next((d for d in (0, 1) if abs(round(value, d) - value) < 1e-9), 2)
+    unit = (kp.kpi.unit or "").strip()
+    text = number(value, decimals=decimals)
+    return f"{text} %" if unit == "%" else f"{text} {unit}".strip()
+
+
+def when(kp: KpiProgress, position: float | None) -> str:
+    """A moment on the plan in words: "early September 2026 (month 8.1)", or "month 8.1" without a start date."""
+    if position is None:
+        return "not at this rate"
+    t = kp.timeline
+    text = f"{t.unit} {round(position)}" if abs(position - round(position)) < 0.05 else f"{t.unit} {position:.1f}"
+    day = t.date(position)
+    if day is None:
+        return text
+    part = "early" if day.day <= 10 else ("mid" if day.day <= 20 else "late")
+    return f"{part} {day.strftime('%B %Y')} ({text})"
+
+
+def forecast_words(kp: KpiProgress) -> str:
+    f = kp.forecast
+    if not kp.measured:
+        return "not measured yet"
+    if f.reached:
+        return f"reached in {when(kp, f.period)}"
+    if f.period is None:
+        return "not at this rate"
+    late = "" if kp.on_time else f", after the deadline of {when(kp, kp.timeline.length).split(' (')[0]}"
+    return f"{when(kp, f.period)}{late}"
+
+
+def trend_words(kp: KpiProgress, *, short: bool = False) -> str:
+    """The recent trend in progress points per period: "↑ +13.5 points a month"."""
+    slope = kp.forecast.slope
+    if slope is None:
+        return "no trend yet" if kp.measured else "not measured yet"
+    arrow = "↑" if slope > 0.005 else ("↓" if slope < -0.005 else "→")
+    if short:
+        return f"{arrow} {slope * 100:+.0f} pts/{kp.timeline.unit[:2] if kp.timeline.unit == 'month' else kp.timeline.unit}"
+    return f"{arrow} {slope * 100:+.1f} points a {kp.timeline.unit}"
+
+
+def status_tag(word: str | None) -> Html:
+    if word is None:
+        return Html('<span class="tag">not measured yet</span>')
+    return Html('<span class="tag tag-{}">{}</span>').format(TONES.get(word, "warn"), STATUS_WORDS.get(word, word))
+
+
+# -- the chart ---------------------------------------------------------------------------
+def kpi_chart(kp: KpiProgress, *, compact: bool = False, height: int | None = None) -> charts.Svg:
+    """Plan (dashed, milestones as hollow points) and actual (solid) progress for one KPI.
+
+    Leading indicators are green, lagging KPIs blue, and the title says which.
+    """
+    t = kp.timeline
+    horizon = max(t.length, kp.periods[-1] if kp.periods else 0.0)
+    f = kp.forecast.period
+    show_forecast = f is not None and not kp.forecast.reached and f <= 1.5 * t.length
+    if show_forecast:
+        horizon = max(horizon, f)  # type: ignore[arg-type]
+    last = math.ceil(horizon - 1e-9)
+    short = t.unit[0].upper()
+    x_labels = [f"{short}{i}" if compact else f"{t.unit.capitalize()} {i}" for i in range(last + 1)]
+    if kp.milestones:
+        plan_x = [x for x, _ in kp.plan]
+        plan_label = "Plan (agreed milestones)"
+    else:
+        plan_x = [float(i) for i in range(math.ceil(t.length - 1e-9) + 1)]
+        if plan_x[-1] != t.length:
+            plan_x[-1] = t.length
+        plan_label = f"Plan ({100 / t.length:.0f} % a {t.unit})" if t.length else "Plan"
+    plan_y = [progress.plan_at(x, kp.plan) for x in plan_x]
+    kind = kp.kpi.kind or "lagging"
+    series = [
+        charts.Series(plan_label, plan_y, style="dashed", color=PLAN_COLOR, x=plan_x),
+        charts.Series("Actual", kp.progress, style="solid", color=KIND_COLORS.get(kind, KIND_COLORS["lagging"]), x=kp.periods),
+    ]
+    markers = [
+        charts.Marker(c.period, progress.plan_at(c.period, kp.plan),
+                      ("ahead" if c.to == "ahead" else "behind") + ("" if compact else f" from {t.unit} {c.period:.2f}"))
+        for c in kp.crossings
+    ]
+    vlines = [(t.length, "deadline")]
+    if show_forecast:
+        vlines.append((f, "target at this rate"))
+    title = f"{kp.label()} · {KIND_WORDS.get(kind, kind)}"
+    caption = (
+        f"0 % is the baseline ({kpi_value(kp, kp.baseline)}), 100 % the target ({kpi_value(kp, kp.target)}). "
+        "Dashed: the agreed plan; solid: measured."
+    )
+    return charts.line_chart(
+        title=title, x_labels=x_labels, series=series, markers=markers, vlines=vlines,
+        y_format=lambda v: f"{v * 100:.0f}%", caption=caption,
+        width=460 if compact else 720, height=height or (250 if compact else 330),
+    )
+
+
+# -- the page -----------------------------------------------------------------------------
+@dataclass
+class ProgressPage:
+    engagement: Engagement
+    tracked: list[KpiProgress]
+    problems: dict[str, str] = field(default_factory=dict)
+    tolerance: float = 0.02
+    trend_periods: float = 3
+    grid_from: int = 3
+
+    def latest_status(self, kp: KpiProgress) -> str | None:
+        return kp.status[-1] if kp.status else None
+
+    def counts(self) -> dict[str, int]:
+        out = {"ahead": 0, "on_plan": 0, "behind": 0, "not_measured": 0, "cannot_track": len(self.problems)}
+        for kp in self.tracked:
+            out[self.latest_status(kp) or "not_measured"] += 1
+        return out
+
+    # -- plain words first ---------------------------------------------------
+    def verdict(self) -> Html:
+        e = self.engagement
+        if not e.kpis:
+            return callout(f"{e.customer} has no KPIs yet. Agree them in the KPI workshop, then add measurements.",
+                           tone="info", title="Nothing to track yet.")
+        measured = [kp for kp in self.tracked if kp.measured]
+        if not measured:
+            return callout("No measurements yet. Import the first figures with: csm-nb import FILE --engagement "
+                           f"{e.id} (columns kpi, period, value).", tone="info", title="Not measured yet.")
+        behind = [kp for kp in measured if self.latest_status(kp) == "behind"]
+        late = [kp for kp in measured if kp.on_time is False]
+        parts = []
+        for word in ("ahead", "on_plan", "behind"):
+            names = [kp.label() for kp in measured if self.latest_status(kp) == word]
+            if names:
+                parts.append(f"{STATUS_WORDS[word]}: {', '.join(names)}")
+        sentence = "; ".join(parts) + "."
+        sentence = sentence[0].upper() + sentence[1:]
+        if late:
+            sentence += " At the recent rate " + ", ".join(kp.label() for kp in late) + " will not reach the target by the deadline."
+        lagging_behind = any((kp.kpi.kind or "lagging") == "lagging" for kp in behind)
+        tone, title = ("bad", "Behind plan.") if lagging_behind else (("warn", "Mostly on plan.") if behind or late else ("good", "On plan."))
+        return callout(sentence, tone=tone, title=title)
+
+    def summary_table(self) -> Html:
+        if not self.tracked and not self.problems:
+            return Html("")
+        rows = []
+        for kp in self.tracked:
+            i = kp.latest
+            rows.append([
+                kp.label(), KIND_WORDS.get(kp.kpi.kind or "lagging", kp.kpi.kind or ""),
+                f"{kpi_value(kp, kp.baseline)} → {kpi_value(kp, kp.target)}",
+                kpi_value(kp, kp.values[i]) + (f" ({kp.timeline.label(kp.periods[i])})" if i is not None else "") if i is not None else "not measured yet",
+                pct(kp.progress[i] if i is not None else None), pct(kp.planned[i] if i is not None else None),
+                status_tag(self.latest_status(kp)), trend_words(kp, short=True), forecast_words(kp),
+            ])
+        for kpi_id, message in self.problems.items():
+            kpi = self.engagement.kpi(kpi_id)
+            rows.append([(kpi.name if kpi else None) or kpi_id, "", "", Html('<span class="tag tag-warn">{}</span>').format(message), "", "", "", "", ""])
+        return section(
+            "Where each KPI stands",
+            table(["KPI", "Kind", "Baseline → target", "Latest", "Progress", "Plan", "Status", "Trend", "Target reached"],
+                  rows, numeric=[False, False, False, False, True, True, False, False, False]),
+            paragraph(f"Progress is the share of the way from baseline to target. On plan means within ±{self.tolerance * 100:g} "
+                      "points of the plan; below-baseline and past-target values are shown as they are.", css_class="note"),
+        )
+
+    def charts(self) -> Html:
+        measured = self.tracked  # an unmeasured KPI still shows its plan
+        if not measured:
+            return Html("")
+        compact = len(measured) >= self.grid_from
+        parts = []
+        for kind, heading in (("lagging", "Outcome KPIs (lagging): they prove the outcome"),
+                              ("leading", "Early indicators (leading): they warn early")):
+            group = [kp for kp in measured if (kp.kpi.kind or "lagging") == kind]
+            if not group:
+                continue
+            svgs = [kpi_chart(kp, compact=compact) for kp in group]
+            body = Html(charts.small_multiples(svgs, columns=2)) if compact else join(Html(str(s)) for s in svgs)
+            parts.append(Html("<h3>{}</h3>").format(heading) + body)
+        return section("Plan and actual", join(parts))
+
+    def details(self) -> Html:
+        blocks = []
+        for kp in self.tracked:
+            if not kp.measured:
+                continue
+            rows = []
+            for x, v, p, q, s in zip(kp.periods, kp.values, kp.progress, kp.planned, kp.status):
+                day = kp.timeline.date(x)
+                rows.append([kp.timeline.label(x), day.isoformat() if day else "", kpi_value(kp, v), pct(p), pct(q), STATUS_WORDS[s]])
+            crossings = "; ".join(
+                f"{'ahead' if c.to == 'ahead' else 'behind'} from {kp.timeline.unit} {c.period:.2f}" for c in kp.crossings
+            ) or "none"
+            blocks.append(join([
+                Html("<h3>{}</h3>").format(kp.label()),
+                table(["Period", "Date", "Measured", "Progress", "Plan", "Status"], rows, numeric=[False, False, True, True, True, False]),
+                paragraph(f"Crossings of the plan: {crossings}. Forecast: {forecast_words(kp)} ({kp.forecast.method}).", css_class="note"),
+            ]))
+        if not blocks:
+            return Html("")
+        return section("Measurements, period by period", join(blocks))
+
+    def method_note(self) -> Html:
+        if not self.tracked:
+            return Html("")
+        return paragraph(
+            "How it is worked out: progress = (measured − baseline) ÷ (target − baseline), so it works for KPIs that "
+            "should fall as well as rise. The plan runs in a straight line from 0 % at the start to 100 % at the deadline "
+            "unless milestones were agreed. Dated or weekly measurements are placed at their exact point on the plan "
+            "(for example 1.5 months) and compared with the plan there. Period n is the end of the n-th period, so "
+            "month 4 runs from 3 to 4. The forecast extends the straight line that best fits the measurements of the last "
+            f"{self.trend_periods:g} periods.",
+            css_class="note",
+        )
+
+    # -- results ----------------------------------------------------------------
+    def results(self) -> dict[str, Any]:
+        return {
+            "workbook": WORKBOOK, "engagement": self.engagement.id,
+            "tolerance": self.tolerance, "trend_periods": self.trend_periods,
+            "kpis": {kp.kpi.id: kp.results() for kp in self.tracked},
+            "problems": self.problems,
+            "counts": self.counts(),
+        }
+
+    def save_results(self, path: str | Path | None) -> None:
+        """Write the results file when a path is given (headless runs give one)."""
+        if path:
+            write_results(path, self.results())
+
+
+def page_for(engagement: Engagement, *, tolerance: float = 0.02, trend_periods: float = 3, kpi: str = "") -> ProgressPage:
+    check_settings(tolerance=tolerance, trend_periods=trend_periods)
+    kpis = engagement.kpis
+    if kpi:
+        kpis = [k for k in kpis if k.id == kpi]
+        if not kpis:
+            raise InputError(f"parameter kpi: no KPI {kpi!r} in engagement {engagement.id!r}; it has: "
+                             f"{', '.join(k.id for k in engagement.kpis) or 'none'}")
+    tracked, problems = progress.track_all(kpis, engagement.measurements, tolerance=float(tolerance), trend_periods=float(trend_periods))
+    return ProgressPage(engagement, tracked, problems, tolerance=float(tolerance), trend_periods=float(trend_periods))
+
+
+def open_page(engagement_id: str, *, db: str | None = None, tolerance: float = 0.02, trend_periods: float = 3, kpi: str = "") -> ProgressPage:
+    """Load the engagement from the store and compute the page."""
+    check_settings(tolerance=tolerance, trend_periods=trend_periods)
+    with Store(db or None) as store:
+        engagement = store.load(engagement_id)
+    return page_for(engagement, tolerance=tolerance, trend_periods=trend_periods, kpi=kpi)

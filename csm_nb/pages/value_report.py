@@ -1,0 +1,445 @@
+"""The stakeholder value report (workbook ``value_report``): one engagement on
+one printed page. Outcomes and their status, each KPI's progress and trend,
+the financial return so far, what changed since the last report, and what
+needs deciding. Works with whatever parts the engagement has; a missing part
+is named, never a failure.
+
+Kept lean on purpose: a scheduled portfolio run renders it for every
+engagement, so it imports only the maths, the SVG charts and the HTML helpers.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import cashflow, charts, progress
+from ..errors import InputError
+from ..html import Html, callout, figures, join, money, money_compact, paragraph, percent, section, table
+from ..model import Engagement, Outcome
+from ..progress import STATUS_WORDS, KpiProgress
+from ..results import write_results
+from ..store import Store
+from .progress import check_settings, forecast_words, kpi_chart, kpi_value, pct, status_tag, trend_words
+
+WORKBOOK = "value_report"
+TITLE = "Value report"
+
+OVERALL_WORDS = {
+    "on_track": ("good", "On track."),
+    "attention": ("warn", "On track, with points to watch."),
+    "off_track": ("bad", "Off track."),
+    "not_started": ("info", "Too early to tell."),
+}
+# Page-local layout (the report template allows inline styles, nothing else): four
+# headline figures in a row and two-column blocks, so the page prints on one or two A4 sheets.
+STYLE = """<style>
+.vr .figures { grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); }
+.vr-two { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 0 1.5rem; align-items: start; }
+.vr ol.actions { margin: 6px 0; padding-left: 22px; } .vr ol.actions li { margin: 3px 0; }
+.vr table.data tbody td:first-child { white-space: normal; min-width: 12em; }
+.vr .tag { white-space: nowrap; }
+@media print {
+  .vr section { break-inside: auto; page-break-inside: auto; }
+  .vr .figure-value { font-size: 17pt; } .vr .figure { padding: 6px 10px; } .vr .figures { margin: 8px 0; gap: 8px; }
+  .vr h2 { font-size: 13pt; margin: 12px 0 4px; } .vr .callout { font-size: 11pt; padding: 8px 12px; margin: 8px 0; }
+  .vr figure.chart { margin: 4px 0; } .vr figure.chart figcaption { font-size: 8pt; }
+  .vr .note, .vr .intro { font-size: 8.5pt; }
+}
+@media (max-width: 700px) { .vr-two { grid-template-columns: 1fr; } }
+</style>"""
+VERDICT_WORDS = {
+    "on_track": "on track", "within_band": "slightly behind, within the estimate's accuracy",
+    "behind": "behind the estimate", "not_started": "no actual figures yet",
+}
+
+
+def _section(title: str, *body: Any, intro: str = "") -> Html:
+    return Html('<div class="vr">') + section(title, *body, intro=intro) + Html("</div>")
+
+
+def applies(engagement: Engagement) -> bool:
+    return True  # every engagement gets a value report, even an empty one says what is missing
+
+
+def read_previous(path: str | Path | None) -> dict[str, Any] | None:
+    """The last value report's results, or ``None`` when there is none or it cannot be read."""
+    if not path:
+        return None
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("workbook") == WORKBOOK else None
+
+
+@dataclass
+class OutcomeStatus:
+    outcome: Outcome
+    status: str | None  # ahead | on_plan | behind | None (not measured)
+    basis: str  # which KPIs the status rests on, in words
+    forecast: str
+
+
+@dataclass
+class ValueReportPage:
+    engagement: Engagement
+    tracked: list[KpiProgress]
+    problems: dict[str, str]
+    cash: cashflow.CashFlowSummary | None
+    previous: dict[str, Any] | None = None
+    tolerance: float = 0.02
+    generated: str = field(default_factory=lambda: dt.date.today().isoformat())
+
+    @property
+    def currency(self) -> str:
+        return self.engagement.currency_code
+
+    def m(self, value: float | None) -> str:
+        return money(value, self.currency)
+
+    # -- derived status -------------------------------------------------------
+    def kpi_progress(self, kpi_id: str) -> KpiProgress | None:
+        return next((kp for kp in self.tracked if kp.kpi.id == kpi_id), None)
+
+    def outcome_statuses(self) -> list[OutcomeStatus]:
+        """An outcome's status rests on its lagging KPIs once they are measured, else on its leading ones."""
+        out = []
+        for o in self.engagement.outcomes:
+            mine = [kp for kp in self.tracked if kp.kpi.outcome == o.id and kp.measured]
+            lagging = [kp for kp in mine if (kp.kpi.kind or "lagging") == "lagging"]
+            basis_kpis = lagging or mine
+            if not basis_kpis:
+                has_kpis = any(k.outcome == o.id for k in self.engagement.kpis)
+                out.append(OutcomeStatus(o, None, "KPIs agreed, not measured yet" if has_kpis else "no KPI agreed yet", ""))
+                continue
+            order = {"behind": 0, "on_plan": 1, "ahead": 2}
+            worst = min(basis_kpis, key=lambda kp: order[kp.status[-1]])
+            basis = ("measured by " if lagging else "early signs only, from ") + ", ".join(kp.label() for kp in basis_kpis)
+            out.append(OutcomeStatus(o, worst.status[-1], basis, forecast_words(worst)))
+        return out
+
+    def overall(self) -> str:
+        measured = [kp for kp in self.tracked if kp.measured]
+        verdict = self.cash.verdict if self.cash else "not_started"
+        if not measured and verdict == "not_started":
+            return "not_started"
+        lagging = [kp for kp in measured if (kp.kpi.kind or "lagging") == "lagging"]
+        # The outcome decides "off track"; early indicators and money behind the estimate are points to watch.
+        if any(kp.status[-1] == "behind" or kp.on_time is False for kp in lagging):
+            return "off_track"
+        if any(kp.status[-1] == "behind" or kp.on_time is False for kp in measured) or verdict in ("behind", "within_band") or self.problems:
+            return "attention"
+        return "on_track"
+
+    # -- plain words first ---------------------------------------------------------
+    def summary(self) -> Html:
+        e = self.engagement
+        tone, title = OVERALL_WORDS[self.overall()]
+        sentences = []
+        statuses = [s for s in self.outcome_statuses() if s.status is not None]
+        if statuses:
+            good = [s for s in statuses if s.status in ("ahead", "on_plan")]
+            sentences.append(f"{len(good)} of {len(statuses)} measured outcome{'s' if len(statuses) != 1 else ''} "
+                             f"{'is' if len(good) == 1 else 'are'} on plan or ahead.")
+        measured = [kp for kp in self.tracked if kp.measured]
+        behind = [kp.label() for kp in measured if kp.status[-1] == "behind"]
+        if measured:
+            sentences.append(f"{len(measured) - len(behind)} of {len(measured)} KPIs are on plan or ahead"
+                             + (f"; behind: {', '.join(behind)}." if behind else "."))
+        if self.cash and self.cash.to_date is not None:
+            t = self.cash.to_date
+            sentences.append(f"Money: {VERDICT_WORDS[self.cash.verdict]}, with {self.m(t.revenue_act)} returned against "
+                             f"{self.m(t.expenditure_act)} spent so far.")
+        if not sentences:
+            sentences.append(f"Nothing has been measured for {e.customer} yet; the sections below say what is missing.")
+        return Html(STYLE) + Html('<div class="vr">') + callout(" ".join(sentences), tone=tone, title=title) + Html("</div>")
+
+    def headline_figures(self) -> Html:
+        items = []
+        statuses = [s for s in self.outcome_statuses() if s.status is not None]
+        if statuses:
+            good = sum(s.status in ("ahead", "on_plan") for s in statuses)
+            items.append(("Outcomes on plan or ahead", f"{good} of {len(statuses)}", "measured so far"))
+        lagging = [kp for kp in self.tracked if kp.measured and (kp.kpi.kind or "lagging") == "lagging"]
+        if lagging:
+            kp = lagging[0]
+            items.append((f"{kp.label()}", pct(kp.progress[-1]), f"of the way to target; plan {pct(kp.planned[-1])}"))
+        if self.cash and self.cash.to_date is not None:
+            t = self.cash.to_date
+            items.append(("Net return so far", self.m(t.net_act), f"estimate to date {self.m(t.net_est)}"))
+        if self.cash and self.cash.lines:
+            s = self.cash
+            label = s.period_label(s.payback_index_act if s.complete else s.payback_index_est) or "not within the plan"
+            items.append(("Payback", label, "actual" if s.complete else "as estimated"))
+        return Html('<div class="vr">') + figures(items) + Html("</div>") if items else Html("")
+
+    def decisions(self) -> Html:
+        items = self.actions()
+        if not items:
+            body = paragraph("Nothing needs deciding this time: every measured KPI is on plan or ahead.")
+        else:
+            body = Html('<ol class="actions">') + join(Html("<li>{}</li>").format(a) for a in items) + Html("</ol>")
+        return _section("Decisions and actions needed", body)
+
+    def actions(self) -> list[str]:
+        """What the stakeholders need to decide or do, most important first, in plain words."""
+        out: list[str] = []
+        notes = ((self.engagement.workshop or {}).get(WORKBOOK) or {}).get("decisions")
+        if isinstance(notes, str) and notes.strip():
+            out.append(notes.strip())
+        elif isinstance(notes, list):
+            out.extend(str(n).strip() for n in notes if str(n).strip())
+        measured = [kp for kp in self.tracked if kp.measured]
+        lagging_ok = all(kp.status[-1] != "behind" for kp in measured if (kp.kpi.kind or "lagging") == "lagging")
+        for kp in measured:
+            gap = abs(kp.gap or 0) * 100
+            if kp.status[-1] == "behind":
+                if (kp.kpi.kind or "lagging") == "lagging":
+                    out.append(f"Agree corrective actions: {kp.label()} is {gap:.0f} points behind plan.")
+                else:
+                    out.append(f"Look into {kp.label()}: this early indicator is {gap:.0f} points behind plan"
+                               + (", which usually shows in the outcome later." if lagging_ok else "."))
+            if kp.on_time is False:
+                f = kp.forecast
+                if f.period is None:
+                    out.append(f"Decide how to restart progress on {kp.label()}: it is not improving, so the target "
+                               "will not be reached at this rate.")
+                else:
+                    out.append(f"Decide on {kp.label()}: at the recent rate it reaches its target in {forecast_words(kp)}; "
+                               "extend the deadline, add resources, or reset the target.")
+        for kp in self.tracked:
+            if not kp.measured:
+                out.append(f"Ask {kp.kpi.owner or 'the KPI owner'} for the first measurements of {kp.label()}.")
+        for kpi_id, message in self.problems.items():
+            out.append(f"Fix the KPI register: {message}.")
+        for o in self.engagement.outcomes:
+            if o.status == "assumed":
+                out.append(f"Confirm with the stakeholders the assumed outcome: {o.description or o.id}.")
+        if self.cash is None:
+            out.append("Agree the business case: add estimated costs and returns so this report can show the money.")
+        else:
+            t = self.cash.to_date
+            if self.cash.verdict in ("behind", "within_band") and t is not None and t.revenue_ratio is not None:
+                out.append(f"Review the revenue assumptions: actual revenue to date is {percent(t.revenue_ratio)} of the estimate.")
+            if t is not None and t.missing:
+                out.append("Collect the missing actual figures for " + ", ".join(self.cash.periods[i] for i in t.missing) + ".")
+        return out
+
+    # -- numbers second ------------------------------------------------------------
+    def outcomes(self) -> Html:
+        e = self.engagement
+        if not e.outcomes:
+            return _section("Outcomes", paragraph("No outcomes are recorded yet. Agree them with the stakeholders in the outcome discovery workshop."))
+        rows = []
+        for s in self.outcome_statuses():
+            o = s.outcome
+            rows.append([
+                Html("{}<br><small>{}</small>").format(o.description or o.id, ", ".join(
+                    x for x in ((o.priority or "").capitalize(), o.status or "") if x)),
+                o.quantity or "", o.deadline or "not set",
+                status_tag(s.status) if s.status else Html('<span class="tag">{}</span>').format("not measured yet"),
+                s.basis + (f"; target reached {s.forecast.split(' (')[0]}" if s.forecast else ""),
+            ])
+        return _section("Outcomes", table(["Outcome", "Target", "Deadline", "Status", "Evidence"], rows))
+
+    def kpis(self) -> Html:
+        if not self.engagement.kpis:
+            return _section("KPI progress", paragraph("No KPIs yet. Agree the KPIs that prove each outcome (lagging) and warn early (leading)."))
+        rows = []
+        for kp in self.tracked:
+            measured = kp.measured
+            rows.append([
+                kp.label(), "Leading" if kp.kpi.kind == "leading" else "Lagging",
+                kpi_value(kp, kp.values[-1]) if measured else "not measured yet",
+                pct(kp.progress[-1]) if measured else "", pct(kp.planned[-1]) if measured else "",
+                status_tag(kp.status[-1] if measured else None), trend_words(kp, short=True),
+                forecast_words(kp).split(" (")[0] + (", after the deadline" if kp.on_time is False and kp.forecast.period is not None else ""),
+            ])
+        for kpi_id, message in self.problems.items():
+            rows.append([kpi_id, "", Html('<span class="tag tag-warn">{}</span>').format(message), "", "", "", "", ""])
+        chart_html = charts.small_multiples([kpi_chart(kp, compact=True, height=225) for kp in self.tracked if kp.measured], columns=2)
+        return _section(
+            "KPI progress",
+            table(["KPI", "Kind", "Latest", "Progress", "Plan", "Status", "Trend", "Target reached"], rows,
+                  numeric=[False, False, True, True, True, False, False, False]),
+            Html(chart_html),
+            intro="0 % is where each KPI started, 100 % its target; the plan is the agreed path between them.",
+        )
+
+    def money(self) -> Html:
+        s = self.cash
+        if s is None:
+            return _section("Financial return", paragraph(
+                "No cash flow yet, so the return cannot be shown. Add the business case (estimated expenditure and "
+                "revenue per period) and the actual figures as they come in."))
+        t = s.to_date
+        label = cashflow.HEADLINES[s.headline]
+        if s.complete:
+            words = (f"Complete: {self.m(s.profit_act)} profit on {self.m(s.totals['expenditure_act'])} spent "
+                     f"({label}: {percent(s.headline_act)}; estimated {percent(s.headline_est)}).")
+        elif t is None:
+            words = (f"No actual figures yet. The estimate is {self.m(s.profit_est)} profit on "
+                     f"{self.m(s.totals['expenditure_est'])} ({label}: {percent(s.headline_est)}).")
+        else:
+            ratio = f"{percent(t.revenue_ratio)} of" if t.revenue_ratio is not None else "compared with"
+            words = (f"To {s.periods[t.last_period]}: {self.m(t.revenue_act)} revenue, {ratio} the {self.m(t.revenue_est)} "
+                     f"estimated for the same periods; {self.m(t.expenditure_act)} spent. At completion the estimate is "
+                     f"{self.m(s.profit_est)} profit ({label}: {percent(s.headline_est)}), paying back in "
+                     f"{s.period_label(s.payback_index_est) or 'no period of the plan'}.")
+        chart = charts.line_chart(
+            title="Cumulative net cash flow", x_labels=s.periods,
+            series=[charts.Series("Estimated", s.cumulative_est, style="dashed"), charts.Series("Actual", s.cumulative_act)],
+            y_format=lambda v: money_compact(v, self.currency), width=460, height=240,
+            caption="Below zero the initiative has cost more than it has returned so far; crossing zero is payback.",
+        )
+        return _section("Financial return", Html('<div class="vr-two"><div>') + paragraph(words) + Html("</div>")
+                        + Html(str(chart)) + Html("</div>"))
+
+    def changes(self) -> Html:
+        items = self.change_list()
+        if self.previous is None:
+            body = paragraph("This is the first value report for this engagement; the next one will list what changed.")
+        elif not items:
+            body = paragraph(f"Nothing has changed since the last report ({self.previous.get('generated', 'date unknown')}).")
+        else:
+            body = (paragraph(f"Since the last report ({self.previous.get('generated', 'date unknown')}):")
+                    + Html('<ul class="plain">') + join(Html("<li>{}</li>").format(c) for c in items) + Html("</ul>"))
+        return _section("What changed since the last report", body)
+
+    def change_list(self) -> list[str]:
+        prev = self.previous
+        if prev is None:
+            return []
+        out = []
+        before = prev.get("kpis") or {}
+        now = self.kpi_results()
+        for kpi_id, cur in now.items():
+            old = before.get(kpi_id)
+            name = cur["name"]
+            if old is None:
+                out.append(f"{name}: new in this report.")
+                continue
+            added = cur["measurements"] - (old.get("measurements") or 0)
+            parts = []
+            if added > 0:
+                parts.append(f"{added} new measurement{'s' if added != 1 else ''}")
+            if cur["progress"] is not None and old.get("progress") is not None:
+                delta = (cur["progress"] - old["progress"]) * 100
+                if abs(delta) >= 0.5:
+                    parts.append(f"progress {pct(old['progress'])} → {pct(cur['progress'])} ({delta:+.0f} points)")
+            if cur["status"] != old.get("status") and cur["status"] is not None:
+                parts.append(f"now {STATUS_WORDS[cur['status']]} (was {STATUS_WORDS.get(old.get('status') or '', 'not measured')})")
+            if parts:
+                out.append(f"{name}: " + "; ".join(parts) + ".")
+        for kpi_id, old in before.items():
+            if kpi_id not in now:
+                out.append(f"{old.get('name') or kpi_id}: no longer tracked.")
+        old_money, new_money = prev.get("financial") or {}, self.financial_results() or {}
+        if new_money.get("revenue_act_to_date") != old_money.get("revenue_act_to_date") and new_money.get("revenue_act_to_date") is not None:
+            was = old_money.get("revenue_act_to_date")
+            out.append(f"Actual revenue to date: {self.m(was) if was is not None else 'none'} → "
+                       f"{self.m(new_money['revenue_act_to_date'])} (to {new_money.get('last_period')}).")
+        if old_money.get("verdict") and new_money.get("verdict") and old_money["verdict"] != new_money["verdict"]:
+            out.append(f"Money is now {VERDICT_WORDS[new_money['verdict']]} (was {VERDICT_WORDS.get(old_money['verdict'], old_money['verdict'])}).")
+        if prev.get("overall") and prev["overall"] != self.overall():
+            out.append(f"Overall: {OVERALL_WORDS[self.overall()][1].rstrip('.').lower()} (was {OVERALL_WORDS.get(prev['overall'], ('', prev['overall']))[1].rstrip('.').lower()}).")
+        return out
+
+    def missing(self) -> Html:
+        items = self.missing_parts()
+        if not items:
+            return Html("")
+        return _section("Not in this report yet", Html('<ul class="plain">') + join(Html("<li>{}</li>").format(i) for i in items) + Html("</ul>"))
+
+    def missing_parts(self) -> list[str]:
+        e = self.engagement
+        out = []
+        if not e.outcomes:
+            out.append("Outcomes: none recorded.")
+        if not e.kpis:
+            out.append("KPIs: none agreed.")
+        elif not e.measurements:
+            out.append("Measurements: none yet.")
+        if not e.cash_flow:
+            out.append("Cash flow: no business case figures yet.")
+        elif self.cash is not None and self.cash.to_date is None:
+            out.append("Cash flow: no actual figures yet (the estimate is shown).")
+        return out
+
+    def method_note(self) -> Html:
+        return paragraph(
+            f"Status compares each KPI's latest measurement with the agreed plan at that moment; within ±{self.tolerance * 100:g} "
+            "points counts as on plan. Forecasts extend the recent trend (a straight line through the last three periods' "
+            "measurements). Money out is negative; figures not known yet are never counted as zero.",
+            css_class="note",
+        )
+
+    # -- results --------------------------------------------------------------------
+    def kpi_results(self) -> dict[str, dict[str, Any]]:
+        out = {}
+        for kp in self.tracked:
+            r = kp.results()
+            measured = kp.measured
+            out[kp.kpi.id] = {
+                "name": kp.label(), "kind": kp.kpi.kind, "measurements": len(kp.periods),
+                "latest_period": kp.periods[-1] if measured else None, "latest_value": kp.values[-1] if measured else None,
+                "progress": kp.progress[-1] if measured else None, "planned": kp.planned[-1] if measured else None,
+                "status": kp.status[-1] if measured else None,
+                "forecast_period": r["forecast_period"], "forecast_date": r["forecast_date"], "on_time": r["on_time"],
+                "trend_per_period": r["trend_per_period"],
+            }
+        return out
+
+    def financial_results(self) -> dict[str, Any] | None:
+        s = self.cash
+        if s is None:
+            return None
+        t = s.to_date
+        return {
+            "verdict": s.verdict, "complete": s.complete,
+            "last_period": s.periods[t.last_period] if t else None,
+            "revenue_act_to_date": t.revenue_act if t else None, "revenue_est_to_date": t.revenue_est if t else None,
+            "expenditure_act_to_date": t.expenditure_act if t else None,
+            "net_act_to_date": t.net_act if t else None, "revenue_ratio": t.revenue_ratio if t else None,
+            "profit_est": s.profit_est, "profit_act": s.profit_act,
+            "headline_roi": s.headline, "roi_est": s.headline_est, "roi_act": s.headline_act,
+            "payback_period_est": s.period_label(s.payback_index_est), "payback_period_act": s.period_label(s.payback_index_act),
+        }
+
+    def results(self) -> dict[str, Any]:
+        return {
+            "workbook": WORKBOOK, "engagement": self.engagement.id, "customer": self.engagement.customer,
+            "currency": self.currency, "generated": self.generated, "overall": self.overall(),
+            "outcomes": [
+                {"id": s.outcome.id, "status": s.status, "deadline": s.outcome.deadline, "basis": s.basis}
+                for s in self.outcome_statuses()
+            ],
+            "kpis": self.kpi_results(), "problems": self.problems,
+            "financial": self.financial_results(),
+            "changes": self.change_list(), "actions": self.actions(), "missing": self.missing_parts(),
+        }
+
+    def save_results(self, path: str | Path | None) -> None:
+        """Write the results file when a path is given (headless runs give one)."""
+        if path:
+            write_results(path, self.results())
+
+
+def page_for(engagement: Engagement, *, previous: dict[str, Any] | None = None, tolerance: float = 0.02) -> ValueReportPage:
+    check_settings(tolerance=tolerance, trend_periods=3)
+    tracked, problems = progress.track_all(engagement.kpis, engagement.measurements, tolerance=float(tolerance))
+    # The cash-flow lines were validated on import, so summarising them cannot fail on input.
+    cash = cashflow.summarise(engagement.cash_flow) if engagement.cash_flow else None
+    return ValueReportPage(engagement, tracked, problems, cash, previous=previous, tolerance=float(tolerance))
+
+
+def open_page(engagement_id: str, *, db: str | None = None, previous_results_path: str = "", tolerance: float = 0.02) -> ValueReportPage:
+    """Load the engagement from the store (and the last report's results) and compute the page."""
+    if not isinstance(previous_results_path, str):
+        raise InputError(f"parameter previous_results_path: expected a file path or empty, got {previous_results_path!r}")
+    with Store(db or None) as store:
+        engagement = store.load(engagement_id)
+    return page_for(engagement, previous=read_previous(previous_results_path), tolerance=tolerance)

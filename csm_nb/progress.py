@@ -1,0 +1,564 @@
+"""Progress towards an outcome: pure functions, no I/O.
+
+Units and conventions
+---------------------
+* **Normalised progress** is a fraction of the journey from baseline to
+  target: ``(value - baseline) / (target - baseline)``. 0 is the baseline,
+  1 the target, for KPIs that should rise and for those that should fall
+  (the sign of ``target - baseline`` takes care of the direction). Values
+  below the baseline give negative progress and values past the target give
+  more than 1; neither is clipped.
+* **Periods** are counted from the KPI's start in the *plan's unit*: the
+  unit of a relative deadline ("10 months" -> months), else the unit of the
+  KPI's frequency (weekly -> weeks, anything else -> months). Period ``p``
+  is the moment at the end of the p-th period, so *month 4* is the stretch
+  from index 3 to index 4 and a crossing at 3.75 lies in the second half of
+  month 4.
+* **Measurements** are placed on that axis: an integer period counts in the
+  unit of the KPI's *frequency* (week 6 of a weekly KPI) and is converted to
+  plan periods; an ISO date is turned into fractional plan periods from the
+  KPI's start date (calendar months for a monthly plan, days / 7 for a weekly
+  one). So a KPI measured weekly against a monthly plan is compared at, for
+  example, 1.48 months with the plan interpolated at 1.48.
+* **The plan** is a line through (0, 0) and (deadline, 1), or through the
+  agreed milestones (period -> planned KPI value) with those two ends added
+  when not given; it is linear between points and flat outside them.
+* **Status** per measurement: ``ahead`` when progress is more than
+  ``tolerance`` above the plan, ``behind`` when more than ``tolerance`` below,
+  else ``on_plan``. ``tolerance`` is a fraction of the whole journey
+  (0.02 = 2 percentage points).
+* **Crossings** are where actual and plan meet, by linear interpolation of
+  both lines (fractional period indexes).
+* **Forecast**: the period when progress reaches 1, from the least-squares
+  line through the measurements of the last ``trend_periods`` plan periods. ``None`` (reported as
+  "not at this rate") when that line does not rise.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .errors import InputError
+from .model import Kpi, Measurement
+
+Status = Literal["ahead", "on_plan", "behind"]
+STATUS_WORDS: dict[str, str] = {"ahead": "ahead of plan", "on_plan": "on plan", "behind": "behind plan"}
+
+DAYS_PER: dict[str, float] = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "quarter": 365.25 / 4, "year": 365.25}
+_FREQUENCY_UNITS = {
+    "daily": "day", "day": "day", "weekly": "week", "week": "week", "monthly": "month", "month": "month",
+    "quarterly": "quarter", "quarter": "quarter", "yearly": "year", "annually": "year", "annual": "year", "year": "year",
+}
+_RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(day|week|month|quarter|year)s?\b", re.IGNORECASE)
+_EPS = 1e-9
+
+
+# -- normalising ---------------------------------------------------------------------
+def normalised_progress(value: float, *, baseline: float, target: float, kpi: str = "KPI") -> float:
+    """Progress as a fraction of the way from ``baseline`` (0) to ``target`` (1).
+
+    ``(value - baseline) / (target - baseline)``; works for falling KPIs too
+    and never clips. The order-to-ship example: 30 days -> 15 days, so 22.5
+    days is half way and 33 days is 20 % backwards.
+
+    >>> normalised_progress(22.5, baseline=30, target=15)
+    0.5
+    >>> normalised_progress(33, baseline=30, target=15), normalised_progress(12, baseline=30, target=15)
+    (-0.2, 1.2)
+    """
+    if baseline == target:
+        raise InputError(
+            f"KPI {kpi!r}: baseline and target are both {baseline:g}, so there is no distance to make progress on; "
+            "set a target different from the baseline"
+        )
+    # + 0.0 turns -0.0 (the baseline of a falling KPI) into a plain 0.
+    return (float(value) - float(baseline)) / (float(target) - float(baseline)) + 0.0
+
+
+def value_at_progress(progress: float, *, baseline: float, target: float) -> float:
+    """The KPI value that corresponds to a progress fraction (the inverse).
+
+    >>> value_at_progress(0.5, baseline=30, target=15)
+    22.5
+    """
+    return float(baseline) + float(progress) * (float(target) - float(baseline))
+
+
+def check_kpi(kpi: Kpi) -> tuple[float, float]:
+    """The KPI's baseline and target, refusing what cannot be tracked, naming the KPI."""
+    if kpi.baseline is None or kpi.target is None:
+        missing = " and ".join(n for n, v in (("baseline", kpi.baseline), ("target", kpi.target)) if v is None)
+        raise InputError(f"KPI {kpi.id!r} has no {missing}; add it to the KPI register to track progress")
+    baseline, target = float(kpi.baseline), float(kpi.target)
+    normalised_progress(baseline, baseline=baseline, target=target, kpi=kpi.id)  # refuses baseline == target
+    if kpi.direction == "increase" and target < baseline or kpi.direction == "decrease" and target > baseline:
+        raise InputError(
+            f"KPI {kpi.id!r} should {kpi.direction}, but its target {target:g} is "
+            f"{'below' if target < baseline else 'above'} its baseline {baseline:g}; fix the direction or the target"
+        )
+    return baseline, target
+
+
+# -- periods and dates ---------------------------------------------------------------
+def frequency_unit(frequency: str | None) -> str:
+    """The period unit a frequency counts in; unknown or missing means months.
+
+    >>> frequency_unit("weekly"), frequency_unit("Monthly"), frequency_unit(None)
+    ('week', 'month', 'month')
+    """
+    return _FREQUENCY_UNITS.get((frequency or "").strip().lower(), "month")
+
+
+def relative_span(text: str | None) -> tuple[float, str] | None:
+    """``"10 months"`` -> ``(10.0, "month")``; ``None`` for a date or anything else.
+
+    >>> relative_span("10 months from the start"), relative_span("2026-10-31")
+    ((10.0, 'month'), None)
+    """
+    match = _RELATIVE.match(text or "")
+    return (float(match.group(1)), match.group(2).lower()) if match else None
+
+
+def parse_date(text: Any) -> dt.date | None:
+    """An ISO date, or ``None`` when ``text`` is not one.
+
+    >>> parse_date("2026-01-01"), parse_date("10 months")
+    (datetime.date(2026, 1, 1), None)
+    """
+    if isinstance(text, dt.date):
+        return text
+    try:
+        return dt.date.fromisoformat(str(text).strip()[:10])
+    except (TypeError, ValueError):
+        return None
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """Calendar months later, clamped to the month's last day.
+
+    >>> add_months(dt.date(2026, 1, 31), 1)
+    datetime.date(2026, 2, 28)
+    """
+    year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return dt.date(year, month0 + 1, min(day.day, calendar.monthrange(year, month0 + 1)[1]))
+
+
+def months_between(start: dt.date, end: dt.date) -> float:
+    """Fractional calendar months from ``start`` to ``end``.
+
+    Whole months first, then the rest as a fraction of the month it falls in:
+    1 January to 16 February 2026 is 1 month and 15 of February's 28 days.
+
+    >>> months_between(dt.date(2026, 1, 1), dt.date(2026, 5, 1))
+    4.0
+    >>> round(months_between(dt.date(2026, 1, 1), dt.date(2026, 2, 16)), 4)
+    1.5357
+    """
+    sign = 1.0
+    if end < start:
+        start, end, sign = end, start, -1.0
+    whole = (end.year - start.year) * 12 + end.month - start.month
+    while whole > 0 and add_months(start, whole) > end:
+        whole -= 1
+    anchor, following = add_months(start, whole), add_months(start, whole + 1)
+    return sign * (whole + (end - anchor).days / (following - anchor).days)
+
+
+def periods_between(start: dt.date, end: dt.date, unit: str) -> float:
+    """Fractional periods of ``unit`` from ``start`` to ``end`` (calendar-based for months and longer).
+
+    >>> periods_between(dt.date(2026, 1, 1), dt.date(2026, 1, 15), "week")
+    2.0
+    >>> periods_between(dt.date(2026, 1, 1), dt.date(2026, 7, 1), "quarter")
+    2.0
+    """
+    if unit in ("month", "quarter", "year"):
+        return months_between(start, end) / {"month": 1, "quarter": 3, "year": 12}[unit]
+    return (end - start).days / DAYS_PER[unit]
+
+
+def date_at(start: dt.date, periods: float, unit: str) -> dt.date:
+    """The date ``periods`` plan periods after ``start`` (the inverse of :func:`periods_between`).
+
+    >>> date_at(dt.date(2026, 1, 1), 3.75, "month")
+    datetime.date(2026, 4, 23)
+    """
+    if unit in ("month", "quarter", "year"):
+        months = periods * {"month": 1, "quarter": 3, "year": 12}[unit]
+        whole = math.floor(months)
+        anchor, following = add_months(start, whole), add_months(start, whole + 1)
+        return anchor + dt.timedelta(days=round((months - whole) * (following - anchor).days))
+    return start + dt.timedelta(days=round(periods * DAYS_PER[unit]))
+
+
+def convert_periods(count: float, from_unit: str, to_unit: str) -> float:
+    """Periods of one unit in another (by average length; exact among month/quarter/year).
+
+    >>> convert_periods(3, "quarter", "month"), round(convert_periods(13, "week", "month"), 4)
+    (9.0, 2.9897)
+    """
+    if from_unit == to_unit:
+        return float(count)
+    return float(count) * DAYS_PER[from_unit] / DAYS_PER[to_unit]
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """How a KPI's periods are counted: the plan's unit and length, the start date,
+    and the unit its measurements count in."""
+
+    unit: str  # plan periods: month, week, ...
+    length: float  # plan periods from start to deadline
+    start: dt.date | None
+    measured_unit: str  # integer measurement periods count in this unit
+
+    def position(self, period: int | str, *, kpi: str = "KPI") -> float:
+        """Where a measurement's period (index or ISO date) sits, in plan periods."""
+        if isinstance(period, int):
+            return convert_periods(period, self.measured_unit, self.unit)
+        day = parse_date(period)
+        if day is None:
+            raise InputError(f"KPI {kpi!r}: measurement period {period!r} is neither a period index nor a date (YYYY-MM-DD)")
+        if self.start is None:
+            raise InputError(
+                f"KPI {kpi!r}: the measurement dated {period} needs the KPI's start date to be placed on the plan; "
+                "add start: YYYY-MM-DD to the KPI"
+            )
+        return periods_between(self.start, day, self.unit)
+
+    def label(self, position: float) -> str:
+        """``Month 4`` for whole periods, else ``Month 3.75``."""
+        if abs(position - round(position)) < 1e-6:
+            return f"{self.unit.capitalize()} {round(position)}"
+        return f"{self.unit.capitalize()} {position:.2f}"
+
+    def date(self, position: float) -> dt.date | None:
+        return None if self.start is None else date_at(self.start, position, self.unit)
+
+
+def timeline(kpi: Kpi) -> Timeline:
+    """Work out a KPI's plan unit and length from its deadline, start and frequency.
+
+    A relative deadline ("10 months") sets both unit and length; a date
+    deadline is taken as the end of that day and measured from the start in
+    the frequency's unit (so 1 January to 31 December is 12 months).
+
+    >>> t = timeline(Kpi("k", start="2026-01-01", deadline="10 months", frequency="weekly"))
+    >>> t.unit, t.length, t.measured_unit
+    ('month', 10.0, 'week')
+    >>> timeline(Kpi("k", start="2027-01-01", deadline="2027-12-31", frequency="monthly")).length
+    12.0
+    """
+    measured = frequency_unit(kpi.frequency)
+    start = parse_date(kpi.start)
+    span = relative_span(kpi.deadline)
+    if span is not None:
+        length, unit = span
+    else:
+        unit = measured
+        end = parse_date(kpi.deadline)
+        if end is None:
+            raise InputError(
+                f"KPI {kpi.id!r} has no usable deadline ({kpi.deadline!r}); give a date (YYYY-MM-DD) "
+                "or a span such as '10 months'"
+            )
+        if start is None:
+            raise InputError(f"KPI {kpi.id!r}: a dated deadline needs a start date; add start: YYYY-MM-DD")
+        length = periods_between(start, end + dt.timedelta(days=1), unit)
+    if length <= 0:
+        raise InputError(f"KPI {kpi.id!r}: the deadline {kpi.deadline!r} is not after the start {kpi.start!r}")
+    return Timeline(unit=unit, length=float(length), start=start, measured_unit=measured)
+
+
+# -- the plan ------------------------------------------------------------------------
+def plan_points(length: float, milestones: Mapping[float, float] | None = None) -> list[tuple[float, float]]:
+    """Breakpoints (period, planned progress) of the plan line.
+
+    Linear from (0, 0) to (``length``, 1) by default. ``milestones`` maps a
+    period to planned *progress*; the two ends are added when not given.
+
+    >>> plan_points(10)
+    [(0.0, 0.0), (10.0, 1.0)]
+    >>> plan_points(10, {4: 0.2, 8: 0.9})
+    [(0.0, 0.0), (4.0, 0.2), (8.0, 0.9), (10.0, 1.0)]
+    """
+    points = {float(k): float(v) for k, v in (milestones or {}).items()}
+    points.setdefault(0.0, 0.0)
+    if not any(k >= length - _EPS for k in points):
+        points[float(length)] = 1.0
+    return sorted(points.items())
+
+
+def plan_at(x: float, points: Sequence[tuple[float, float]]) -> float:
+    """The planned progress at period ``x``: linear between points, flat outside.
+
+    >>> plan_at(4, plan_points(10)), plan_at(6, [(0, 0), (4, 0.2), (8, 0.9)]), plan_at(12, plan_points(10))
+    (0.4, 0.55, 1.0)
+    """
+    if x <= points[0][0]:
+        return points[0][1]
+    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        if x <= x1:
+            return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+    return points[-1][1]
+
+
+def status(actual: float, planned: float, *, tolerance: float = 0.02) -> Status:
+    """``ahead`` / ``on_plan`` / ``behind`` with ``tolerance`` as a fraction of the journey.
+
+    >>> status(0.45, 0.40), status(0.41, 0.40), status(0.15, 0.30)
+    ('ahead', 'on_plan', 'behind')
+    """
+    gap = round(actual - planned, 9)  # 0.45 - 0.40 is 0.04999999999999999 in floats
+    if gap > tolerance:
+        return "ahead"
+    if gap < -tolerance:
+        return "behind"
+    return "on_plan"
+
+
+def interpolate(x: float, xs: Sequence[float], ys: Sequence[float]) -> float:
+    """Linear interpolation inside sorted ``xs`` (flat outside).
+
+    >>> round(interpolate(3.5, [3, 4], [0.15, 0.45]), 9)
+    0.3
+    """
+    return plan_at(x, list(zip(xs, ys)))
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """Where the actual line meets the plan; ``to`` is the status after it."""
+
+    period: float
+    to: Literal["ahead", "behind"]
+
+
+def crossings(xs: Sequence[float], actual: Sequence[float], plan: Sequence[tuple[float, float]]) -> list[Crossing]:
+    """Where the actual line crosses the plan line, as fractional periods.
+
+    Both lines are piecewise linear (actual between measurements, plan
+    between its points), so the gap is evaluated at every breakpoint of
+    either and the zero found by linear interpolation inside a segment. A
+    line that only touches the plan and turns back is not a crossing.
+
+    Order-to-ship: 15 % at month 3 against a plan of 30 %, 45 % at month 4
+    against 40 %; the gap goes -0.15 -> +0.05, so it closes 0.15 / 0.20 of
+    the way into month 4:
+
+    >>> crossings([3, 4], [0.15, 0.45], plan_points(10))
+    [Crossing(period=3.75, to='ahead')]
+    """
+    if len(xs) < 2:
+        return []
+    grid = sorted({*xs, *(p for p, _ in plan if xs[0] < p < xs[-1])})
+    gaps = [(x, round(interpolate(x, xs, actual) - plan_at(x, plan), 12)) for x in grid]
+    found: list[Crossing] = []
+    last: tuple[float, float] | None = None  # last point with a non-zero gap
+    touched: float | None = None  # last point where the gap was exactly zero
+    for x, gap in gaps:
+        if gap == 0:
+            touched = x
+            continue
+        if last is not None and (gap > 0) != (last[1] > 0):
+            if touched is not None and touched > last[0]:
+                at = touched
+            else:
+                at = last[0] + (x - last[0]) * (-last[1]) / (gap - last[1])
+            found.append(Crossing(round(at, 9), "ahead" if gap > 0 else "behind"))
+        last, touched = (x, gap), None
+    return found
+
+
+# -- the forecast ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Forecast:
+    """When the target is reached at the recent rate; ``period`` is ``None`` when never."""
+
+    period: float | None
+    method: str
+    slope: float | None = None  # progress per plan period from the trend line
+    reached: bool = False  # already reached by the measurements
+
+
+def least_squares(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float]:
+    """Slope and intercept of the least-squares line ``y = slope * x + intercept``.
+
+    >>> [round(v, 6) for v in least_squares([4, 5, 6], [0.45, 0.58, 0.72])]
+    [0.135, -0.091667]
+    """
+    n = len(xs)
+    mx, my = math.fsum(xs) / n, math.fsum(ys) / n
+    sxx = math.fsum((x - mx) ** 2 for x in xs)
+    slope = math.fsum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
+    return slope, my - slope * mx
+
+
+def forecast_target(xs: Sequence[float], progress: Sequence[float], *, trend_periods: float = 3) -> Forecast:
+    """The period at which progress reaches 1 (the target).
+
+    Method: the least-squares straight line through the measurements of the
+    last ``trend_periods`` plan periods (those after ``last - trend_periods``;
+    at least the last two), solved for progress = 1 and never earlier than the
+    last measurement. A window in time rather than a count of points treats
+    a weekly KPI and a monthly one alike. If the measurements already reached
+    the target, the period where they first did (interpolated). ``period`` is
+    ``None`` when the trend is flat or falling: "not at this rate".
+
+    Order-to-ship, months 4-6 at 45 %, 58 %, 72 %: the line rises 13.5 points
+    a month and reaches 100 % at month 8.09.
+
+    >>> f = forecast_target([3, 4, 5, 6], [0.15, 0.45, 0.58, 0.72])
+    >>> round(f.period, 2), round(f.slope, 3)
+    (8.09, 0.135)
+    >>> forecast_target([0, 1, 2], [0.1, 0.1, 0.05]).period is None
+    True
+    """
+    for i, p in enumerate(progress):
+        if p >= 1 - _EPS:
+            if i == 0:
+                return Forecast(xs[0], "reached at the first measurement", reached=True)
+            x0, x1, p0 = xs[i - 1], xs[i], progress[i - 1]
+            at = x0 + (x1 - x0) * (1 - p0) / (p - p0)
+            return Forecast(at, "reached: the measurements already met the target", reached=True)
+    if len(xs) < 2:
+        return Forecast(None, "too few measurements for a trend (need two)")
+    first = next(i for i, x in enumerate(xs) if x > xs[-1] - trend_periods + _EPS)
+    first = min(first, len(xs) - 2)
+    tail_x, tail_p = list(xs[first:]), list(progress[first:])
+    method = f"least-squares line through the {len(tail_x)} measurements of the last {trend_periods:g} periods"
+    slope, intercept = least_squares(tail_x, tail_p)
+    if slope <= _EPS:
+        return Forecast(None, method + ": not improving, so not at this rate", slope=slope)
+    return Forecast(max((1 - intercept) / slope, tail_x[-1]), method, slope=slope)
+
+
+# -- one KPI, end to end ------------------------------------------------------------
+@dataclass
+class KpiProgress:
+    """Everything the progress report shows for one KPI, computed once."""
+
+    kpi: Kpi
+    timeline: Timeline
+    baseline: float
+    target: float
+    plan: list[tuple[float, float]]
+    periods: list[float]  # where each measurement sits, in plan periods
+    values: list[float]
+    progress: list[float]
+    planned: list[float]
+    status: list[Status]
+    crossings: list[Crossing]
+    forecast: Forecast
+    tolerance: float
+    milestones: dict[float, float] = field(default_factory=dict)  # explicit ones, period -> KPI value
+
+    @property
+    def measured(self) -> bool:
+        return bool(self.periods)
+
+    @property
+    def latest(self) -> int | None:
+        return len(self.periods) - 1 if self.periods else None
+
+    @property
+    def gap(self) -> float | None:
+        """Latest progress minus plan (fraction of the journey); positive is ahead."""
+        i = self.latest
+        return None if i is None else self.progress[i] - self.planned[i]
+
+    @property
+    def on_time(self) -> bool | None:
+        """Does the forecast reach the target by the deadline?"""
+        if self.forecast.period is None:
+            return False if self.measured else None
+        return self.forecast.period <= self.timeline.length + _EPS
+
+    def label(self) -> str:
+        return self.kpi.name or self.kpi.id
+
+    def results(self) -> dict[str, Any]:
+        """Per-KPI figures for the results file (SPEC 4.4): fractions, period indexes."""
+        t = self.timeline
+        forecast_date = t.date(self.forecast.period) if self.forecast.period is not None else None
+        return {
+            "name": self.label(), "kind": self.kpi.kind, "unit": self.kpi.unit, "direction": self.kpi.direction,
+            "baseline": self.baseline, "target": self.target,
+            "period_unit": t.unit, "plan_periods": t.length, "start": t.start.isoformat() if t.start else None,
+            "deadline": t.date(t.length).isoformat() if t.start else None,
+            "periods": self.periods, "values": self.values,
+            "progress": self.progress, "planned": self.planned, "status": self.status,
+            "crossings": [c.period for c in self.crossings],
+            "crossing_directions": [c.to for c in self.crossings],
+            "forecast_period": self.forecast.period,
+            "forecast_date": forecast_date.isoformat() if forecast_date else None,
+            "forecast_method": self.forecast.method,
+            "trend_per_period": self.forecast.slope,
+            "on_time": self.on_time,
+            "plan": [list(p) for p in self.plan],
+            "tolerance": self.tolerance,
+        }
+
+
+def track(kpi: Kpi, measurements: Sequence[Measurement], *, tolerance: float = 0.02, trend_periods: float = 3) -> KpiProgress:
+    """Track one KPI: place its measurements, normalise, compare with the plan.
+
+    Measurements of other KPIs are ignored. Two measurements at the same
+    moment (say period 4 and the date it falls on): the later one given wins.
+
+    >>> k = Kpi("days", direction="decrease", baseline=30, target=15, deadline="10 months")
+    >>> rows = [Measurement("days", i, v) for i, v in enumerate([30, 29.25, 28.5, 27.75, 23.25, 21.3, 19.2])]
+    >>> t = track(k, rows)
+    >>> [round(p, 2) for p in t.progress]
+    [0.0, 0.05, 0.1, 0.15, 0.45, 0.58, 0.72]
+    >>> t.status
+    ['on_plan', 'behind', 'behind', 'behind', 'ahead', 'ahead', 'ahead']
+    >>> [c.period for c in t.crossings]
+    [3.75]
+    """
+    if not 0 <= tolerance < 1:
+        raise InputError(f"tolerance: expected a fraction from 0 to under 1 (0.02 for 2 points), got {tolerance!r}")
+    baseline, target = check_kpi(kpi)
+    line = timeline(kpi)
+    milestones: dict[float, float] = {}
+    for key, value in (kpi.milestones or {}).items():
+        where = float(key) if isinstance(key, int) else line.position(key, kpi=kpi.id)
+        milestones[where] = float(value)
+    plan = plan_points(line.length, {k: normalised_progress(v, baseline=baseline, target=target, kpi=kpi.id) for k, v in milestones.items()})
+    placed: dict[float, float] = {}
+    for m in measurements:
+        if m.kpi == kpi.id:
+            placed[round(line.position(m.period, kpi=kpi.id), 9)] = float(m.value)
+    xs = sorted(placed)
+    values = [placed[x] for x in xs]
+    progress = [normalised_progress(v, baseline=baseline, target=target, kpi=kpi.id) for v in values]
+    planned = [plan_at(x, plan) for x in xs]
+    return KpiProgress(
+        kpi=kpi, timeline=line, baseline=baseline, target=target, plan=plan,
+        periods=xs, values=values, progress=progress, planned=planned,
+        status=[status(p, q, tolerance=tolerance) for p, q in zip(progress, planned)],
+        crossings=crossings(xs, progress, plan),
+        forecast=forecast_target(xs, progress, trend_periods=trend_periods) if xs else Forecast(None, "no measurements yet"),
+        tolerance=tolerance, milestones=milestones,
+    )
+
+
+def track_all(
+    kpis: Sequence[Kpi], measurements: Sequence[Measurement], *, tolerance: float = 0.02, trend_periods: float = 3
+) -> tuple[list[KpiProgress], dict[str, str]]:
+    """Track every KPI; a KPI that cannot be tracked goes into ``problems`` (id -> one line)
+    instead of stopping the others."""
+    from .errors import CsmError
+
+    tracked, problems = [], {}
+    for kpi in kpis:
+        try:
+            tracked.append(track(kpi, measurements, tolerance=tolerance, trend_periods=trend_periods))
+        except CsmError as exc:
+            problems[kpi.id] = str(exc)
+    return tracked, problems
