@@ -1,33 +1,60 @@
-"""Running a workbook headlessly: papermill executes, nbconvert exports HTML
-through the project's template, and the three outputs land atomically.
+"""Running a workbook headlessly: execute it in a fresh kernel, export HTML
+through the project's template, and land the three outputs atomically.
 
 Outputs of ``run_workbook("cash_flow", engagement_id="acme")`` are
 ``<out>/acme/cash_flow.{ipynb,html,json}``. They are produced in a private
 temporary directory beside them and renamed into place (json, ipynb, then
-html last), so a killed run never leaves a half-written report.
+html last), so a killed run never leaves a half-written report. A notebook
+that fails keeps its partial copy as ``<out>/acme/cash_flow.failed.ipynb``
+for diagnosis and raises one ``NotebookFailed`` line naming the cell.
+
+How a notebook runs (the same way for ``csm-nb run`` and for a portfolio):
+parameters are injected the way papermill does it (a cell tagged
+``injected-parameters`` after the ``parameters`` cell), then nbclient executes
+it in a kernel taken from a ``KernelPool``. Each kernel is fresh, started
+ahead of need with the workbook's modules already imported, runs exactly one
+notebook and is then killed, so one engagement can never see another's state.
+Kernels talk over IPC sockets in a private directory: no TCP ports to collide
+when many start at once. Nothing here changes the working directory; a kernel
+gets its own ``cwd`` when it is launched.
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import importlib
+import importlib.util
+import itertools
 import json
 import os
+import re
 import shutil
 import tempfile
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import __version__, config
-from .errors import InputError, NotFoundError, RunError
 from .engagement import engagement_document
+from .errors import CsmError, InputError, NotFoundError, RunError
 from .model import Engagement
 from .store import Store
 
 OUTPUT_SUFFIXES = (".json", ".ipynb", ".html")  # rename order: html last marks "complete"
+FAILED_SUFFIX = ".failed.ipynb"
 # Parameters the runner fills in itself; -p cannot override them.
 RESERVED_PARAMETERS = ("engagement_id", "db", "results_path", "previous_results_path")
+# A kernel that does not answer within this many seconds is reported as a failure.
+KERNEL_START_TIMEOUT = 60.0
+DEFAULT_CELL_TIMEOUT = 600.0
+# Error classes whose message is already one plain sentence (csm_nb.errors).
+_PLAIN_ERRORS = {"CsmError", "InputError", "NotFoundError", "ConflictError", "RunError"}
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -67,6 +94,11 @@ def applicable_workbooks(engagement: Engagement) -> list[str]:
     return [w for w in workbooks() if _has_page(w) and _page_module(w).applies(engagement)]
 
 
+def applies(workbook_id: str, engagement: Engagement) -> bool:
+    """Does this workbook have anything to show for the engagement? (no page module: yes)"""
+    return not _has_page(workbook_id) or bool(_page_module(workbook_id).applies(engagement))
+
+
 def coerce_parameter(text: str) -> Any:
     """A ``-p NAME VALUE`` value from the command line as a typed literal.
 
@@ -85,14 +117,26 @@ def coerce_parameter(text: str) -> Any:
     return value if isinstance(value, (int, float, bool, str, list)) else text
 
 
+_SOURCE_CACHE: dict[Path, tuple[int, Any]] = {}
+
+
+def _workbook_notebook(workbook: Workbook) -> Any:
+    """The workbook as a notebook node, read once per process while the file is unchanged."""
+    import nbformat
+
+    mtime = workbook.path.stat().st_mtime_ns
+    cached = _SOURCE_CACHE.get(workbook.path)
+    if cached is None or cached[0] != mtime:
+        cached = (mtime, nbformat.read(workbook.path, as_version=4))
+        _SOURCE_CACHE[workbook.path] = cached
+    return cached[1]
+
+
 def declared_parameters(workbook: Workbook) -> dict[str, Any]:
     """The names and default values in the workbook's ``parameters`` cell (literals only)."""
     import ast
 
-    import nbformat
-
-    nb = nbformat.read(workbook.path, as_version=4)
-    for cell in nb.cells:
+    for cell in _workbook_notebook(workbook).cells:
         if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
             names: dict[str, Any] = {}
             for node in ast.parse(cell.source).body:
@@ -137,6 +181,11 @@ def outputs_for(out_dir: Path, workbook_id: str) -> dict[str, Path]:
     return {suffix: out_dir / f"{workbook_id}{suffix}" for suffix in OUTPUT_SUFFIXES}
 
 
+def failed_notebook_path(out_dir: Path, workbook_id: str) -> Path:
+    """Where the partial notebook of a failed run is kept: ``<out>/<id>/<workbook>.failed.ipynb``."""
+    return out_dir / f"{workbook_id}{FAILED_SUFFIX}"
+
+
 def is_current(out_dir: Path, workbook_id: str, stamp: str) -> bool:
     """True when all three outputs exist and were made from the same inputs."""
     paths = outputs_for(out_dir, workbook_id)
@@ -156,103 +205,326 @@ class RunResult:
     outputs: dict[str, Path]
     skipped: bool = False
     results: dict[str, Any] = field(default_factory=dict)
+    # Seconds spent in each phase: prepare, kernel_wait, execute, export (empty when skipped).
+    timings: dict[str, float] = field(default_factory=dict)
 
 
+class NotebookFailed(RunError):
+    """A cell raised (or the kernel died) while a workbook ran headlessly.
+
+    The message is one line: ``workbook 'cash_flow' failed in cell 4: ...``.
+    ``cell`` is the cell's position in the workbook as a person sees it in
+    Jupyter (1 = first cell), ``partial`` the kept partial notebook, if any.
+    """
+
+    def __init__(self, message: str, *, workbook: str, cell: int | None = None, ename: str = "", evalue: str = "",
+                 partial: Path | None = None) -> None:
+        super().__init__(message)
+        self.workbook, self.cell, self.ename, self.evalue, self.partial = workbook, cell, ename, evalue, partial
+
+    def __reduce__(self) -> Any:  # survives pickling, so a Dask worker can send it back
+        return (_rebuild_failure, (str(self), self.workbook, self.cell, self.ename, self.evalue, self.partial))
+
+
+def _rebuild_failure(message: str, workbook: str, cell: int | None, ename: str, evalue: str, partial: Path | None) -> NotebookFailed:
+    return NotebookFailed(message, workbook=workbook, cell=cell, ename=ename, evalue=evalue, partial=partial)
+
+
+# -- HTML export ----------------------------------------------------------------
 _EXPORTER: Any = None
+_EXPORTER_LOCK = threading.Lock()
 
 
 def html_exporter() -> Any:
     """One configured exporter per process (building it parses the templates)."""
     global _EXPORTER
-    if _EXPORTER is None:
-        from nbconvert import HTMLExporter
-        from traitlets.config import Config
+    with _EXPORTER_LOCK:
+        if _EXPORTER is None:
+            from nbconvert import HTMLExporter
+            from traitlets.config import Config
 
-        cfg = Config()
-        cfg.TemplateExporter.exclude_input = True
-        cfg.TemplateExporter.exclude_input_prompt = True
-        cfg.TemplateExporter.exclude_output_prompt = True
-        cfg.HTMLExporter.anchor_link_text = ""  # no pilcrow links in a customer's report
-        cfg.TagRemovePreprocessor.remove_cell_tags = ("interactive-only",)
-        cfg.TagRemovePreprocessor.enabled = True
-        _EXPORTER = HTMLExporter(
-            config=cfg, template_name="csm_report", extra_template_basedirs=[str(config.templates_dir())]
-        )
+            cfg = Config()
+            cfg.TemplateExporter.exclude_input = True
+            cfg.TemplateExporter.exclude_input_prompt = True
+            cfg.TemplateExporter.exclude_output_prompt = True
+            cfg.HTMLExporter.anchor_link_text = ""  # no pilcrow links in a customer's report
+            cfg.TagRemovePreprocessor.remove_cell_tags = ("interactive-only",)
+            cfg.TagRemovePreprocessor.enabled = True
+            _EXPORTER = HTMLExporter(
+                config=cfg, template_name="csm_report", extra_template_basedirs=[str(config.templates_dir())]
+            )
     return _EXPORTER
 
 
 def export_html(nb: Any) -> str:
-    body, _ = html_exporter().from_notebook_node(nb)
+    exporter = html_exporter()
+    with _EXPORTER_LOCK:  # one exporter per process; a Dask worker may run tasks in several threads
+        body, _ = exporter.from_notebook_node(nb)
     return body
 
 
-def run_workbook(
-    workbook_id: str,
-    *,
-    engagement_id: str,
-    out: str | os.PathLike[str] | None = None,
-    parameters: dict[str, Any] | None = None,
-    db: str | os.PathLike[str] | None = None,
-    skip_current: bool = False,
-    kernel_name: str = "python3",
-) -> RunResult:
-    """Execute one workbook for one engagement and write its three outputs."""
-    config.check_engagement_id(engagement_id)
-    workbook = get_workbook(workbook_id)
-    parameters = check_parameters(workbook, dict(parameters or {}))
-    db_file = config.db_path(db)
-    if not db_file.is_file():
-        raise NotFoundError(f"store {db_file} does not exist; import an engagement first (csm-nb import FILE)")
-    with Store(db_file) as store:
-        engagement = store.load(engagement_id)
-    out_dir = config.output_dir_for(engagement_id, out)
-    stamp = fingerprint(engagement, workbook, parameters)
-    final = outputs_for(out_dir, workbook_id)
-    if skip_current and is_current(out_dir, workbook_id, stamp):
-        return RunResult(workbook_id, engagement_id, final, skipped=True, results=_read_json(final[".json"]))
+def preload() -> None:
+    """Import the notebook machinery and build the exporter now (about 2 s of CPU, once a process).
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{workbook_id}.", suffix=".tmp", dir=out_dir))
+    Called in a helper thread while the first kernels start, so the two overlap
+    and no notebook's timing absorbs it.
+    """
+    import nbclient  # noqa: F401
+    import nbformat  # noqa: F401
+    from papermill.parameterize import parameterize_notebook  # noqa: F401
+
+    html_exporter()
+
+
+# -- kernels --------------------------------------------------------------------
+def warm_up_code(workbook_ids: Iterable[str]) -> str:
+    """What a waiting kernel imports before it is handed a notebook (saves that time later).
+
+    >>> warm_up_code(["cash_flow"])
+    'import csm_nb.notebook\\nimport csm_nb.pages.cash_flow'
+    """
+    modules = ["csm_nb.notebook"] + [f"csm_nb.pages.{w}" for w in workbook_ids if _has_page(w)]
+    return "\n".join(f"import {m}" for m in dict.fromkeys(modules))
+
+
+@dataclass
+class Kernel:
+    """A started, warmed kernel and its client; used for exactly one notebook."""
+
+    manager: Any
+    client: Any
+    started_in: float  # seconds from launch to ready (imports included)
+
+    async def shutdown(self) -> None:
+        # The kernel is disposable: kill it rather than wait for a polite exit.
+        try:
+            self.client.stop_channels()
+            await self.manager.shutdown_kernel(now=True)
+        except Exception:  # already dead: only leftovers to tidy
+            await _quietly(self.manager.cleanup_resources())
+
+
+async def _quietly(awaitable: Any) -> None:
     try:
-        staged = outputs_for(work, workbook_id)
-        injected = {"engagement_id": engagement_id, "db": str(db_file.resolve()), "results_path": str(staged[".json"])}
-        if "previous_results_path" in declared_parameters(workbook) and final[".json"].is_file():
-            # A workbook that reports "what changed since last time" reads its last results.
-            injected["previous_results_path"] = str(final[".json"])
-        nb = execute(workbook, staged[".ipynb"], {**parameters, **injected}, kernel_name=kernel_name)
-        nb.metadata["csm_nb"] = report_metadata(engagement, workbook, stamp)
-        import nbformat
-
-        nbformat.write(nb, staged[".ipynb"])
-        staged[".html"].write_text(export_html(nb), encoding="utf-8")
-        if not staged[".json"].is_file():
-            raise RunError(f"workbook {workbook_id!r} ran but wrote no results file; it must call save_results(results_path)")
-        for suffix in OUTPUT_SUFFIXES:
-            os.replace(staged[suffix], final[suffix])
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return RunResult(workbook_id, engagement_id, final, results=_read_json(final[".json"]))
+        result = awaitable
+        if asyncio.iscoroutine(result):
+            await result
+    except Exception:
+        pass
 
 
-def execute(workbook: Workbook, output_path: Path, parameters: dict[str, Any], *, kernel_name: str = "python3") -> Any:
-    """papermill-execute ``workbook``; a failing cell becomes one ``RunError`` line."""
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
+_KERNEL_COUNTER = itertools.count(1)
 
+
+async def start_kernel(*, cwd: Path, socket_dir: Path, warm_up: str = "", kernel_name: str = "python3",
+                       timeout: float = KERNEL_START_TIMEOUT) -> Kernel:
+    """Launch a kernel on IPC sockets under ``socket_dir``, wait until it answers, run ``warm_up``."""
+    from jupyter_client import AsyncKernelManager
+
+    begun = time.perf_counter()
+    number = next(_KERNEL_COUNTER)
+    manager = AsyncKernelManager(
+        kernel_name=kernel_name, transport="ipc",
+        # Absolute socket paths: the kernel runs in another directory than we do.
+        ip=str(socket_dir / f"k{number}"), connection_file=str(socket_dir / f"k{number}.json"),
+    )
+    # No IPython history: many kernels writing one history.sqlite would lock each other.
+    await manager.start_kernel(cwd=str(cwd), extra_arguments=["--HistoryManager.enabled=False"])
+    client = manager.client()
     try:
-        return papermill.execute_notebook(
-            str(workbook.path), str(output_path), parameters=parameters, kernel_name=kernel_name,
-            progress_bar=False, log_output=False, cwd=str(workbook.path.parent),
-        )
-    except PapermillExecutionError as exc:
-        raise RunError(f"workbook {workbook.id!r} failed in cell {exc.exec_count}: {_error_line(exc)}") from None
+        client.start_channels()
+        await client.wait_for_ready(timeout=timeout)
+        if warm_up:
+            msg_id = client.execute(warm_up, silent=True, store_history=False)
+            while True:
+                reply = await client.get_shell_msg(timeout=timeout)
+                if reply["parent_header"].get("msg_id") == msg_id:
+                    break
+            if reply["content"].get("status") != "ok":
+                content = reply["content"]
+                raise RunError(f"a kernel could not import the workbooks' modules: {content.get('ename')}: {content.get('evalue')}")
+    except BaseException:
+        await Kernel(manager, client, 0.0).shutdown()
+        raise
+    return Kernel(manager, client, time.perf_counter() - begun)
 
 
-def _error_line(exc: Any) -> str:
-    # CsmError messages are already one plain line; show those without the class name.
-    if exc.ename in {"CsmError", "InputError", "NotFoundError", "ConflictError", "RunError"}:
-        return str(exc.evalue)
-    return f"{exc.ename}: {exc.evalue}"
+class KernelPool:
+    """Fresh kernels started ahead of need; each runs exactly one notebook.
+
+    ``prestart`` kernels are kept ready (launched in parallel, modules
+    imported) so a notebook rarely waits for one; ``total`` caps how many are
+    ever launched, so none is started that no notebook will use. Use as
+    ``async with KernelPool(...) as pool: kernel = await pool.acquire()``, then
+    ``pool.release(kernel)`` once the notebook has run.
+    """
+
+    def __init__(self, *, total: int, prestart: int = 2, cwd: Path | None = None, warm_up: str = "",
+                 kernel_name: str = "python3", start_timeout: float = KERNEL_START_TIMEOUT) -> None:
+        self.total, self.prestart = max(0, total), max(1, prestart)
+        self.cwd = cwd or config.workbooks_dir()
+        self.warm_up, self.kernel_name, self.start_timeout = warm_up, kernel_name, start_timeout
+        self.launched = 0
+        self.start_times: list[float] = []
+        self._ready: asyncio.Queue[Any] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()  # kernels being started
+        self._stopping: set[asyncio.Task[Any]] = set()  # used kernels being killed
+        self._socket_dir: Path | None = None
+
+    async def __aenter__(self) -> KernelPool:
+        # Imported here, before any kernel starts, so ``preload`` in a helper thread never
+        # meets a half-imported jupyter_client.
+        import jupyter_client  # noqa: F401
+
+        # Short path: a Unix socket path must stay under ~100 characters.
+        self._socket_dir = Path(tempfile.mkdtemp(prefix="csmnb-", dir="/tmp" if os.path.isdir("/tmp") else None))
+        self._ready = asyncio.Queue()
+        for _ in range(min(self.prestart, self.total)):
+            self._launch()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        pending = [t for t in self._tasks if not t.done()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        # Used kernels must really be gone before we return (shield: even when cancelled).
+        await asyncio.gather(*self._stopping, return_exceptions=True)
+        assert self._ready is not None
+        while not self._ready.empty():
+            item = self._ready.get_nowait()
+            if isinstance(item, Kernel):
+                await item.shutdown()
+        if self._socket_dir:
+            shutil.rmtree(self._socket_dir, ignore_errors=True)
+
+    def _launch(self) -> None:
+        self.launched += 1
+        task = asyncio.ensure_future(self._start_one())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _start_one(self) -> None:
+        assert self._ready is not None and self._socket_dir is not None
+        try:
+            kernel = await start_kernel(cwd=self.cwd, socket_dir=self._socket_dir, warm_up=self.warm_up,
+                                        kernel_name=self.kernel_name, timeout=self.start_timeout)
+            self.start_times.append(kernel.started_in)
+            await self._ready.put(kernel)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # handed to whichever notebook takes this slot
+            await self._ready.put(exc)
+
+    async def acquire(self) -> Kernel:
+        assert self._ready is not None
+        if self._ready.empty() and self.launched < self.total and not any(not t.done() for t in self._tasks):
+            self._launch()
+        item = await self._ready.get()
+        if self.launched < self.total:
+            self._launch()  # keep one started ahead for the next notebook
+        if isinstance(item, Exception):
+            raise RunError(f"a kernel did not start: {_one_line(item)}")
+        return item
+
+    def release(self, kernel: Kernel) -> None:
+        """Kill a used kernel in the background: nobody waits for it to go."""
+        task = asyncio.ensure_future(kernel.shutdown())
+        self._stopping.add(task)
+        task.add_done_callback(self._stopping.discard)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+# -- running one workbook ---------------------------------------------------------
+def _parameterized(workbook: Workbook, parameters: dict[str, Any], kernel_name: str) -> Any:
+    """A fresh copy of the workbook with parameters injected as papermill does."""
+    import nbformat
+    from papermill.parameterize import parameterize_notebook
+
+    nb = nbformat.from_dict(json.loads(json.dumps(_workbook_notebook(workbook))))  # a deep copy
+    nb.metadata.setdefault("papermill", {"default_parameters": {}, "parameters": {}, "environment_variables": {}})
+    for cell in nb.cells:
+        cell.metadata.setdefault("tags", [])
+        cell.metadata.setdefault("papermill", {})
+    return parameterize_notebook(nb, parameters, kernel_name=kernel_name, language="python")
+
+
+async def execute_in(kernel: Kernel, nb: Any, *, workbook: Workbook, cell_timeout: float = DEFAULT_CELL_TIMEOUT) -> Any:
+    """Execute ``nb`` in ``kernel``; a failing cell raises ``NotebookFailed`` (the notebook keeps the partial state)."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    at: dict[str, int] = {}
+
+    def started(cell: Any, cell_index: int, **_: Any) -> None:
+        at["index"] = cell_index
+
+    client = NotebookClient(
+        nb, km=kernel.manager, kernel_name=kernel.manager.kernel_name, timeout=cell_timeout,
+        allow_errors=False, on_cell_start=started, resources={"metadata": {"path": str(workbook.path.parent)}},
+    )
+    client.kc = kernel.client
+    try:
+        await client.async_execute()
+    except (CellExecutionError, CellTimeoutError, DeadKernelError, RuntimeError) as exc:
+        raise _failure(workbook, nb, at.get("index"), exc) from None
+    return nb
+
+
+def _failure(workbook: Workbook, nb: Any, index: int | None, exc: BaseException) -> NotebookFailed:
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    if isinstance(exc, CellExecutionError):
+        ename, evalue = exc.ename, exc.evalue
+        reason = evalue if ename in _PLAIN_ERRORS else f"{ename}: {evalue}"
+    elif isinstance(exc, CellTimeoutError):
+        ename, evalue = "CellTimeoutError", "the cell took longer than the time limit"
+        reason = evalue
+    elif isinstance(exc, DeadKernelError):
+        ename, evalue = "DeadKernelError", "the kernel died (out of memory, or the process was killed)"
+        reason = evalue
+    else:
+        ename, evalue = type(exc).__name__, _one_line(exc)
+        reason = f"{ename}: {evalue}"
+    cell = _workbook_cell_number(nb, index)
+    where = f" in cell {cell}" if cell else ""
+    hint = _failing_line(nb.cells[index]) if index is not None and index < len(nb.cells) else ""
+    message = f"workbook {workbook.id!r} failed{where}{f' ({hint})' if hint else ''}: {' '.join(str(reason).split())}"
+    return NotebookFailed(message, workbook=workbook.id, cell=cell, ename=ename, evalue=" ".join(str(evalue).split()))
+
+
+def _workbook_cell_number(nb: Any, index: int | None) -> int | None:
+    """1-based position of cell ``index`` in the workbook as saved (the injected cell does not count)."""
+    if index is None:
+        return None
+    injected = sum(1 for c in nb.cells[:index] if "injected-parameters" in c.metadata.get("tags", []))
+    return index - injected + 1
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_CELL_LINE = re.compile(r"Cell In\[\d+\], line (\d+)")
+
+
+def _failing_line(cell: Any, limit: int = 60) -> str:
+    r"""The cell's source line the error came from, read off its traceback ('' if unknown).
+
+    >>> cell = {"source": "x = 1\ny = x / 0", "outputs": [{"output_type": "error", "traceback": ["Cell In[4], line 2"]}]}
+    >>> _failing_line(cell)
+    'y = x / 0'
+    """
+    lines = str(cell.get("source", "")).splitlines()
+    for output in cell.get("outputs", []):
+        if output.get("output_type") != "error":
+            continue
+        found = _CELL_LINE.findall(_ANSI.sub("", "\n".join(output.get("traceback", []))))
+        if found and 0 < int(found[-1]) <= len(lines):
+            line = lines[int(found[-1]) - 1].strip()
+            return line if len(line) <= limit else line[: limit - 3] + "..."
+    return ""
 
 
 def report_metadata(engagement: Engagement, workbook: Workbook, stamp: str) -> dict[str, Any]:
@@ -276,3 +548,230 @@ def _read_json(path: Path) -> dict[str, Any]:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+
+
+def _remove_stale_work(out_dir: Path, workbook_id: str) -> None:
+    """Temporary folders left by a killed run (their process is gone) are removed."""
+    for stale in out_dir.glob(f".{workbook_id}.*.tmp"):
+        parts = stale.name.split(".")
+        pid = int(parts[2]) if len(parts) > 3 and parts[2].isdigit() else None
+        if pid is not None and pid != os.getpid() and _alive(pid):
+            continue
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _load_engagement(engagement_id: str, db_file: Path) -> Engagement:
+    if not db_file.is_file():
+        raise NotFoundError(f"store {db_file} does not exist; import an engagement first (csm-nb import FILE)")
+    with Store(db_file) as store:
+        return store.load(engagement_id)
+
+
+async def run_workbook_async(
+    workbook_id: str,
+    *,
+    engagement_id: str,
+    kernels: KernelPool,
+    out: str | os.PathLike[str] | None = None,
+    parameters: dict[str, Any] | None = None,
+    db: str | os.PathLike[str] | None = None,
+    skip_current: bool = False,
+    engagement: Engagement | None = None,
+    cell_timeout: float = DEFAULT_CELL_TIMEOUT,
+    previous_results: Path | None = None,
+) -> RunResult:
+    """Execute one workbook for one engagement in a kernel from ``kernels`` and write its outputs.
+
+    On failure the partial notebook is kept as ``<workbook>.failed.ipynb``
+    and ``NotebookFailed`` is raised; complete outputs from an earlier run
+    are left as they were.
+    """
+    import nbformat
+
+    from .results import write_text_atomic
+
+    begun = time.perf_counter()
+    config.check_engagement_id(engagement_id)
+    workbook = get_workbook(workbook_id)
+    parameters = check_parameters(workbook, dict(parameters or {}))
+    db_file = config.db_path(db).resolve()
+    if engagement is None:
+        engagement = _load_engagement(engagement_id, db_file)
+    out_dir = config.output_dir_for(engagement_id, out)
+    stamp = fingerprint(engagement, workbook, parameters)
+    final = outputs_for(out_dir, workbook_id)
+    if skip_current and is_current(out_dir, workbook_id, stamp):
+        return RunResult(workbook_id, engagement_id, final, skipped=True, results=_read_json(final[".json"]))
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _remove_stale_work(out_dir, workbook_id)
+    work = Path(tempfile.mkdtemp(prefix=f".{workbook_id}.{os.getpid()}.", suffix=".tmp", dir=out_dir))
+    timings: dict[str, float] = {}
+    try:
+        staged = outputs_for(work, workbook_id)
+        injected = {"engagement_id": engagement_id, "db": str(db_file), "results_path": str(staged[".json"])}
+        if "previous_results_path" in declared_parameters(workbook):
+            # A workbook that reports "what changed since last time" reads its last results
+            # (a portfolio may point it at an earlier run's).
+            earlier = final[".json"] if final[".json"].is_file() else previous_results
+            if earlier is not None and Path(earlier).is_file():
+                injected["previous_results_path"] = str(earlier)
+        nb = _parameterized(workbook, {**parameters, **injected}, kernels.kernel_name)
+        nb.metadata["csm_nb"] = report_metadata(engagement, workbook, stamp)
+        timings["prepare"] = time.perf_counter() - begun
+
+        mark = time.perf_counter()
+        kernel = await kernels.acquire()
+        timings["kernel_wait"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        try:
+            await execute_in(kernel, nb, workbook=workbook, cell_timeout=cell_timeout)
+        except NotebookFailed as failure:
+            nb.metadata["csm_nb"]["failure"] = {"cell": failure.cell, "ename": failure.ename, "evalue": failure.evalue}
+            failure.partial = write_text_atomic(failed_notebook_path(out_dir, workbook_id), nbformat.writes(nb))
+            raise
+        finally:
+            kernels.release(kernel)
+        timings["execute"] = time.perf_counter() - mark
+
+        mark = time.perf_counter()
+        if not staged[".json"].is_file():
+            raise RunError(f"workbook {workbook_id!r} ran but wrote no results file; it must call save_results(results_path)")
+        staged[".ipynb"].write_text(nbformat.writes(nb), encoding="utf-8")
+        staged[".html"].write_text(export_html(nb), encoding="utf-8")
+        for suffix in OUTPUT_SUFFIXES:
+            os.replace(staged[suffix], final[suffix])
+        failed_notebook_path(out_dir, workbook_id).unlink(missing_ok=True)  # an old failure is fixed now
+        timings["export"] = time.perf_counter() - mark
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return RunResult(workbook_id, engagement_id, final, results=_read_json(final[".json"]), timings=timings)
+
+
+def run_workbook(
+    workbook_id: str,
+    *,
+    engagement_id: str,
+    out: str | os.PathLike[str] | None = None,
+    parameters: dict[str, Any] | None = None,
+    db: str | os.PathLike[str] | None = None,
+    skip_current: bool = False,
+    kernel_name: str = "python3",
+) -> RunResult:
+    """Execute one workbook for one engagement and write its three outputs."""
+    # Check everything a person typed before a kernel is started.
+    config.check_engagement_id(engagement_id)
+    workbook = get_workbook(workbook_id)
+    check_parameters(workbook, dict(parameters or {}))
+    engagement = _load_engagement(engagement_id, config.db_path(db).resolve())
+
+    async def go() -> RunResult:
+        if skip_current:
+            stamp = fingerprint(engagement, workbook, dict(parameters or {}))
+            out_dir = config.output_dir_for(engagement_id, out)
+            if is_current(out_dir, workbook_id, stamp):
+                final = outputs_for(out_dir, workbook_id)
+                return RunResult(workbook_id, engagement_id, final, skipped=True, results=_read_json(final[".json"]))
+        # The kernel starts while the notebook is being prepared.
+        async with KernelPool(total=1, prestart=1, cwd=workbook.path.parent, warm_up=warm_up_code([workbook_id]),
+                              kernel_name=kernel_name) as pool:
+            await asyncio.to_thread(preload)
+            return await run_workbook_async(
+                workbook_id, engagement_id=engagement_id, kernels=pool, out=out, parameters=parameters, db=db,
+                engagement=engagement,
+            )
+
+    return run_coroutine(go)
+
+
+def execute(workbook: Workbook, output_path: Path, parameters: dict[str, Any], *, kernel_name: str = "python3") -> Any:
+    """Execute ``workbook`` with ``parameters`` and write the executed notebook to ``output_path``.
+
+    A failing cell becomes one ``NotebookFailed`` line; ``output_path`` then holds the partial notebook.
+    """
+    import nbformat
+
+    async def go() -> Any:
+        async with KernelPool(total=1, prestart=1, cwd=workbook.path.parent, kernel_name=kernel_name) as pool:
+            nb = _parameterized(workbook, parameters, kernel_name)
+            kernel = await pool.acquire()
+            try:
+                return await execute_in(kernel, nb, workbook=workbook)
+            finally:
+                pool.release(kernel)
+                nbformat.write(nb, str(output_path))
+
+    return run_coroutine(go)
+
+
+# -- an event loop of our own ------------------------------------------------------------
+class Interrupted(CsmError):
+    """The run was stopped by a signal; whatever finished is kept."""
+
+    exit_code = 130
+
+
+def run_coroutine(factory: Callable[[], Awaitable[T]], *, on_interrupt: Callable[[], Any] | None = None) -> T:
+    """Run ``factory()`` to completion on an event loop in a helper thread and return its result.
+
+    Why a thread: it works from inside a notebook (whose loop is already
+    running), and nbclient only installs its own signal handlers on the main
+    thread, so here Ctrl+C and SIGTERM stay ours. When the calling thread is
+    interrupted, the coroutine is cancelled (kernels are killed, temporary
+    folders removed) before the interruption is passed on.
+    """
+    box: dict[str, Any] = {}
+    ready, finished = threading.Event(), threading.Event()
+
+    def main() -> None:
+        loop = asyncio.new_event_loop()
+        box["loop"] = loop
+        try:
+            box["task"] = loop.create_task(_as_coroutine(factory))
+            ready.set()
+            box["result"] = loop.run_until_complete(box["task"])
+        except BaseException as exc:  # handed to the caller's thread
+            box["error"] = exc
+        finally:
+            ready.set()
+            try:
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            finally:
+                loop.close()
+                finished.set()
+
+    thread = threading.Thread(target=main, name="csm-nb-runner", daemon=True)
+    thread.start()
+    try:
+        # An Event, not Thread.join: a join interrupted by a signal can later return too early.
+        while not finished.wait(0.2):  # short waits keep the caller's thread responsive to signals
+            pass
+    except BaseException:
+        ready.wait()
+        if on_interrupt:
+            on_interrupt()
+        task, loop = box.get("task"), box.get("loop")
+        if task is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(task.cancel)
+            except RuntimeError:  # the loop just finished on its own
+                pass
+        finished.wait()
+        raise
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
+async def _as_coroutine(factory: Callable[[], Awaitable[T]]) -> T:
+    return await factory()

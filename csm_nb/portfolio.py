@@ -1,0 +1,910 @@
+"""Portfolio runs: every engagement's report in one command (SPEC 3, 5, 6).
+
+``run_portfolio`` renders the chosen workbooks (default: the value report)
+for every engagement in the store, or those matching ids, tags or a CSM's
+name, into ``<runs>/<label>/<engagement-id>/<workbook>.{ipynb,html,json}``,
+then writes ``<runs>/<label>/summary.json`` (machine-readable) and
+``<runs>/<label>/index.html`` (a page linking every report with its status
+and headline figures).
+
+* Isolation: every notebook runs in its own fresh kernel. A notebook that
+  fails is reported with the cell that failed, its partial notebook kept as
+  ``<workbook>.failed.ipynb``; the other engagements complete.
+* Nothing half-written: each output is written under a temporary name and
+  renamed; ``resume=True`` skips workbooks whose outputs are complete and
+  were made from the current data, notebook and parameters.
+* Local by default: notebooks run ``workers`` at a time in kernels started
+  ahead of need (see ``csm_nb.runner.KernelPool``). With ``scheduler`` the
+  same work goes, one task an engagement, to an existing Dask distributed
+  cluster whose workers see the same store and output folder.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+import re
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from . import __version__, config, runner
+from .errors import ConflictError, CsmError, InputError, NotFoundError
+from .model import Engagement
+from .store import EngagementSummary, Store
+
+DEFAULT_WORKBOOK = "value_report"
+SUMMARY_SCHEMA = "csm-nb/portfolio-summary@1"
+EXIT_OK, EXIT_PARTIAL = 0, 3
+LABEL_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+# Statuses of one engagement, and what each means on the index page.
+STATUS_TEXT = {
+    "ok": "rendered",
+    "up_to_date": "up to date",
+    "failed": "failed",
+    "nothing_to_report": "nothing to report",
+    "not_run": "not run (interrupted)",
+}
+
+
+VERDICT_TEXT = {"on_track": "on track", "attention": "points to watch", "off_track": "off track",
+                "not_started": "too early to tell", "within_band": "slightly behind", "behind": "behind"}
+
+
+class UsageError(CsmError):
+    """An option that cannot work as given (the CLI exits 2, as for other usage errors)."""
+
+    exit_code = 2
+
+
+class Interrupted(runner.Interrupted):
+    """A portfolio run stopped by SIGTERM or Ctrl+C; finished reports are kept."""
+
+    def __init__(self, message: str, *, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+# -- choosing what to run -----------------------------------------------------------
+def select_engagements(
+    summaries: Sequence[EngagementSummary], *, ids: Sequence[str] = (), tags: Sequence[str] = (), csm: str | None = None
+) -> list[EngagementSummary]:
+    """The engagements a run covers: all, or those matching every filter given.
+
+    ``ids`` and ``tags`` match any of their values; ``csm`` matches the CSM's
+    name ignoring case and surrounding spaces. An id that is not in the store
+    is an error (a typo should not silently shrink the run).
+
+    >>> rows = [EngagementSummary("a", "A", "Jo Park", ["emea"], 1, "", ""),
+    ...         EngagementSummary("b", "B", "Sam Lee", ["emea", "tier-1"], 1, "", ""),
+    ...         EngagementSummary("c", "C", "sam lee ", [], 1, "", "")]
+    >>> [e.id for e in select_engagements(rows, tags=["emea"])], [e.id for e in select_engagements(rows, csm="Sam Lee")]
+    (['a', 'b'], ['b', 'c'])
+    >>> [e.id for e in select_engagements(rows, ids=["c", "a"], tags=["emea"])]
+    ['a']
+    """
+    known = {e.id for e in summaries}
+    missing = [i for i in ids if i not in known]
+    if missing:
+        raise NotFoundError(f"no engagement {', '.join(map(repr, missing))} in the store; see: csm-nb list")
+    wanted_tags = {t.strip().lower() for t in tags}
+    wanted_csm = csm.strip().lower() if csm else None
+    chosen = []
+    for e in summaries:
+        if ids and e.id not in ids:
+            continue
+        if wanted_tags and not wanted_tags & {t.strip().lower() for t in e.tags or []}:
+            continue
+        if wanted_csm is not None and (e.csm or "").strip().lower() != wanted_csm:
+            continue
+        chosen.append(e)
+    return chosen
+
+
+def default_label(today: dt.date | None = None) -> str:
+    """The run folder's name when none is given: the date, e.g. ``2026-03-31``."""
+    return (today or dt.date.today()).isoformat()
+
+
+def check_label(label: str) -> str:
+    """A run label becomes a folder name under ``runs/``: letters, digits, ``.``, ``_``, ``-``.
+
+    >>> check_label("2026-03")
+    '2026-03'
+    """
+    if not LABEL_PATTERN.fullmatch(label or "") or ".." in label:
+        raise UsageError(f"--label {label!r} is not valid: use 1-64 letters, digits, '.', '_' or '-' (e.g. 2026-03)")
+    return label
+
+
+def chosen_workbooks(requested: Sequence[str] | None) -> list[str] | None:
+    """The workbook ids to run, checked; ``None`` means the default.
+
+    The default is the value report when it exists, else every workbook that
+    applies to each engagement.
+    """
+    known = runner.workbooks()
+    if requested:
+        unknown = [w for w in requested if w not in known]
+        if unknown:
+            raise UsageError(f"--workbooks: no workbook {', '.join(map(repr, unknown))}; available: {', '.join(known) or 'none'}")
+        return list(dict.fromkeys(requested))
+    return [DEFAULT_WORKBOOK] if DEFAULT_WORKBOOK in known else None
+
+
+def split_parameters(parameters: dict[str, Any], workbook_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """``-p`` values for each workbook that declares them; a name no workbook has is an error."""
+    per: dict[str, dict[str, Any]] = {}
+    used: set[str] = set()
+    for wid in workbook_ids:
+        workbook = runner.get_workbook(wid)
+        declared = runner.declared_parameters(workbook)
+        mine = {k: v for k, v in parameters.items() if k in declared}
+        per[wid] = runner.check_parameters(workbook, mine)
+        used |= set(mine)
+    for name in parameters:
+        if name in runner.RESERVED_PARAMETERS:
+            raise UsageError(f"parameter {name!r} is set by csm-nb itself")
+        if name not in used:
+            raise UsageError(f"-p {name}: none of the workbooks run here ({', '.join(per)}) has that parameter")
+    return per
+
+
+# -- what happened --------------------------------------------------------------------
+@dataclass
+class WorkbookOutcome:
+    workbook: str
+    status: str  # ok | up_to_date | failed | not_applicable
+    duration_s: float = 0.0
+    outputs: dict[str, str] = field(default_factory=dict)  # html, ipynb, json: paths relative to the run folder
+    error: str | None = None
+    failed_cell: int | None = None
+    partial_notebook: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class EngagementOutcome:
+    engagement_id: str
+    customer: str
+    csm: str | None
+    currency: str
+    status: str  # a key of STATUS_TEXT
+    duration_s: float = 0.0
+    workbooks: list[WorkbookOutcome] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def rendered(self) -> int:
+        return sum(1 for w in self.workbooks if w.status == "ok")
+
+
+def engagement_status(outcomes: Sequence[WorkbookOutcome]) -> str:
+    """One status for an engagement from its workbooks' statuses.
+
+    >>> engagement_status([WorkbookOutcome("a", "ok"), WorkbookOutcome("b", "up_to_date")])
+    'ok'
+    >>> engagement_status([WorkbookOutcome("a", "up_to_date")]), engagement_status([WorkbookOutcome("a", "not_applicable")])
+    ('up_to_date', 'nothing_to_report')
+    >>> engagement_status([WorkbookOutcome("a", "ok"), WorkbookOutcome("b", "failed")])
+    'failed'
+    """
+    statuses = {w.status for w in outcomes}
+    if "failed" in statuses:
+        return "failed"
+    if "ok" in statuses:
+        return "ok"
+    if "up_to_date" in statuses:
+        return "up_to_date"
+    return "nothing_to_report"
+
+
+def headline_figures(results: dict[str, Any]) -> dict[str, Any]:
+    """The few numbers the index page shows, from a workbook's results file.
+
+    A workbook may name them itself under ``headline`` (a dict of label ->
+    value); otherwise the cash-flow figures are used: profit, the headline
+    return, payback and the on-track verdict, actual where known, else
+    estimated (``estimated: true``). Money is in the engagement's currency,
+    ratios are fractions.
+
+    >>> headline_figures({"profit_est": 52000.0, "profit_act": None, "headline_roi": "net_roi",
+    ...                   "net_roi_est": 0.325, "payback_period_est": "Week 9", "verdict": "on_track"})
+    {'profit': 52000.0, 'roi': 0.325, 'roi_kind': 'net_roi', 'payback': 'Week 9', 'verdict': 'on_track', 'estimated': True}
+    """
+    if isinstance(results.get("headline"), dict):
+        return dict(results["headline"])
+    source = results
+    for key in ("financial", "cash_flow", "financials"):  # the value report nests the cash-flow figures
+        if "profit_est" not in source and isinstance(results.get(key), dict):
+            source = results[key]
+    if "profit_est" not in source:
+        return {"verdict": results["overall"]} if isinstance(results.get("overall"), str) else {}
+    actual = source.get("profit_act") is not None
+    end = "act" if actual else "est"
+    kind = source.get("headline_roi") or "net_roi"
+    figures = {
+        "profit": source.get(f"profit_{end}"),
+        "roi": source.get(f"{kind}_{end}", source.get(f"roi_{end}")),
+        "roi_kind": kind,
+        "payback": source.get(f"payback_period_{end}"),
+        "verdict": results.get("overall") or source.get("verdict"),
+        "estimated": not actual,
+    }
+    return {k: v for k, v in figures.items() if v is not None}
+
+
+# -- one engagement ---------------------------------------------------------------------
+@dataclass
+class EngagementTask:
+    """Everything needed to render one engagement (plain data: it travels to Dask workers)."""
+
+    engagement_id: str
+    customer: str
+    csm: str | None
+    currency: str
+    db: str
+    run_dir: str
+    to_run: list[str]
+    up_to_date: list[str] = field(default_factory=list)
+    not_applicable: list[str] = field(default_factory=list)
+    parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    cell_timeout: float = runner.DEFAULT_CELL_TIMEOUT
+    # The last results of each workbook from an earlier run, for "what changed since last time".
+    previous: dict[str, str] = field(default_factory=dict)
+
+
+def plan_tasks(
+    summaries: Sequence[EngagementSummary], *, db: Path, run_dir: Path, requested: list[str] | None,
+    parameters: dict[str, Any], resume: bool, cell_timeout: float,
+) -> list[EngagementTask]:
+    """Decide, per engagement, which workbooks run, which are up to date and which do not apply."""
+    all_ids = requested if requested is not None else list(runner.workbooks())
+    per_workbook = split_parameters(parameters, all_ids) if parameters else {w: {} for w in all_ids}
+    tasks = []
+    with Store(db) as store:
+        for summary in summaries:
+            engagement = store.load(summary.id)
+            if requested is not None:
+                candidates = [w for w in requested if runner.applies(w, engagement)]
+                not_applicable = [w for w in requested if w not in candidates]
+            else:
+                candidates, not_applicable = runner.applicable_workbooks(engagement), []
+            task = EngagementTask(
+                engagement.id, engagement.customer, engagement.csm, engagement.currency_code, str(db), str(run_dir),
+                to_run=[], not_applicable=not_applicable,
+                parameters={w: per_workbook.get(w, {}) for w in candidates}, cell_timeout=cell_timeout,
+            )
+            for wid in candidates:
+                if resume and _complete(engagement, wid, task.parameters[wid], run_dir):
+                    task.up_to_date.append(wid)
+                else:
+                    task.to_run.append(wid)
+                    earlier = previous_results(run_dir, engagement.id, wid)
+                    if earlier:
+                        task.previous[wid] = str(earlier)
+            tasks.append(task)
+    return tasks
+
+
+def previous_results(run_dir: Path, engagement_id: str, workbook_id: str) -> Path | None:
+    """The newest results file of this workbook for this engagement from an earlier run under the same runs folder.
+
+    A run folder that already holds one (a re-run of the same label) uses its
+    own; otherwise the latest other run's wins, so a monthly run compares
+    with last month's.
+    """
+    own = run_dir / engagement_id / f"{workbook_id}.json"
+    if own.is_file():
+        return own
+    found = [p for p in run_dir.parent.glob(f"*/{engagement_id}/{workbook_id}.json") if p.parent.parent != run_dir]
+    return max(found, key=lambda p: p.stat().st_mtime_ns, default=None)
+
+
+def _complete(engagement: Engagement, workbook_id: str, parameters: dict[str, Any], run_dir: Path) -> bool:
+    stamp = runner.fingerprint(engagement, runner.get_workbook(workbook_id), parameters)
+    return runner.is_current(run_dir / engagement.id, workbook_id, stamp)
+
+
+async def render_engagement(task: EngagementTask, kernels: runner.KernelPool, slots: asyncio.Semaphore) -> EngagementOutcome:
+    """Run the task's workbooks (each in its own kernel) and report; never raises for a failing notebook."""
+    run_dir = Path(task.run_dir)
+
+    async def one(wid: str) -> WorkbookOutcome:
+        async with slots:
+            mark = time.perf_counter()
+            try:
+                result = await runner.run_workbook_async(
+                    wid, engagement_id=task.engagement_id, kernels=kernels, out=run_dir, db=task.db,
+                    parameters=task.parameters.get(wid, {}), cell_timeout=task.cell_timeout,
+                    previous_results=Path(task.previous[wid]) if wid in task.previous else None,
+                )
+            except runner.NotebookFailed as failure:
+                partial = _relative(failure.partial, run_dir) if failure.partial else None
+                return WorkbookOutcome(wid, "failed", time.perf_counter() - mark, error=str(failure),
+                                       failed_cell=failure.cell, partial_notebook=partial)
+            except CsmError as exc:
+                return WorkbookOutcome(wid, "failed", time.perf_counter() - mark, error=str(exc))
+            except Exception as exc:  # a bug or a broken machine: still only this engagement fails
+                return WorkbookOutcome(wid, "failed", time.perf_counter() - mark, error=f"{type(exc).__name__}: {runner._one_line(exc)}")
+            return WorkbookOutcome(
+                wid, "ok", time.perf_counter() - mark,
+                outputs={s.lstrip("."): _relative(p, run_dir) for s, p in result.outputs.items()},
+                timings={k: round(v, 3) for k, v in result.timings.items()}, figures=headline_figures(result.results),
+            )
+
+    outcomes = list(await asyncio.gather(*(one(w) for w in task.to_run)))
+    for wid in task.up_to_date:
+        paths = runner.outputs_for(run_dir / task.engagement_id, wid)
+        results = runner._read_json(paths[".json"])
+        outcomes.append(WorkbookOutcome(wid, "up_to_date", outputs={s.lstrip("."): _relative(p, run_dir) for s, p in paths.items()},
+                                        figures=headline_figures(results)))
+    outcomes += [WorkbookOutcome(w, "not_applicable") for w in task.not_applicable]
+    order = {w: i for i, w in enumerate(task.to_run + task.up_to_date + task.not_applicable)}
+    outcomes.sort(key=lambda o: order.get(o.workbook, 0))
+    status = engagement_status(outcomes)
+    error = next((o.error for o in outcomes if o.error), None)
+    # Time spent on this engagement's notebooks (not the time it queued behind others).
+    spent = sum(o.duration_s for o in outcomes)
+    return EngagementOutcome(task.engagement_id, task.customer, task.csm, task.currency, status,
+                             round(spent, 3), outcomes, error)
+
+
+def _relative(path: Path | str, run_dir: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(run_dir.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def render_engagement_task(task: EngagementTask) -> EngagementOutcome:
+    """One engagement, start to finish, in this process: the unit of work sent to a Dask worker."""
+
+    async def go() -> EngagementOutcome:
+        async with runner.KernelPool(total=len(task.to_run), prestart=max(1, len(task.to_run)),
+                                     warm_up=runner.warm_up_code(task.to_run)) as pool:
+            await asyncio.to_thread(runner.preload)
+            return await render_engagement(task, pool, asyncio.Semaphore(max(1, len(task.to_run))))
+
+    return runner.run_coroutine(go)
+
+
+# -- progress -------------------------------------------------------------------------------
+class Progress:
+    """Silent progress (``--quiet``); the base of the two that speak."""
+
+    def start(self, total: int, *, label: str, where: str) -> None: ...
+
+    def done(self, outcome: EngagementOutcome) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class LineProgress(Progress):
+    """Plain lines, one an engagement, for logs and schedulers (no terminal)."""
+
+    def __init__(self, write: Callable[[str], Any] | None = None) -> None:
+        self.write = write or (lambda text: print(text, flush=True))
+        self.count = self.total = 0
+
+    def start(self, total: int, *, label: str, where: str) -> None:
+        self.total = total
+        self.write(f"portfolio {label}: {total} engagement{'s' if total != 1 else ''} on {where}")
+
+    def done(self, outcome: EngagementOutcome) -> None:
+        self.count += 1
+        width = len(str(self.total))
+        line = f"[{self.count:>{width}}/{self.total}] {STATUS_TEXT[outcome.status]:<10} {outcome.engagement_id} ({outcome.duration_s:.1f} s)"
+        self.write(line + (f": {outcome.error}" if outcome.error else ""))
+
+
+class BarProgress(Progress):
+    """A progress bar on a terminal (stderr), failures printed above it as they happen."""
+
+    def __init__(self, stream: Any = None) -> None:
+        self.stream = stream
+        self.bar: Any = None
+        self.failed = 0
+
+    def start(self, total: int, *, label: str, where: str) -> None:
+        import shutil
+
+        from tqdm import tqdm
+
+        # A terminal that reports no size (some CI consoles) still gets a readable bar.
+        size = shutil.get_terminal_size((100, 24))
+        self.bar = tqdm(total=total, desc=f"portfolio {label}", file=self.stream, ncols=min(size.columns or 100, 120),
+                        nrows=size.lines or 24, leave=True,
+                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} engagements [{elapsed}<{remaining}{postfix}]")
+
+    def done(self, outcome: EngagementOutcome) -> None:
+        if outcome.status == "failed":
+            self.failed += 1
+            self.bar.write(f"failed {outcome.engagement_id}: {outcome.error}", file=self.bar.fp)
+            self.bar.set_postfix(failed=self.failed)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def progress_for(*, quiet: bool, stream: Any = None) -> Progress:
+    """A bar on a terminal, plain lines otherwise, nothing with ``--quiet``."""
+    import sys
+
+    if quiet:
+        return Progress()
+    stream = stream or sys.stderr
+    return BarProgress(stream) if getattr(stream, "isatty", lambda: False)() else LineProgress()
+
+
+# -- the whole run --------------------------------------------------------------------------
+@dataclass
+class PortfolioResult:
+    label: str
+    run_dir: Path
+    summary_path: Path
+    index_path: Path
+    engagements: list[EngagementOutcome]
+    duration_s: float
+    interrupted: bool = False
+
+    @property
+    def failed(self) -> list[EngagementOutcome]:
+        return [e for e in self.engagements if e.status == "failed"]
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_PARTIAL if self.failed else EXIT_OK
+
+    def counts(self) -> dict[str, int]:
+        out = {status: 0 for status in STATUS_TEXT}
+        for e in self.engagements:
+            out[e.status] += 1
+        return out
+
+
+def run_portfolio(
+    *,
+    db: str | os.PathLike[str] | None = None,
+    out: str | os.PathLike[str] | None = None,
+    label: str | None = None,
+    workbooks: Sequence[str] | None = None,
+    ids: Sequence[str] = (),
+    tags: Sequence[str] = (),
+    csm: str | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    resume: bool = False,
+    parameters: dict[str, Any] | None = None,
+    cell_timeout: float = runner.DEFAULT_CELL_TIMEOUT,
+    progress: Progress | None = None,
+) -> PortfolioResult:
+    """Render the portfolio and write ``summary.json`` and ``index.html``; see the module docstring."""
+    begun = time.perf_counter()
+    started_at = dt.datetime.now(dt.timezone.utc)
+    label = check_label(label or default_label())
+    workers = (os.cpu_count() or 1) if workers is None else workers
+    if workers < 1:
+        raise UsageError(f"--workers {workers}: use 1 or more")
+    if cell_timeout <= 0:
+        raise UsageError(f"--timeout {cell_timeout}: use a number of seconds above 0")
+    requested = chosen_workbooks(workbooks)
+    db_file = config.db_path(db).resolve()
+    if not db_file.is_file():
+        raise NotFoundError(f"store {db_file} does not exist; import engagements first (csm-nb import FILE)")
+    with Store(db_file) as store:
+        summaries = select_engagements(store.engagements(), ids=ids, tags=tags, csm=csm)
+    if not summaries:
+        filters = ", ".join(f for f in (f"tag {', '.join(tags)}" if tags else "", f"CSM {csm!r}" if csm else "") if f)
+        raise NotFoundError(f"no engagement in {db_file} matches {filters or 'the selection'}; see: csm-nb list")
+    run_dir = config.runs_dir(out).resolve() / label
+    run_dir.mkdir(parents=True, exist_ok=True)
+    progress = progress or Progress()
+    where = f"Dask scheduler {scheduler}" if scheduler else f"{workers} local worker{'s' if workers != 1 else ''}"
+    settings = {
+        "workbooks": requested or "applicable", "ids": list(ids), "tags": list(tags), "csm": csm, "resume": resume,
+        "workers": None if scheduler else workers, "scheduler": scheduler, "parameters": parameters or {},
+    }
+
+    with _run_lock(run_dir), _signals_as_interrupts():
+        tasks = plan_tasks(summaries, db=db_file, run_dir=run_dir, requested=requested, parameters=parameters or {},
+                           resume=resume, cell_timeout=cell_timeout)
+        finished: dict[str, EngagementOutcome] = {}
+        writer = _SummaryWriter(run_dir, label, started_at, settings, tasks)
+
+        def record(outcome: EngagementOutcome) -> None:
+            finished[outcome.engagement_id] = outcome
+            writer.write(finished, complete=False, duration=time.perf_counter() - begun)
+            progress.done(outcome)
+
+        progress.start(len(tasks), label=label, where=where)
+        interruption: Interrupted | None = None
+        cpu_before = _cpu_seconds()
+        try:
+            if scheduler:
+                _run_on_dask(tasks, scheduler, record)
+            else:
+                _run_locally(tasks, workers, record, writer.resources)
+        except Interrupted as exc:
+            interruption = exc
+        except KeyboardInterrupt:
+            interruption = Interrupted("interrupted", exit_code=130)
+        finally:
+            progress.close()
+            cpu_after = _cpu_seconds()
+            # Where the time went, for benchmarks/README.md: this process vs the kernels it started.
+            writer.resources["cpu_this_process_s"] = round(cpu_after[0] - cpu_before[0], 3)
+            writer.resources["cpu_kernels_s"] = round(cpu_after[1] - cpu_before[1], 3)
+        outcomes = [finished.get(t.engagement_id) or _not_run(t) for t in tasks]
+        duration = time.perf_counter() - begun
+        summary_path = writer.write(finished, complete=interruption is None, duration=duration)
+        index_path = write_index(run_dir, label, outcomes, started_at=started_at, duration=duration,
+                                 interrupted=interruption is not None)
+    result = PortfolioResult(label, run_dir, summary_path, index_path, outcomes, duration, interrupted=interruption is not None)
+    if interruption is not None:
+        done = sum(1 for o in outcomes if o.status != "not_run")
+        raise Interrupted(
+            f"{interruption}; {done} of {len(outcomes)} engagements finished and kept in {run_dir}; "
+            f"run the same command with --resume to finish",
+            exit_code=interruption.exit_code,
+        )
+    return result
+
+
+def _cpu_seconds() -> tuple[float, float]:
+    """CPU seconds used so far by this process and by its finished child processes (the kernels)."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
+def _not_run(task: EngagementTask) -> EngagementOutcome:
+    return EngagementOutcome(task.engagement_id, task.customer, task.csm, task.currency, "not_run")
+
+
+def _run_locally(tasks: list[EngagementTask], workers: int, record: Callable[[EngagementOutcome], None],
+                 stats: dict[str, Any]) -> None:
+    notebooks = sum(len(t.to_run) for t in tasks)
+    warm = runner.warm_up_code(sorted({w for t in tasks for w in t.to_run}))
+
+    async def go() -> None:
+        # ``workers`` notebooks execute at once while as many fresh kernels start up behind them.
+        async with runner.KernelPool(total=notebooks, prestart=workers, warm_up=warm) as pool:
+            await asyncio.to_thread(runner.preload)  # while the first kernels start
+            slots = asyncio.Semaphore(workers)
+
+            async def one(task: EngagementTask) -> None:
+                record(await render_engagement(task, pool, slots))
+
+            try:
+                await asyncio.gather(*(one(t) for t in tasks))
+            finally:
+                times = pool.start_times
+                stats["kernels_started"] = len(times)
+                stats["kernel_start_mean_s"] = round(sum(times) / len(times), 3) if times else None
+
+    runner.run_coroutine(go)
+
+
+def _run_on_dask(tasks: list[EngagementTask], scheduler: str, record: Callable[[EngagementOutcome], None]) -> None:
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise UsageError("--scheduler needs Dask distributed: pip install 'csm-workbooks[dask]'") from None
+    try:
+        client = Client(scheduler, timeout="20s", set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise CsmError(f"cannot reach the Dask scheduler at {scheduler}: {runner._one_line(exc)}") from None
+    futures: dict[Any, EngagementTask] = {}
+    try:
+        for task in tasks:
+            future = client.submit(render_engagement_task, task, pure=False, key=f"csm-nb-{task.engagement_id}-{os.getpid()}-{time.time_ns()}")
+            futures[future] = task
+        for future in as_completed(list(futures), loop=client.loop):
+            task = futures[future]
+            try:
+                outcome = future.result()
+            except Exception as exc:  # the worker died or could not run the task at all
+                outcome = EngagementOutcome(task.engagement_id, task.customer, task.csm, task.currency, "failed",
+                                            error=f"the Dask task failed: {type(exc).__name__}: {runner._one_line(exc)}")
+                outcome.workbooks = [WorkbookOutcome(w, "failed", error=outcome.error) for w in task.to_run]
+            record(outcome)
+    except BaseException:
+        client.cancel(list(futures))
+        raise
+    finally:
+        client.close()
+
+
+@contextmanager
+def _signals_as_interrupts() -> Iterator[None]:
+    """SIGTERM (a scheduler stopping the job) and Ctrl+C become ``Interrupted`` in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_term(signum: int, frame: Any) -> None:
+        raise Interrupted("stopped by SIGTERM", exit_code=128 + signal.SIGTERM)
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise Interrupted("interrupted", exit_code=130) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def _run_lock(run_dir: Path) -> Iterator[None]:
+    """One portfolio run at a time writes a run folder."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock, runs are still atomic file by file
+        yield
+        return
+    path = run_dir / ".portfolio.lock"
+    with open(path, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise ConflictError(
+                f"another portfolio run ({holder}) is writing {run_dir}; wait for it to finish or use another --label"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class _SummaryWriter:
+    """``summary.json``, rewritten atomically as engagements finish (so even a hard kill leaves a true one)."""
+
+    def __init__(self, run_dir: Path, label: str, started_at: dt.datetime, settings: dict[str, Any],
+                 tasks: list[EngagementTask]) -> None:
+        self.path = run_dir / "summary.json"
+        self.label, self.started_at, self.settings, self.tasks = label, started_at, settings, tasks
+        self.resources: dict[str, Any] = {}
+
+    def write(self, finished: dict[str, EngagementOutcome], *, complete: bool, duration: float) -> Path:
+        from .results import write_text_atomic
+
+        outcomes = [finished.get(t.engagement_id) or _not_run(t) for t in self.tasks]
+        counts = {status: 0 for status in STATUS_TEXT}
+        for o in outcomes:
+            counts[o.status] += 1
+        document = {
+            "schema": SUMMARY_SCHEMA,
+            "label": self.label,
+            "csm_nb_version": __version__,
+            "started": self.started_at.isoformat(timespec="seconds"),
+            "duration_s": round(duration, 3),
+            "complete": complete,
+            "settings": self.settings,
+            "counts": {k: v for k, v in counts.items() if v} | {"total": len(outcomes)},
+            "failed": [o.engagement_id for o in outcomes if o.status == "failed"],
+            "index": "index.html",
+            "resources": self.resources,
+            "engagements": [_outcome_json(o) for o in outcomes],
+        }
+        return _shareable(write_text_atomic(self.path, json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n"))
+
+
+def _shareable(path: Path) -> Path:
+    """Readable like any file this user creates (a temporary file starts private, 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
+    return path
+
+
+def _outcome_json(outcome: EngagementOutcome) -> dict[str, Any]:
+    data = asdict(outcome)
+    data["duration_s"] = round(data["duration_s"], 3)
+    for w in data["workbooks"]:
+        w["duration_s"] = round(w["duration_s"], 3)
+    return data
+
+
+def read_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A run's ``summary.json`` (or the one inside a run folder)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "summary.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise NotFoundError(f"no portfolio summary at {path}") from None
+    except ValueError as exc:
+        raise InputError(f"{path} is not a portfolio summary (not JSON: {exc})") from None
+
+
+# -- the index page ----------------------------------------------------------------------------
+_INDEX_CSS = """
+.portfolio-counts { display: flex; flex-wrap: wrap; gap: .5rem 1.5rem; margin: 0 0 1.2rem; padding: 0; list-style: none; }
+.portfolio-counts li { font-size: .95rem; }
+.portfolio-counts strong { font-size: 1.35rem; margin-right: .25rem; }
+table.portfolio { width: 100%; border-collapse: collapse; font-size: .92rem; }
+table.portfolio th, table.portfolio td { text-align: left; padding: .45rem .5rem; border-bottom: 1px solid #d9dde3; vertical-align: top; }
+table.portfolio th { font-weight: 600; border-bottom: 2px solid #8a94a3; }
+table.portfolio td.num, table.portfolio th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.status { display: inline-block; padding: .05rem .45rem; border-radius: .6rem; font-size: .8rem; font-weight: 600; white-space: nowrap; }
+.status-ok, .status-up_to_date { background: #e3f3e8; color: #1d5e33; }
+.status-failed { background: #fbe4e4; color: #8a1c1c; }
+.status-nothing_to_report, .status-not_run { background: #eef0f3; color: #4a5361; }
+.failure-line { color: #8a1c1c; font-size: .85rem; margin: 0; }
+tr.failure-row td { padding-top: 0; }
+table.portfolio tr:has(+ tr.failure-row) td { border-bottom: none; }
+.est { font-size: .75rem; }
+.links a { margin-right: .6rem; }
+.muted { color: #5d6675; }
+"""
+
+
+def _report_css() -> str:
+    css = config.templates_dir() / "csm_report" / "report.css"
+    try:
+        return css.read_text(encoding="utf-8")
+    except OSError:  # the page still reads without the house style
+        return ""
+
+
+def format_figures(figures: dict[str, Any], currency: str) -> list[tuple[str, str]]:
+    """Headline figures as (label, text) pairs for the index page.
+
+    >>> format_figures({"profit": 59673.0, "roi": 0.3729, "roi_kind": "net_roi", "payback": "Week 9",
+    ...                 "verdict": "on_track", "estimated": False}, "USD")
+    [('Profit', '$59,673'), ('Net ROI', '37.3 %'), ('Payback', 'Week 9'), ('Overall', 'on track')]
+    >>> format_figures({"profit": -5000.0, "estimated": True}, "EUR")
+    [('Profit (estimated)', '-€5,000')]
+    """
+    from .html import money, percent
+
+    suffix = " (estimated)" if figures.get("estimated") else ""
+    out: list[tuple[str, str]] = []
+    known = {"profit", "roi", "roi_kind", "payback", "verdict", "estimated"}
+    if figures.get("profit") is not None:
+        out.append((f"Profit{suffix}", money(figures["profit"], currency)))
+    if figures.get("roi") is not None:
+        name = "Return on cost" if figures.get("roi_kind") == "return_on_cost" else "Net ROI"
+        out.append((f"{name}{suffix}", percent(figures["roi"])))
+    if figures.get("payback"):
+        out.append(("Payback", str(figures["payback"])))
+    if isinstance(figures.get("verdict"), str):
+        out.append(("Overall", VERDICT_TEXT.get(figures["verdict"], figures["verdict"].replace("_", " "))))
+    for key, value in figures.items():  # whatever a workbook named itself
+        if key not in known and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            out.append((str(key), f"{value:,.0f}" if isinstance(value, (int, float)) else value))
+    return out
+
+
+def figure_cells(figures: dict[str, Any], currency: str) -> list[Any]:
+    """The Profit, Return, Payback and Overall cells of an index row; estimated values are marked."""
+    from .html import Html, money, percent
+
+    mark = Html('<div class="muted est">estimated</div>') if figures.get("estimated") else Html("")
+    profit = figures.get("profit")
+    roi = figures.get("roi")
+    verdict = figures.get("verdict")
+    return [
+        Html('<td class="num">{}{}</td>').format(money(profit, currency), mark) if profit is not None else Html("<td></td>"),
+        Html('<td class="num">{}</td>').format(percent(roi)) if roi is not None else Html("<td></td>"),
+        Html("<td>{}</td>").format(figures.get("payback") or ""),
+        Html("<td>{}</td>").format(VERDICT_TEXT.get(verdict, str(verdict).replace("_", " ")) if isinstance(verdict, str) else ""),
+    ]
+
+
+def index_html(label: str, outcomes: Sequence[EngagementOutcome], *, started_at: dt.datetime, duration: float,
+               interrupted: bool = False) -> str:
+    """The run's index page: self-contained (no scripts, no network), every user text escaped."""
+    from .html import Html, esc, join
+
+    counts = {status: 0 for status in STATUS_TEXT}
+    for o in outcomes:
+        counts[o.status] += 1
+    failed = [o for o in outcomes if o.status == "failed"]
+    rendered = sum(o.rendered for o in outcomes)
+    count_items = [Html("<li><strong>{}</strong>engagements</li>").format(len(outcomes))]
+    for status in STATUS_TEXT:
+        if counts[status]:
+            count_items.append(Html('<li><strong>{}</strong>{}</li>').format(counts[status], STATUS_TEXT[status]))
+    count_items.append(Html("<li><strong>{}</strong>reports written in this run</li>").format(rendered))
+
+    notes = []
+    if interrupted:
+        notes.append(Html('<div class="callout callout-bad"><p><strong>This run was stopped before the end.</strong> '
+                          "Reports that finished are complete; run the same command again with <code>--resume</code> "
+                          "to render the rest.</p></div>"))
+    if failed:
+        items = join(
+            Html("<li><strong>{}</strong> ({}): {}</li>").format(o.customer, o.engagement_id, o.error or "failed") for o in failed
+        )
+        notes.append(Html('<div class="callout callout-bad"><p><strong>{} of {} engagements failed.</strong> '
+                          "Their other reports, if any, are from earlier runs. Open the partial notebook to see the "
+                          "cell that failed.</p><ul>{}</ul></div>").format(len(failed), len(outcomes), items))
+    elif not interrupted:
+        notes.append(Html('<div class="callout callout-good"><p><strong>Every engagement completed.</strong></p></div>'))
+
+    many_reports = any(len([w for w in o.workbooks if w.outputs.get("html")]) > 1 for o in outcomes)
+    rows = []
+    for o in sorted(outcomes, key=lambda x: (x.status != "failed", x.customer.lower(), x.engagement_id)):
+        reports = [w for w in o.workbooks if w.outputs.get("html")]
+        main_report = reports[0].outputs["html"] if reports else None
+        customer = Html('<a href="{}">{}</a>').format(main_report, o.customer) if main_report else esc(o.customer)
+        cells = figure_cells(next((w.figures for w in o.workbooks if w.figures), {}), o.currency)
+        links = join(Html('<a href="{}">{}</a>').format(w.outputs["html"], _workbook_title(w.workbook)) for w in reports)
+        rows.append(Html(
+            '<tr><td>{customer}<div class="muted">{eid}</div></td><td>{csm}</td>'
+            '<td><span class="status status-{status}">{status_text}</span></td>{figures}{links}'
+            '<td class="num">{seconds}</td></tr>'
+        ).format(customer=customer, eid=o.engagement_id, csm=o.csm or "", status=o.status,
+                 status_text=STATUS_TEXT[o.status], figures=join(cells),
+                 links=Html('<td class="links">{}</td>').format(links) if many_reports else Html(""),
+                 seconds=f"{o.duration_s:.1f} s" if o.duration_s else "–"))
+        if o.error:  # the failure in full, on its own line under the engagement
+            partials = join(
+                Html(' <a href="{}">Open the partial notebook ({})</a>').format(w.partial_notebook, w.workbook)
+                for w in o.workbooks if w.partial_notebook
+            )
+            rows.append(Html('<tr class="failure-row"><td colspan="{}"><p class="failure-line">{}{}</p></td></tr>').format(
+                9 if many_reports else 8, o.error, partials))
+    head = Html("<th>Customer</th><th>CSM</th><th>Status</th><th class=\"num\">Profit</th><th class=\"num\">Return</th>"
+                "<th>Payback</th><th>Overall</th>") + (Html("<th>Reports</th>") if many_reports else Html("")) + Html(
+                "<th class=\"num\">Time</th>")
+
+    finished = started_at.astimezone().strftime("%Y-%m-%d %H:%M")
+    page = Html(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        "<meta name=\"generator\" content=\"csm-workbooks\">\n"
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">\n"
+        "<title>Portfolio run {label}</title>\n<style>\n{css}\n</style>\n</head>\n<body>\n"
+        "<header class=\"report-header\"><div class=\"report-kicker\">Portfolio run</div><h1>{label}</h1>"
+        "<p class=\"report-meta\">Started {finished} · took {duration} · csm-workbooks {version}</p></header>\n"
+        "<main class=\"report\">\n<ul class=\"portfolio-counts\">{counts}</ul>\n{notes}\n"
+        "<table class=\"portfolio\"><thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody></table>\n</main>\n"
+        "<footer class=\"report-footer\">Figures are actual where known, else estimated (marked). Return is the "
+        "headline return each report uses: net ROI (profit ÷ cost) unless set to return on cost. The machine-readable "
+        "version of this page is summary.json in the same folder.</footer>\n</body>\n</html>\n"
+    ).format(label=label, css=Html(_report_css() + _INDEX_CSS), finished=finished, duration=_duration_text(duration),
+             version=__version__, counts=join(count_items), notes=join(notes), rows=join(rows, "\n"), head=head)
+    return str(page)
+
+
+def _workbook_title(workbook_id: str) -> str:
+    try:
+        return runner.get_workbook(workbook_id).title
+    except CsmError:
+        return workbook_id
+
+
+def _duration_text(seconds: float) -> str:
+    """
+    >>> _duration_text(42.04), _duration_text(125)
+    ('42.0 s', '2 min 5 s')
+    """
+    return f"{seconds:.1f} s" if seconds < 60 else f"{int(seconds // 60)} min {int(seconds % 60)} s"
+
+
+def write_index(run_dir: Path, label: str, outcomes: Sequence[EngagementOutcome], *, started_at: dt.datetime,
+                duration: float, interrupted: bool = False) -> Path:
+    from .results import write_text_atomic
+
+    page = index_html(label, outcomes, started_at=started_at, duration=duration, interrupted=interrupted)
+    return _shareable(write_text_atomic(run_dir / "index.html", page))

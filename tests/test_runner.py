@@ -1,0 +1,255 @@
+"""csm_nb.runner: parameters, fingerprints, kernels, failures and atomic outputs.
+
+Kernel-running tests use the tiny workbook in tests/fixtures/workbooks (a
+kernel start and a few imports), so they stay quick; the real workbooks are
+exercised by their own tests and the portfolio tests.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import threading
+import _thread
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from csm_nb import runner
+from csm_nb.errors import InputError, NotFoundError
+from csm_nb.model import CashFlowLine, Engagement
+from csm_nb.store import Store
+
+FIXTURE_WORKBOOKS = Path(__file__).parent / "fixtures" / "workbooks"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def tiny(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Path]:
+    """The fixture workbooks and a store with two engagements, one with a name to escape."""
+    monkeypatch.setenv("CSM_NB_WORKBOOKS", str(FIXTURE_WORKBOOKS))
+    db = tmp_path / "store.sqlite"
+    with Store(db) as store:
+        store.save(Engagement(id="acme", customer="Acme & Sons <b>Ltd</b>",
+                              cash_flow=[CashFlowLine("Week 0", 10.0, None, 0.0, None), CashFlowLine("Week 1", 0.0, None, 30.0, None)]))
+        store.save(Engagement(id="beta", customer="Beta"))
+    return {"db": db, "out": tmp_path / "runs"}
+
+
+# -- pure parts ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("0.002", 0.002), ("12", 12), ("-3", -3), ("true", True), ("None", None), ("", None), ("net_roi", "net_roi"),
+     ("[1, 2]", [1, 2]), ("{a: 1}", "{a: 1}"), ("a: b: c", "a: b: c")],
+)
+def test_coerce_parameter(text: str, value: object) -> None:
+    assert runner.coerce_parameter(text) == value
+
+
+def test_declared_parameters_of_the_cash_flow_workbook() -> None:
+    declared = runner.declared_parameters(runner.get_workbook("cash_flow"))
+    assert declared["accuracy_band"] == 0.10 and declared["discount_rate"] is None
+    assert {"engagement_id", "db", "results_path"} <= set(declared)
+
+
+@pytest.mark.parametrize(
+    ("parameters", "words"),
+    [
+        ({"db": "/tmp/x"}, ["'db' is set by csm-nb"]),
+        ({"colour": "red"}, ["no parameter 'colour'", "accuracy_band"]),
+        ({"accuracy_band": "wide"}, ["expected float", "'wide'"]),
+        ({"headline_roi": 3}, ["expected str"]),
+    ],
+)
+def test_check_parameters_refuses_with_one_line(parameters: dict, words: list[str]) -> None:
+    with pytest.raises(InputError) as info:
+        runner.check_parameters(runner.get_workbook("cash_flow"), parameters)
+    assert all(w in str(info.value) for w in words) and "\n" not in str(info.value)
+
+
+def test_ints_are_accepted_for_float_parameters() -> None:
+    assert runner.check_parameters(runner.get_workbook("cash_flow"), {"accuracy_band": 0}) == {"accuracy_band": 0}
+
+
+def test_fingerprint_follows_data_parameters_and_notebook(tmp_path: Path) -> None:
+    workbook = runner.get_workbook("cash_flow")
+    engagement = Engagement(id="a", customer="A", cash_flow=[CashFlowLine("W0", 1.0, 1.0, 2.0, 2.0)])
+    base = runner.fingerprint(engagement, workbook, {})
+    assert runner.fingerprint(engagement, workbook, {}) == base and len(base) == 16
+    engagement.revision = 9  # bookkeeping alone does not make a report stale
+    assert runner.fingerprint(engagement, workbook, {}) == base
+    assert runner.fingerprint(engagement, workbook, {"discount_rate": 0.01}) != base
+    engagement.cash_flow[0].revenue_act = 2.5
+    assert runner.fingerprint(engagement, workbook, {}) != base
+    copy = runner.Workbook(workbook.id, tmp_path / "copy.ipynb", workbook.title)
+    copy.path.write_bytes(workbook.path.read_bytes() + b"\n")
+    engagement.cash_flow[0].revenue_act = 2.0
+    assert runner.fingerprint(engagement, copy, {}) != base
+
+
+def test_is_current_needs_all_three_outputs_and_the_same_stamp(tmp_path: Path) -> None:
+    paths = runner.outputs_for(tmp_path, "w")
+    paths[".json"].write_text("{}")
+    paths[".html"].write_text("<p>")
+    assert not runner.is_current(tmp_path, "w", "abc")
+    paths[".ipynb"].write_text(json.dumps({"metadata": {"csm_nb": {"fingerprint": "abc"}}}))
+    assert runner.is_current(tmp_path, "w", "abc") and not runner.is_current(tmp_path, "w", "abd")
+    paths[".ipynb"].write_text("{truncated")
+    assert not runner.is_current(tmp_path, "w", "abc")
+
+
+def test_stale_work_of_a_dead_run_is_removed_and_a_live_one_kept(tmp_path: Path) -> None:
+    dead = tmp_path / ".w.999999999.abc.tmp"
+    live = tmp_path / f".w.{os.getppid()}.abc.tmp"
+    other = tmp_path / ".x.999999999.abc.tmp"
+    for folder in (dead, live, other):
+        folder.mkdir()
+    runner._remove_stale_work(tmp_path, "w")
+    assert not dead.exists() and live.exists() and other.exists()
+
+
+def test_warm_up_imports_page_modules_only_for_workbooks_with_pages() -> None:
+    assert runner.warm_up_code(["cash_flow", "no_such_page"]) == "import csm_nb.notebook\nimport csm_nb.pages.cash_flow"
+
+
+# -- the event loop of our own -----------------------------------------------------------
+def test_run_coroutine_works_inside_a_running_loop() -> None:
+    """As in a notebook, where an event loop is already running."""
+    async def inner() -> int:
+        await asyncio.sleep(0)
+        return 42
+
+    async def outer() -> int:
+        return runner.run_coroutine(inner)
+
+    assert asyncio.run(outer()) == 42
+
+
+def test_run_coroutine_passes_errors_back() -> None:
+    async def boom() -> None:
+        raise NotFoundError("no engagement 'x'")
+
+    with pytest.raises(NotFoundError, match="no engagement 'x'"):
+        runner.run_coroutine(boom)
+
+
+def test_an_interrupt_cancels_the_coroutine_before_it_is_passed_on() -> None:
+    cleaned = threading.Event()
+    started = threading.Event()
+
+    async def forever() -> None:
+        try:
+            started.set()
+            await asyncio.sleep(3600)
+        finally:
+            cleaned.set()  # where kernels are killed and temporary folders removed
+
+    timer = threading.Timer(0.01, lambda: (started.wait(5), _thread.interrupt_main()))
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_coroutine(forever)
+    assert cleaned.is_set()
+
+
+# -- real kernels ---------------------------------------------------------------------------
+@pytest.mark.slow
+def test_run_writes_three_outputs_atomically_with_the_report_metadata(tiny: dict[str, Path]) -> None:
+    result = runner.run_workbook("tiny_report", engagement_id="acme", out=tiny["out"], db=tiny["db"])
+    folder = tiny["out"] / "acme"
+    assert sorted(p.name for p in folder.iterdir()) == ["tiny_report.html", "tiny_report.ipynb", "tiny_report.json"]
+    assert result.results["customer"] == "Acme & Sons <b>Ltd</b>" and result.results["periods"] == 2
+    assert Path(result.results["cwd"]) == FIXTURE_WORKBOOKS  # the kernel ran beside the workbook
+    assert result.results["kernel_pid"] != os.getpid()
+    assert set(result.timings) == {"prepare", "kernel_wait", "execute", "export"}
+    page = (folder / "tiny_report.html").read_text()
+    assert "Customer: Acme &amp; Sons &lt;b&gt;Ltd&lt;/b&gt;" in page and "<b>Ltd</b>" not in page
+    assert "write_results" not in page  # code is hidden
+    nb = nbformat.read(folder / "tiny_report.ipynb", as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and 'engagement_id = "acme"' in injected[0].source
+    assert nb.metadata["csm_nb"]["customer"] == "Acme & Sons <b>Ltd</b>"
+    stamp = nb.metadata["csm_nb"]["fingerprint"]
+    assert runner.is_current(folder, "tiny_report", stamp)
+    again = runner.run_workbook("tiny_report", engagement_id="acme", out=tiny["out"], db=tiny["db"], skip_current=True)
+    assert again.skipped and again.results == result.results
+
+
+@pytest.mark.slow
+def test_a_failing_cell_is_named_and_its_partial_notebook_kept(tiny: dict[str, Path]) -> None:
+    runner.run_workbook("tiny_report", engagement_id="acme", out=tiny["out"], db=tiny["db"])
+    folder = tiny["out"] / "acme"
+    good = (folder / "tiny_report.html").read_bytes()
+    with pytest.raises(runner.NotebookFailed) as info:
+        runner.run_workbook("tiny_report", engagement_id="acme", out=tiny["out"], db=tiny["db"],
+                            parameters={"fail_with": "value"})
+    failure = info.value
+    assert str(failure) == (
+        "workbook 'tiny_report' failed in cell 5 (share = sum(line.revenue_est or 0 for line in engagement....): "
+        "ZeroDivisionError: float division by zero"
+    )
+    assert failure.cell == 5 and failure.ename == "ZeroDivisionError"
+    assert failure.partial == folder / "tiny_report.failed.ipynb"
+    partial = nbformat.read(failure.partial, as_version=4)
+    errors = [o for c in partial.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert [e.ename for e in errors] == ["ZeroDivisionError"]
+    assert partial.metadata["csm_nb"]["failure"]["cell"] == 5
+    # The good report of the earlier run is untouched, and nothing half-written is left.
+    assert (folder / "tiny_report.html").read_bytes() == good
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "tiny_report.failed.ipynb", "tiny_report.html", "tiny_report.ipynb", "tiny_report.json"]
+    # Fixed: the next good run removes the stale partial notebook.
+    runner.run_workbook("tiny_report", engagement_id="acme", out=tiny["out"], db=tiny["db"])
+    assert not (folder / "tiny_report.failed.ipynb").exists()
+
+
+@pytest.mark.slow
+def test_a_csm_error_in_a_cell_is_one_plain_sentence(tiny: dict[str, Path]) -> None:
+    with pytest.raises(runner.NotebookFailed) as info:
+        runner.run_workbook("tiny_report", engagement_id="beta", out=tiny["out"], db=tiny["db"],
+                            parameters={"fail_with": "input"})
+    assert str(info.value) == (
+        "workbook 'tiny_report' failed in cell 5: engagement beta: the tiny report was told to refuse it"
+    )
+
+
+@pytest.mark.slow
+def test_a_pool_gives_every_notebook_a_fresh_kernel_and_starts_no_spare(tiny: dict[str, Path]) -> None:
+    async def go() -> tuple[list[runner.RunResult], runner.KernelPool]:
+        async with runner.KernelPool(total=3, prestart=2, cwd=FIXTURE_WORKBOOKS) as pool:
+            results = await asyncio.gather(*(
+                runner.run_workbook_async("tiny_report", engagement_id=e, kernels=pool, out=tiny["out"], db=tiny["db"])
+                for e in ("acme", "beta", "acme")
+            ))
+            return list(results), pool
+
+    results, pool = runner.run_coroutine(go)
+    pids = {r.results["kernel_pid"] for r in results}
+    assert len(pids) == 3  # isolation: no kernel ran two notebooks
+    assert pool.launched == 3 and len(pool.start_times) == 3
+    for pid in pids:  # and every kernel is gone afterwards
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert not list(Path("/tmp").glob(f"csmnb-*/k*-{pids.pop()}"))
+
+
+@pytest.mark.slow
+def test_the_command_line_run_prints_only_its_outputs_and_no_tcp_warning(tiny: dict[str, Path]) -> None:
+    """IPC sockets, not TCP ports: nothing collides and nothing warns on stderr."""
+    env = {**os.environ, "CSM_NB_WORKBOOKS": str(FIXTURE_WORKBOOKS)}
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("csm-nb")), "--db", str(tiny["db"]), "run", "tiny_report",
+         "--engagement", "beta", "--out", str(tiny["out"])],
+        capture_output=True, text=True, env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert done.stdout.split() == [str(tiny["out"] / "beta" / f"tiny_report{s}") for s in (".json", ".ipynb", ".html")]
+
+
+def test_the_calculations_import_without_the_notebook_machinery() -> None:
+    code = "import sys, csm_nb.runner, csm_nb.portfolio; print(sorted(m for m in ('papermill', 'nbconvert', 'nbclient', 'ipywidgets') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    assert out.strip() == "[]"
