@@ -24,8 +24,29 @@ def _say(text: str) -> None:
 def cmd_import(args: argparse.Namespace) -> int:
     from .service import import_engagements
 
+    if getattr(args, "engagement", None):
+        return cmd_import_measurements(args)
     for item in import_engagements(args.files, db=args.db):
         _say(f"{item.status} {item.engagement_id} (revision {item.revision}) from {item.source}")
+    return EXIT_OK
+
+
+def cmd_import_measurements(args: argparse.Namespace) -> int:
+    """``import FILE... --engagement ID``: append measurements (CSV/XLSX); the same rows again change nothing."""
+    from .service import import_measurements
+
+    for path, counts in import_measurements(args.files, engagement_id=args.engagement, db=args.db):
+        _say(f"{args.engagement}: {counts['added']} added, {counts['updated']} updated, {counts['unchanged']} unchanged from {path}")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .service import render_engagement_report
+
+    report = render_engagement_report(args.engagement, db=args.db, out=args.out)
+    for result in report.results:
+        _say(f"{'up to date' if result.skipped else 'rendered'}: {result.outputs['.html']}")
+    _say(f"index: {report.index}")
     return EXIT_OK
 
 
@@ -62,19 +83,56 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_lab(args: argparse.Namespace) -> int:
+    from .lab import run_lab
+
+    return run_lab(db=args.db, port=args.port, open_browser=not args.no_browser, author=args.author, notebook=args.workbook)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .service import example_files, import_engagements, render_reports
+    from .service import example_files, import_engagements, render_engagement_report
 
     imported = import_engagements(example_files(), db=args.db)
     _say(f"store: {config.db_path(args.db)}")
     reports: list[Path] = []
     for item in imported:
-        for result in render_reports(item.engagement_id, db=args.db, out=args.out):
+        report = render_engagement_report(item.engagement_id, db=args.db, out=args.out)
+        for result in report.results:
             html = result.outputs[".html"]
             reports.append(html)
             _say(f"{'up to date' if result.skipped else 'rendered'}: {html}")
+        _say(f"index: {report.index}")
     _say(f"{len(reports)} HTML reports for {len(imported)} engagements under {config.runs_dir(args.out)}")
     return EXIT_OK
+
+
+def cmd_portfolio(args: argparse.Namespace) -> int:
+    """Every engagement's report; exit 0 all good, 3 some engagements failed (see summary.json)."""
+    from .portfolio import UsageError, progress_for, run_portfolio
+    from .runner import coerce_parameter
+
+    if args.workers is not None and args.scheduler:
+        raise UsageError("--workers is for local runs; with --scheduler the Dask cluster decides")
+    workbooks = [w.strip() for chunk in args.workbooks or [] for w in chunk.split(",") if w.strip()]
+    result = run_portfolio(
+        db=args.db, out=args.out, label=args.label, workbooks=workbooks or None, ids=args.engagement or [],
+        tags=args.tag or [], csm=args.csm, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+        parameters={name: coerce_parameter(value) for name, value in args.parameter or []},
+        cell_timeout=args.timeout, progress=progress_for(quiet=args.quiet),
+    )
+    counts = result.counts()
+    rendered = sum(e.rendered for e in result.engagements)
+    if not args.quiet or result.failed:
+        _say(
+            f"{len(result.engagements)} engagements: {counts['ok']} rendered, {counts['up_to_date']} up to date, "
+            f"{counts['failed']} failed, {counts['nothing_to_report']} with nothing to report "
+            f"({rendered} reports in {result.duration_s:.1f} s)"
+        )
+        _say(f"index: {result.index_path}")
+        _say(f"summary: {result.summary_path}")
+    for failed in result.failed:
+        print(f"failed: {failed.engagement_id}: {failed.error}", file=sys.stderr)
+    return result.exit_code
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", parents=[common], help="import engagement file(s) into the store",
                        description="Validate and import engagement files (YAML, schema csm-nb/engagement@1). All files are checked before any is written; an existing id is replaced.")
     p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--engagement", metavar="ID",
+                   help="the files are measurements (CSV/XLSX with columns kpi, period, value) to append to engagement ID; "
+                        "rows already there with the same value change nothing")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("export", parents=[common], help="write an engagement from the store as an engagement file",
@@ -115,8 +176,53 @@ def build_parser() -> argparse.ArgumentParser:
                    help="set a workbook parameter, e.g. -p discount_rate 0.002 (repeatable)")
     p.set_defaults(func=cmd_run)
 
+    p = sub.add_parser("report", parents=[common], help="render every report that applies to one engagement, plus an index page",
+                       description="Run every workbook that applies to the engagement (the value report always does) and write "
+                                   "DIR/ID/index.html linking them. Reports already up to date are not re-rendered.")
+    p.add_argument("--engagement", required=True, metavar="ID")
+    p.add_argument("--out", metavar="DIR", help="output directory (default: runs/)")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser(
+        "portfolio", parents=[common], help="render every engagement's report (for schedulers), with an index and summary.json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run the chosen workbooks (default: the value report) for every engagement in the store, or those\n"
+                    "matching --engagement/--tag/--csm, into DIR/LABEL/ID/, and write DIR/LABEL/index.html and summary.json.\n"
+                    "Each notebook runs in its own kernel; one failing engagement does not stop the others.",
+        epilog="exit codes: 0 every engagement rendered; 3 some engagements failed (listed in summary.json and\n"
+               "on stderr); 1 the store or selection is wrong; 2 a usage error; 143 stopped by SIGTERM.\n\n"
+               "examples:\n  csm-nb portfolio\n  csm-nb portfolio --label 2026-03 --resume --quiet\n"
+               "  csm-nb portfolio --csm 'Dana Whitfield' --workbooks cash_flow,progress\n"
+               "  csm-nb portfolio --scheduler tcp://10.0.0.5:8786",
+    )
+    p.add_argument("--out", metavar="DIR", help="output directory (default: runs/)")
+    p.add_argument("--label", metavar="LABEL", help="run folder under DIR (default: today's date, e.g. 2026-03-31)")
+    p.add_argument("--workbooks", action="append", metavar="ID[,ID...]",
+                   help="workbooks to run (default: value_report, or every workbook that applies when there is none)")
+    p.add_argument("--engagement", action="append", metavar="ID", help="only this engagement (repeatable)")
+    p.add_argument("--tag", action="append", metavar="TAG", help="only engagements with this tag (repeatable: any of them)")
+    p.add_argument("--csm", metavar="NAME", help="only this CSM's engagements (name as in the engagement file, any case)")
+    p.add_argument("--workers", type=int, metavar="N", help="notebooks run at once on this machine (default: the number of cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="send the work to an existing Dask distributed scheduler, e.g. tcp://host:8786 "
+                                                         "(its workers must see the same store and output folder)")
+    p.add_argument("--resume", action="store_true", help="skip reports that are complete and newer than their data (after a stopped run)")
+    p.add_argument("--quiet", action="store_true", help="print nothing but failures")
+    p.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS", help="time limit for one notebook cell (default: 600)")
+    p.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                   help="set a parameter of the workbooks that have it, e.g. -p discount_rate 0.002 (repeatable)")
+    p.set_defaults(func=cmd_portfolio)
+
     p = sub.add_parser("list", parents=[common], help="list the engagements in the store")
     p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("lab", parents=[common], help="open JupyterLab on the workbooks, wired to the store",
+                       description="Start JupyterLab in the workbooks folder with CSM_NB_DB set to the store, so the "
+                                   "workshop forms save every answer there. Stop it with Ctrl+C.")
+    p.add_argument("workbook", nargs="?", metavar="WORKBOOK", help="open this workbook first, e.g. outcome_discovery")
+    p.add_argument("--port", type=int, metavar="N", help="port to listen on (default: Jupyter's, 8888 or the next free one)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser; print the address instead")
+    p.add_argument("--author", metavar="NAME", help="name recorded with every saved answer (default: $CSM_NB_AUTHOR, else the login name)")
+    p.set_defaults(func=cmd_lab)
     return parser
 
 

@@ -342,15 +342,7 @@ class Store:
                 ],
             )
             self._upsert_measurements(db, engagement.id, engagement.measurements)
-            db.execute("DELETE FROM answer WHERE engagement_id = ?", (engagement.id,))
-            db.executemany(
-                "INSERT INTO answer VALUES (?, ?, ?, ?, 1, ?, ?)",
-                [
-                    (engagement.id, workbook, key, json.dumps(value), now, author)
-                    for workbook, answers in (engagement.workshop or {}).items()
-                    for key, value in answers.items()
-                ],
-            )
+            self._merge_answers(db, engagement, now, author)
             db.execute(
                 "INSERT INTO change_log VALUES (?, ?, ?, ?, ?)", (engagement.id, revision, now, author, summary)
             )
@@ -389,6 +381,29 @@ class Store:
                     (engagement_id, revision, now, who, f"measurements: {counts['added']} added, {counts['updated']} updated"),
                 )
         return counts
+
+    @staticmethod
+    def _merge_answers(db: sqlite3.Connection, engagement: Engagement, now: str, author: str) -> None:
+        """Workshop answers in the copy are merged, not replaced: an unchanged
+        answer keeps its revision (open forms see no false conflict), a changed
+        one gets the next revision, and answers the copy lacks are kept (a
+        re-import of an older file never wipes what a workshop captured)."""
+        stored = {
+            (w, k): (v, r) for w, k, v, r in db.execute(
+                "SELECT workbook, key, value, revision FROM answer WHERE engagement_id = ?", (engagement.id,)
+            )
+        }
+        for workbook, answers in (engagement.workshop or {}).items():
+            for key, value in answers.items():
+                text = json.dumps(value)
+                previous = stored.get((workbook, key))
+                if previous is not None and previous[0] == text:
+                    continue
+                db.execute(
+                    "INSERT INTO answer VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(engagement_id, workbook, key) DO UPDATE SET "
+                    "value=excluded.value, revision=excluded.revision, updated_at=excluded.updated_at, updated_by=excluded.updated_by",
+                    (engagement.id, workbook, key, text, (previous[1] if previous else 0) + 1, now, author),
+                )
 
     @staticmethod
     def _upsert_measurements(db: sqlite3.Connection, engagement_id: str, rows: list[Measurement]) -> dict[str, int]:

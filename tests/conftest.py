@@ -112,9 +112,12 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     """Debian's Chromium driven by Playwright (no browser download).
+
+    Module-scoped: Playwright's sync API keeps an event loop running while it
+    is open, which would break later tests that start their own loop.
 
     Skipped when Chromium is missing on a developer's machine; in CI (``CI``
     set) a missing browser is a failure, so the browser tests always run there.
@@ -148,3 +151,74 @@ def open_report(browser, path: Path, *, print_media: bool = False):
     page.goto(path.resolve().as_uri())
     page.wait_for_load_state("load")
     return page, errors, requests
+
+
+# -- every example engagement rendered once (value reports, index pages) ---------
+EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"
+
+
+@pytest.fixture(scope="session")
+def rendered_examples(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The example engagements imported into a fresh store and rendered with
+    ``render_engagement_report`` (real papermill + nbconvert), once per session.
+
+    Returns ``{"db": Path, "out": Path, "reports": {engagement id: EngagementReport}}``.
+    """
+    from csm_nb.service import import_engagements, render_engagement_report
+
+    base = tmp_path_factory.mktemp("rendered-examples")
+    db, out = base / "store.sqlite", base / "runs"
+    imported = import_engagements(sorted(EXAMPLES_DIR.glob("*.yaml")), db=db)
+    reports = {item.engagement_id: render_engagement_report(item.engagement_id, db=db, out=out) for item in imported}
+    return {"db": db, "out": out, "reports": reports}
+
+
+# -- a portfolio of 40 engagements, one corrupt, rendered once (tests/test_portfolio*.py) ----
+PORTFOLIO_SIZE = 40
+CORRUPT_ENGAGEMENT = "bench-017"  # its cash flow holds a cell no import would have let in
+
+
+def synthetic_engagements():
+    """``benchmarks/portfolio.py``'s generator of varied engagements (the benchmark and the tests share it)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "portfolio.py"
+    spec = importlib.util.spec_from_file_location("csm_nb_benchmark_portfolio", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def corrupt_cash_flow(db: Path, engagement_id: str) -> None:
+    """Damage one cash-flow cell behind the import's back, as a broken sync job might."""
+    import sqlite3
+
+    with sqlite3.connect(db) as connection:
+        connection.execute(
+            "UPDATE cash_flow_line SET revenue_est = 'twelve thousand' WHERE engagement_id = ? AND position = 1",
+            (engagement_id,),
+        )
+
+
+@pytest.fixture(scope="session")
+def portfolio_of_40(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """40 synthetic engagements (one corrupt) rendered once by the real ``csm-nb portfolio``
+    command (``--workbooks cash_flow``, the quickest real workbook), as a scheduler calls it.
+
+    Returns ``{"db", "out", "run_dir", "returncode", "stdout", "stderr"}``.
+    """
+    import os
+    import subprocess
+    import sys
+
+    base = tmp_path_factory.mktemp("portfolio-40")
+    db, out = base / "store.sqlite", base / "runs"
+    synthetic_engagements().make_store(db, PORTFOLIO_SIZE)
+    corrupt_cash_flow(db, CORRUPT_ENGAGEMENT)
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("csm-nb")), "--db", str(db), "portfolio", "--out", str(out),
+         "--label", "month-end", "--workbooks", "cash_flow"],
+        capture_output=True, text=True, env={**os.environ, "CSM_NB_DB": str(db)},
+    )
+    return {"db": db, "out": out, "run_dir": out / "month-end", "returncode": done.returncode,
+            "stdout": done.stdout, "stderr": done.stderr}

@@ -359,3 +359,22 @@ def test_data_survives_closing_and_reopening(db_file, rich):
     # and a plain sqlite3 client sees the committed rows
     assert row_count(db_file, "engagement") == 1
     assert row_count(db_file, "cash_flow_line") == len(rich.cash_flow)
+
+
+def test_saving_the_engagement_keeps_answer_revisions_and_answers_it_lacks(tmp_path) -> None:
+    from csm_nb.model import Engagement
+
+    with Store(tmp_path / "s.sqlite") as store:
+        store.save(Engagement(id="acme", customer="Acme"))
+        first = store.save_answer("acme", "outcome_discovery", "importance", "critical", expected_revision=0, author="ann")
+        store.save_answer("acme", "outcome_discovery", "baseline", 1800, expected_revision=0, author="ann")
+        copy = store.load("acme")
+        copy.workshop["outcome_discovery"].pop("baseline")      # an older file without that answer
+        copy.workshop["outcome_discovery"]["target"] = 26000    # and one new answer
+        store.save(copy, author="bob")
+        answers = store.answers("acme", "outcome_discovery")
+        assert answers["importance"].revision == first.revision == 1  # unchanged: no false conflict later
+        assert answers["baseline"].value == 1800                       # kept, not wiped
+        assert (answers["target"].value, answers["target"].revision, answers["target"].updated_by) == (26000, 1, "bob")
+        # A form that showed revision 1 can still save.
+        assert store.save_answer("acme", "outcome_discovery", "importance", "high", expected_revision=1).revision == 2
