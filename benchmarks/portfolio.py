@@ -245,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
               f"nbconvert CLI {report['naive_per_engagement_s']['nbconvert']:.2f} s")
         print(f"  naive, paid by every command: python start {cold['python_start']:.2f} s, import papermill "
               f"{cold['import_papermill']:.2f} s, import nbconvert's exporter {cold['import_nbconvert_exporter']:.2f} s")
-        print(f"  portfolio, per notebook (mean): " + ", ".join(f"{k} {v:.3f} s" for k, v in report["portfolio_phase_mean_s"].items()))
+        print("  portfolio, per notebook (mean): " + ", ".join(f"{k} {v:.3f} s" for k, v in report["portfolio_phase_mean_s"].items()))
         print(f"  portfolio: kernel start (launch to ready with modules imported, overlapping other notebooks) {res.get('kernel_start_mean_s')} s mean; "
               f"CPU: this process {res.get('cpu_this_process_s')} s, kernels {res.get('cpu_kernels_s')} s; "
               f"in-process total {summary.get('duration_s')} s of {fast_s:.1f} s wall")

@@ -456,6 +456,22 @@ def _x_name(i: float, labels: Sequence[str]) -> str:
 # ------------------------------------------------------------------ line chart
 
 
+def _y_axis(ticks: Sequence[float], tick_labels: Sequence[str], sy: Callable[[float], float], *, left: float, right: float,
+            top: float, bottom: float, pad: float, tick_size: float, y_label: str) -> list[str]:
+    """Gridlines, y tick labels and the rotated axis label, shared by line and bar charts."""
+    out = ['<g class="y-axis">']
+    for t, text in zip(ticks, tick_labels):
+        y = sy(t)
+        out.append(f'<line class="grid" x1="{_n(left)}" y1="{_n(y)}" x2="{_n(right)}" y2="{_n(y)}" stroke="{_GRID}" stroke-width="1"/>')
+        out.append(f'<text class="y-tick" x="{_n(left - 6)}" y="{_n(y + 4)}" font-size="{tick_size}" text-anchor="end" fill="{_MUTED}">{_esc(text)}</text>')
+    if y_label:
+        cy = (top + bottom) / 2
+        out.append(f'<text class="y-label" x="{_n(pad + 6)}" y="{_n(cy)}" font-size="{tick_size}" text-anchor="middle" fill="{_MUTED}" '
+                   f'transform="rotate(-90 {_n(pad + 6)} {_n(cy)})">{_esc(_truncate(y_label, 30))}</text>')
+    out.append("</g>")
+    return out
+
+
 def line_chart(
     *,
     title: str,
@@ -570,16 +586,8 @@ def line_chart(
         return plot_bottom - (y - y0) / (y1 - y0) * (plot_bottom - plot_top)
 
     # Gridlines and y ticks.
-    out.append('<g class="y-axis">')
-    for t, text in zip(ticks, tick_labels):
-        y = sy(t)
-        out.append(f'<line class="grid" x1="{_n(plot_left)}" y1="{_n(y)}" x2="{_n(plot_right)}" y2="{_n(y)}" stroke="{_GRID}" stroke-width="1"/>')
-        out.append(f'<text class="y-tick" x="{_n(plot_left - 6)}" y="{_n(y + 4)}" font-size="{tick_size}" text-anchor="end" fill="{_MUTED}">{_esc(text)}</text>')
-    if y_label:
-        cy = (plot_top + plot_bottom) / 2
-        out.append(f'<text class="y-label" x="{_n(pad + 6)}" y="{_n(cy)}" font-size="{tick_size}" text-anchor="middle" fill="{_MUTED}" '
-                   f'transform="rotate(-90 {_n(pad + 6)} {_n(cy)})">{_esc(_truncate(y_label, 30))}</text>')
-    out.append("</g>")
+    out.extend(_y_axis(ticks, tick_labels, sy, left=plot_left, right=plot_right, top=plot_top, bottom=plot_bottom,
+                       pad=pad, tick_size=tick_size, y_label=y_label))
 
     # X labels, thinned so they never overlap (52 weekly labels would).
     if x_names:
@@ -806,16 +814,8 @@ def bar_chart(
     out = title_markup[:]
     out.append(f'<defs><pattern id="{uid}-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
                '<rect width="6" height="6" fill="#ffffff"/><line x1="0" y1="0" x2="0" y2="6" stroke="#c8c8c8" stroke-width="2"/></pattern></defs>')
-    out.append('<g class="y-axis">')
-    for t, text in zip(ticks, tick_labels):
-        y = sy(t)
-        out.append(f'<line class="grid" x1="{_n(plot_left)}" y1="{_n(y)}" x2="{_n(plot_right)}" y2="{_n(y)}" stroke="{_GRID}" stroke-width="1"/>')
-        out.append(f'<text class="y-tick" x="{_n(plot_left - 6)}" y="{_n(y + 4)}" font-size="{tick_size}" text-anchor="end" fill="{_MUTED}">{_esc(text)}</text>')
-    if y_label:
-        cy = (plot_top + plot_bottom) / 2
-        out.append(f'<text class="y-label" x="{_n(pad + 6)}" y="{_n(cy)}" font-size="{tick_size}" text-anchor="middle" fill="{_MUTED}" '
-                   f'transform="rotate(-90 {_n(pad + 6)} {_n(cy)})">{_esc(_truncate(y_label, 30))}</text>')
-    out.append("</g>")
+    out.extend(_y_axis(ticks, tick_labels, sy, left=plot_left, right=plot_right, top=plot_top, bottom=plot_bottom,
+                       pad=pad, tick_size=tick_size, y_label=y_label))
 
     bar_w = min(slot * 0.68, 90.0)
     zero_y = sy(0.0) if y0 <= 0 <= y1 else plot_bottom

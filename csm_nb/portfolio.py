@@ -703,15 +703,7 @@ class _SummaryWriter:
             "resources": self.resources,
             "engagements": [_outcome_json(o) for o in outcomes],
         }
-        return _shareable(write_text_atomic(self.path, json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n"))
-
-
-def _shareable(path: Path) -> Path:
-    """Readable like any file this user creates (a temporary file starts private, 0600)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(path, 0o666 & ~mask)
-    return path
+        return write_text_atomic(self.path, json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
 def _outcome_json(outcome: EngagementOutcome) -> dict[str, Any]:
@@ -907,4 +899,4 @@ def write_index(run_dir: Path, label: str, outcomes: Sequence[EngagementOutcome]
     from .results import write_text_atomic
 
     page = index_html(label, outcomes, started_at=started_at, duration=duration, interrupted=interrupted)
-    return _shareable(write_text_atomic(run_dir / "index.html", page))
+    return write_text_atomic(run_dir / "index.html", page)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import hashlib
 import importlib
 import importlib.util
@@ -168,13 +169,26 @@ def check_parameters(workbook: Workbook, parameters: dict[str, Any]) -> dict[str
 
 
 def fingerprint(engagement: Engagement, workbook: Workbook, parameters: dict[str, Any]) -> str:
-    """Identifies what a report was made from: data, notebook, parameters, version."""
+    """Identifies what a report was made from: data, notebook, parameters, and the
+    code and template that rendered it (so a changed package re-renders)."""
     digest = hashlib.sha256()
     digest.update(json.dumps(engagement_document(engagement), sort_keys=True, default=str).encode())
     digest.update(workbook.path.read_bytes())
     digest.update(json.dumps(parameters, sort_keys=True, default=str).encode())
-    digest.update(__version__.encode())
+    digest.update(_code_stamp().encode())
     return digest.hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=1)
+def _code_stamp() -> str:
+    """A hash of the package's code and data and of the report template (once a process)."""
+    digest = hashlib.sha256(__version__.encode())
+    files = sorted(config.PACKAGE_DIR.rglob("*.py")) + sorted(config.PACKAGE_DIR.rglob("*.yaml"))
+    files += sorted(p for p in config.templates_dir().rglob("*") if p.is_file())
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def outputs_for(out_dir: Path, workbook_id: str) -> dict[str, Path]:

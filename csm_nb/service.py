@@ -68,25 +68,6 @@ def load_engagement(engagement_id: str, *, db: str | os.PathLike[str] | None = N
         return store.load(engagement_id)
 
 
-def render_reports(
-    engagement_id: str,
-    *,
-    db: str | os.PathLike[str] | None = None,
-    out: str | os.PathLike[str] | None = None,
-    skip_current: bool = True,
-    on_result: Callable[[RunResult], Any] | None = None,
-) -> list[RunResult]:
-    """Run every workbook that applies to the engagement."""
-    engagement = load_engagement(engagement_id, db=db)
-    results = []
-    for workbook_id in applicable_workbooks(engagement):
-        result = run_workbook(workbook_id, engagement_id=engagement_id, out=out, db=db, skip_current=skip_current)
-        results.append(result)
-        if on_result:
-            on_result(result)
-    return results
-
-
 def example_files() -> list[Path]:
     files = sorted(config.examples_dir().glob("*.yaml"))
     if not files:
@@ -116,8 +97,13 @@ def render_engagement_report(
     from .report_index import IndexEntry, write_index
     from .runner import get_workbook
 
-    results = render_reports(engagement_id, db=db, out=out, skip_current=skip_current, on_result=on_result)
     engagement = load_engagement(engagement_id, db=db)
+    results = []
+    for workbook_id in applicable_workbooks(engagement):
+        result = run_workbook(workbook_id, engagement_id=engagement_id, out=out, db=db, skip_current=skip_current)
+        results.append(result)
+        if on_result:
+            on_result(result)
     entries = [
         IndexEntry(r.workbook, get_workbook(r.workbook).title, r.outputs[".html"], r.results) for r in results
     ]

@@ -16,7 +16,6 @@ import pytest
 from csm_nb.engagement import read_engagement
 from csm_nb.errors import ConflictError
 from csm_nb.forms import WorkshopForm
-from csm_nb.model import Engagement
 from csm_nb.pages import engagement_brief, outcome_discovery
 from csm_nb.questions import load_bank
 from csm_nb.store import Store
