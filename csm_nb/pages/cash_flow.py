@@ -147,7 +147,7 @@ class CashFlowPage:
                    "Net (est)", "Net (act)", "Cumulative (est)", "Cumulative (act)"]
         return section(
             "Period by period",
-            table(columns, rows, footer=footer, numeric=[False] + [True] * 8, row_classes=classes),
+            table(columns, rows, footer=footer, numeric=[False] + [True] * 8, row_classes=classes, css_class="data periods"),
             paragraph(f"Amounts in {self.currency}. Net cash flow is revenue minus expenditure, so money out shows "
                       f"as negative. “{TO_COME}” marks figures not known yet; they are never counted as zero."),
             intro="Estimated and actual figures side by side; the highlighted row is where the estimate pays back.",
