@@ -708,26 +708,6 @@ def run_workbook(
     return run_coroutine(go)
 
 
-def execute(workbook: Workbook, output_path: Path, parameters: dict[str, Any], *, kernel_name: str = "python3") -> Any:
-    """Execute ``workbook`` with ``parameters`` and write the executed notebook to ``output_path``.
-
-    A failing cell becomes one ``NotebookFailed`` line; ``output_path`` then holds the partial notebook.
-    """
-    import nbformat
-
-    async def go() -> Any:
-        async with KernelPool(total=1, prestart=1, cwd=workbook.path.parent, kernel_name=kernel_name) as pool:
-            nb = _parameterized(workbook, parameters, kernel_name)
-            kernel = await pool.acquire()
-            try:
-                return await execute_in(kernel, nb, workbook=workbook)
-            finally:
-                pool.release(kernel)
-                nbformat.write(nb, str(output_path))
-
-    return run_coroutine(go)
-
-
 # -- an event loop of our own ------------------------------------------------------------
 class Interrupted(CsmError):
     """The run was stopped by a signal; whatever finished is kept."""
