@@ -10,9 +10,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__, config
 from .errors import CsmError
+
+if TYPE_CHECKING:  # the CLI imports its commands' modules lazily, to start fast
+    from .service import EngagementReport
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -43,11 +47,17 @@ def cmd_import_measurements(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from .service import render_engagement_report
 
-    report = render_engagement_report(args.engagement, db=args.db, out=args.out)
-    for result in report.results:
-        _say(f"{'up to date' if result.skipped else 'rendered'}: {result.outputs['.html']}")
-    _say(f"index: {report.index}")
+    _say_report(render_engagement_report(args.engagement, db=args.db, out=args.out))
     return EXIT_OK
+
+
+def _say_report(report: EngagementReport) -> list[Path]:
+    """One line per rendered or up-to-date report, then the index; returns the HTML paths."""
+    paths = [result.outputs[".html"] for result in report.results]
+    for result, html in zip(report.results, paths):
+        _say(f"{'up to date' if result.skipped else 'rendered'}: {html}")
+    _say(f"index: {report.index}")
+    return paths
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -96,12 +106,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _say(f"store: {config.db_path(args.db)}")
     reports: list[Path] = []
     for item in imported:
-        report = render_engagement_report(item.engagement_id, db=args.db, out=args.out)
-        for result in report.results:
-            html = result.outputs[".html"]
-            reports.append(html)
-            _say(f"{'up to date' if result.skipped else 'rendered'}: {html}")
-        _say(f"index: {report.index}")
+        reports += _say_report(render_engagement_report(item.engagement_id, db=args.db, out=args.out))
     _say(f"{len(reports)} HTML reports for {len(imported)} engagements under {config.runs_dir(args.out)}")
     return EXIT_OK
 
