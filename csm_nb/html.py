@@ -142,3 +142,35 @@ def section(title: str, *body: Any, intro: str = "") -> Html:
 def paragraph(text: str, *, css_class: str = "") -> Html:
     cls = Html(' class="{}"').format(css_class) if css_class else Html("")
     return Html("<p{}>{}</p>").format(cls, text)
+
+
+def house_css() -> str:
+    """The reports' stylesheet (``templates/csm_report/report.css``), so the
+    stand-alone pages (index pages) look and print like the reports."""
+    from .config import templates_dir
+
+    try:
+        return (templates_dir() / "csm_report" / "report.css").read_text(encoding="utf-8")
+    except OSError:  # the page still reads without the house style
+        return ""
+
+
+def standalone_page(
+    *, title: str, kicker: str, heading: str, meta: Sequence[str], body: Markup, footer: Markup, extra_css: str = ""
+) -> str:
+    """A self-contained HTML page in the reports' style: no scripts, no network
+    (the CSP forbids every request), every text escaped."""
+    shell = Html(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        "<meta name=\"generator\" content=\"csm-workbooks\">\n"
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">\n"
+        "<title>{title}</title>\n<style>\n{css}\n</style>\n</head>\n<body>\n"
+        "<header class=\"report-header\"><div class=\"report-kicker\">{kicker}</div><h1>{heading}</h1>{meta}</header>\n"
+        "<main class=\"report\">\n{body}\n</main>\n<footer class=\"report-footer\">{footer}</footer>\n</body>\n</html>\n"
+    )
+    return str(shell.format(
+        title=title, css=Html(house_css() + extra_css), kicker=kicker, heading=heading,
+        meta=join(Html('<p class="report-meta">{}</p>').format(line) for line in meta), body=body, footer=footer,
+    ))
+

@@ -45,11 +45,7 @@ def _number(text: Any, label: str) -> float | None:
     """A number typed in a box: empty is "not known"; '$1,800' and '1800' both read 1800."""
     from .tables import parse_amount
 
-    if text is None:
-        return None
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
-        return float(text)
-    return parse_amount(str(text), where=label)
+    return parse_amount(text, where=label)
 
 
 class _Messages:

@@ -37,6 +37,7 @@ from typing import Any, Iterator
 from . import __version__, config, runner
 from .errors import ConflictError, CsmError, InputError, NotFoundError
 from .model import Engagement
+from .pages.value_report import OVERALL_TAGS
 from .store import EngagementSummary, Store
 
 DEFAULT_WORKBOOK = "value_report"
@@ -53,8 +54,8 @@ STATUS_TEXT = {
 }
 
 
-VERDICT_TEXT = {"on_track": "on track", "attention": "points to watch", "off_track": "off track",
-                "not_started": "too early to tell", "within_band": "slightly behind", "behind": "behind"}
+# The value report's overall verdicts, then the cash flow's own.
+VERDICT_TEXT = {key: words for key, (_, words) in OVERALL_TAGS.items()} | {"within_band": "slightly behind", "behind": "behind"}
 
 
 class UsageError(CsmError):
@@ -749,43 +750,6 @@ table.portfolio tr:has(+ tr.failure-row) td { border-bottom: none; }
 """
 
 
-def _report_css() -> str:
-    css = config.templates_dir() / "csm_report" / "report.css"
-    try:
-        return css.read_text(encoding="utf-8")
-    except OSError:  # the page still reads without the house style
-        return ""
-
-
-def format_figures(figures: dict[str, Any], currency: str) -> list[tuple[str, str]]:
-    """Headline figures as (label, text) pairs for the index page.
-
-    >>> format_figures({"profit": 59673.0, "roi": 0.3729, "roi_kind": "net_roi", "payback": "Week 9",
-    ...                 "verdict": "on_track", "estimated": False}, "USD")
-    [('Profit', '$59,673'), ('Net ROI', '37.3 %'), ('Payback', 'Week 9'), ('Overall', 'on track')]
-    >>> format_figures({"profit": -5000.0, "estimated": True}, "EUR")
-    [('Profit (estimated)', '-€5,000')]
-    """
-    from .html import money, percent
-
-    suffix = " (estimated)" if figures.get("estimated") else ""
-    out: list[tuple[str, str]] = []
-    known = {"profit", "roi", "roi_kind", "payback", "verdict", "estimated"}
-    if figures.get("profit") is not None:
-        out.append((f"Profit{suffix}", money(figures["profit"], currency)))
-    if figures.get("roi") is not None:
-        name = "Return on cost" if figures.get("roi_kind") == "return_on_cost" else "Net ROI"
-        out.append((f"{name}{suffix}", percent(figures["roi"])))
-    if figures.get("payback"):
-        out.append(("Payback", str(figures["payback"])))
-    if isinstance(figures.get("verdict"), str):
-        out.append(("Overall", VERDICT_TEXT.get(figures["verdict"], figures["verdict"].replace("_", " "))))
-    for key, value in figures.items():  # whatever a workbook named itself
-        if key not in known and isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            out.append((str(key), f"{value:,.0f}" if isinstance(value, (int, float)) else value))
-    return out
-
-
 def figure_cells(figures: dict[str, Any], currency: str) -> list[Any]:
     """The Profit, Return, Payback and Overall cells of an index row; estimated values are marked."""
     from .html import Html, money, percent
@@ -805,7 +769,7 @@ def figure_cells(figures: dict[str, Any], currency: str) -> list[Any]:
 def index_html(label: str, outcomes: Sequence[EngagementOutcome], *, started_at: dt.datetime, duration: float,
                interrupted: bool = False) -> str:
     """The run's index page: self-contained (no scripts, no network), every user text escaped."""
-    from .html import Html, esc, join
+    from .html import Html, esc, join, standalone_page
 
     counts = {status: 0 for status in STATUS_TEXT}
     for o in outcomes:
@@ -861,22 +825,16 @@ def index_html(label: str, outcomes: Sequence[EngagementOutcome], *, started_at:
                 "<th class=\"num\">Time</th>")
 
     finished = started_at.astimezone().strftime("%Y-%m-%d %H:%M")
-    page = Html(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        "<meta name=\"generator\" content=\"csm-workbooks\">\n"
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">\n"
-        "<title>Portfolio run {label}</title>\n<style>\n{css}\n</style>\n</head>\n<body>\n"
-        "<header class=\"report-header\"><div class=\"report-kicker\">Portfolio run</div><h1>{label}</h1>"
-        "<p class=\"report-meta\">Started {finished} · took {duration} · csm-workbooks {version}</p></header>\n"
-        "<main class=\"report\">\n<ul class=\"portfolio-counts\">{counts}</ul>\n{notes}\n"
-        "<table class=\"portfolio\"><thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody></table>\n</main>\n"
-        "<footer class=\"report-footer\">Figures are actual where known, else estimated (marked). Return is the "
-        "headline return each report uses: net ROI (profit ÷ cost) unless set to return on cost. The machine-readable "
-        "version of this page is summary.json in the same folder.</footer>\n</body>\n</html>\n"
-    ).format(label=label, css=Html(_report_css() + _INDEX_CSS), finished=finished, duration=_duration_text(duration),
-             version=__version__, counts=join(count_items), notes=join(notes), rows=join(rows, "\n"), head=head)
-    return str(page)
+    return standalone_page(
+        title=f"Portfolio run {label}", kicker="Portfolio run", heading=label,
+        meta=[f"Started {finished} · took {_duration_text(duration)} · csm-workbooks {__version__}"],
+        body=Html('<ul class="portfolio-counts">{}</ul>\n{}\n<table class="portfolio"><thead><tr>{}</tr></thead>\n'
+                  "<tbody>\n{}\n</tbody></table>").format(join(count_items), join(notes), head, join(rows, "\n")),
+        footer=Html("Figures are actual where known, else estimated (marked). Return is the headline return each report "
+                    "uses: net ROI (profit ÷ cost) unless set to return on cost. The machine-readable version of this "
+                    "page is summary.json in the same folder."),
+        extra_css=_INDEX_CSS,
+    )
 
 
 def _workbook_title(workbook_id: str) -> str:

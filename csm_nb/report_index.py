@@ -10,39 +10,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .html import Html, join
+from .html import Html, join, standalone_page
 from .model import Engagement
+from .pages.value_report import OVERALL_TAGS
 from .results import write_text_atomic
 
 INDEX_NAME = "index.html"
 
-_STYLE = """
-body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; color: #1d232b; background: #fff; }
-header { padding: 28px 40px 16px; border-bottom: 3px solid #1d232b; }
-.kicker { text-transform: uppercase; letter-spacing: .08em; font-size: 13px; color: #5b6672; }
-h1 { margin: 4px 0 2px; font-size: 28px; }
-.meta { color: #5b6672; font-size: 14px; margin: 4px 0 0; }
-main { padding: 12px 40px 28px; max-width: 900px; }
-ol { list-style: none; padding: 0; margin: 0; }
-li { border: 1px solid #d9dee4; border-radius: 6px; padding: 12px 16px; margin: 10px 0; }
-li.lead { border-color: #1f5f99; background: #e9f1fa; }
-li a { font-size: 18px; font-weight: 650; color: #1f5f99; text-decoration: none; }
-li a:hover, li a:focus { text-decoration: underline; }
-li p { margin: 4px 0 0; color: #5b6672; font-size: 14px; }
-.tag { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; border: 1px solid #d9dee4; margin-left: 6px; vertical-align: 2px; }
-.tag-good { background: #e8f5ee; border-color: #1b7f4b; color: #1b7f4b; }
-.tag-warn { background: #fff4dc; border-color: #8a5a00; color: #8a5a00; }
-.tag-bad { background: #fdecea; border-color: #b3261e; color: #b3261e; }
-footer { padding: 12px 40px 24px; color: #5b6672; font-size: 13px; border-top: 1px solid #d9dee4; }
-@page { size: A4; margin: 14mm 12mm; }
-@media print { header, main, footer { padding-left: 0; padding-right: 0; } li { break-inside: avoid; } }
+# Only what the list needs; the rest is the reports' own stylesheet.
+_LIST_CSS = """
+main.report { max-width: 900px; }
+ol.reports { list-style: none; padding: 0; margin: 0; }
+ol.reports li { border: 1px solid var(--rule); border-radius: 6px; padding: 12px 16px; margin: 10px 0; }
+ol.reports li.lead { border-color: var(--info); background: var(--info-bg); }
+ol.reports li a { font-size: 18px; font-weight: 650; color: var(--info); text-decoration: none; }
+ol.reports li a:hover, ol.reports li a:focus { text-decoration: underline; }
+ol.reports li p { margin: 4px 0 0; color: var(--muted); font-size: 14px; }
+ol.reports .tag { margin-left: 6px; vertical-align: 2px; }
+@media print { ol.reports li { break-inside: avoid; } }
 """
 
-# The value report's overall verdict as a tag beside its link.
-_OVERALL = {
-    "on_track": ("good", "on track"), "attention": ("warn", "points to watch"),
-    "off_track": ("bad", "off track"), "not_started": ("", "too early to tell"),
-}
 
 
 @dataclass(frozen=True)
@@ -84,7 +71,7 @@ def index_html(engagement: Engagement, entries: Sequence[IndexEntry], *, folder:
         href = entry.html.resolve().relative_to(folder.resolve()).as_posix()
         tag = Html("")
         if entry.workbook == "value_report":
-            tone, words = _OVERALL.get((entry.results or {}).get("overall", ""), ("", ""))
+            tone, words = OVERALL_TAGS.get((entry.results or {}).get("overall", ""), ("", ""))
             if words:
                 tag = Html(' <span class="tag tag-{}">{}</span>').format(tone, words)
         items.append(Html('<li class="{}"><a href="{}">{}</a>{}<p>{}</p></li>').format(
@@ -96,20 +83,14 @@ def index_html(engagement: Engagement, entries: Sequence[IndexEntry], *, folder:
     meta = [f"Prepared {generated or dt.date.today().isoformat()}"]
     if engagement.csm:
         meta.append(f"Customer Success Manager: {engagement.csm}")
-    page = join([
-        Html('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-             '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; img-src data:; style-src \'unsafe-inline\'">'),
-        Html("<title>Reports · {}</title><style>").format(engagement.customer), Html(_STYLE), Html("</style></head><body>"),
-        Html('<header><div class="kicker">Reports</div><h1>{}</h1>').format(engagement.customer),
-        Html('<p class="meta">{}</p>').format(initiative) if initiative else Html(""),
-        Html('<p class="meta">{}</p></header>').format(" · ".join(meta)),
-        Html("<main><ol>"), join(items), Html("</ol></main>"),
-        Html("<footer>Engagement {}, revision {}. Each report is a single file that works offline and prints on A4.</footer>")
-        .format(engagement.id, engagement.revision),
-        Html("</body></html>\n"),
-    ])
-    return str(page)
+    return standalone_page(
+        title=f"Reports · {engagement.customer}", kicker="Reports", heading=engagement.customer,
+        meta=([initiative] if initiative else []) + [" · ".join(meta)],
+        body=Html('<ol class="reports">') + join(items) + Html("</ol>"),
+        footer=Html("Engagement {}, revision {}. Each report is a single file that works offline and prints on A4.").format(
+            engagement.id, engagement.revision),
+        extra_css=_LIST_CSS,
+    )
 
 
 def write_index(engagement: Engagement, entries: Sequence[IndexEntry], folder: Path) -> Path:

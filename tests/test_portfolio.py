@@ -101,8 +101,8 @@ def test_headline_figures_from_a_value_report_and_from_a_cash_flow() -> None:
             "payback_period_act": "Week 9", "verdict": "on_track"}
     figures = portfolio.headline_figures(cash)
     assert figures["profit"] == 59673.0 and figures["roi"] == 1.37295625 and not figures["estimated"]
-    assert portfolio.format_figures(figures, "GBP") == [
-        ("Profit", "£59,673"), ("Return on cost", "137.3 %"), ("Payback", "Week 9"), ("Overall", "on track")]
+    assert [str(c) for c in portfolio.figure_cells(figures, "GBP")] == [
+        '<td class="num">£59,673</td>', '<td class="num">137.3 %</td>', "<td>Week 9</td>", "<td>on track</td>"]
     assert portfolio.headline_figures({"overall": "not_started"}) == {"verdict": "not_started"}
     assert portfolio.headline_figures({}) == {}
 

@@ -33,6 +33,11 @@ OVERALL_WORDS = {
     "off_track": ("bad", "Off track."),
     "not_started": ("info", "Too early to tell."),
 }
+# The same verdicts as short tags, for index pages (tone, words).
+OVERALL_TAGS = {
+    "on_track": ("good", "on track"), "attention": ("warn", "points to watch"),
+    "off_track": ("bad", "off track"), "not_started": ("", "too early to tell"),
+}
 # Page-local layout (the report template allows inline styles, nothing else): four
 # headline figures in a row and two-column blocks, so the page prints on one or two A4 sheets.
 STYLE = """<style>
