@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 PIP_FLAGS ?= --disable-pip-version-check --quiet
 
-.PHONY: demo test setup setup-test browser lab benchmark clean clean-runs help
+.PHONY: demo test setup setup-test browser system-packages lab benchmark clean clean-runs help
 .DEFAULT_GOAL := help
 
 help:
@@ -34,18 +34,29 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 setup: $(VENV)/.installed
 setup-test: $(VENV)/.installed-test
 
-# The browser tests use Debian's Chromium (no browser download); skipped with a
-# clear reason when it is missing and CI is not set.
-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+# System packages the tests drive: Debian's Chromium (browser tests, no browser
+# download) and LibreOffice (spreadsheets recalculated as a person's Excel would).
+# Installed with apt-get when run as root; a busy package manager is waited for
+# (up to 10 minutes), not fatal. Without root they are skipped with a note
+# (in CI they are required).
+SYSTEM_PACKAGES := chromium libreoffice-calc-nogui
+APT := DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3
+
+browser system-packages:
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v soffice >/dev/null 2>&1 || missing="$$missing libreoffice-calc-nogui"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "note: chromium not found; browser tests will be skipped (install Debian's 'chromium' package)"; fi; }
+	    echo "installing the system packages the tests need:$$missing (Debian packages; waits if apt is busy)"; \
+	    for i in $$(seq 60); do $(APT) update -qq && break; echo "apt-get is busy or failed; trying again in 10 s"; sleep 10; done; \
+	    $(APT) install -y -qq $$missing >/dev/null || { echo "error: apt-get could not install$$missing"; exit 1; }; \
+	  else echo "note:$$missing not installed; the tests that need them will be skipped (install the Debian packages$$missing)"; fi; \
+	fi
 
 demo: setup
 	$(BIN)/csm-nb demo
 
-test: setup-test browser
+test: setup-test system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lab: setup

@@ -7,6 +7,7 @@ A thin layer: each command parses its arguments, calls a function in
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,17 +22,44 @@ if TYPE_CHECKING:  # the CLI imports its commands' modules lazily, to start fast
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 
+# Control characters (terminal escapes, carriage returns) from stored text never reach the terminal raw.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    r"""``text`` with control characters (and bidirectional overrides) shown as ``?``; tabs and newlines stay.
+
+    >>> printable("Acme\x1b[31m red\r")
+    'Acme?[31m red?'
+    """
+    return _CONTROL.sub("?", text)
+
+
 def _say(text: str) -> None:
-    print(text, flush=True)
+    print(printable(text), flush=True)
+
+
+def _imported_line(item: object) -> str:
+    from .service import Imported
+
+    assert isinstance(item, Imported)
+    line = f"{item.status} {item.engagement_id} (revision {item.revision}) from {item.source}"
+    if item.note:
+        line += f": {item.note}"
+    if item.kept:
+        line += f"; kept from the store: {'; '.join(item.kept)}"
+    return line
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     from .service import import_engagements
 
     if getattr(args, "engagement", None):
+        if args.replace:
+            raise CsmError("--replace is for engagement files; measurement files only add or correct rows")
         return cmd_import_measurements(args)
-    for item in import_engagements(args.files, db=args.db):
-        _say(f"{item.status} {item.engagement_id} (revision {item.revision}) from {item.source}")
+    for item in import_engagements(args.files, db=args.db, replace=args.replace):
+        _say(_imported_line(item))
     return EXIT_OK
 
 
@@ -89,7 +117,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     if not rows:
         _say(f"no engagements in {config.db_path(args.db)}; import one with: csm-nb import FILE")
     for e in rows:
-        _say(f"{e.id}\t{e.customer}\trevision {e.revision}\t{e.updated_at} by {e.updated_by}")
+        _say(f"{e.id}\t{printable(e.customer)}\trevision {e.revision}\t{e.updated_at} by {printable(e.updated_by)}")
     return EXIT_OK
 
 
@@ -102,10 +130,12 @@ def cmd_lab(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from .service import example_files, import_engagements, render_engagement_report
 
-    imported = import_engagements(example_files(), db=args.db)
+    imported = import_engagements(example_files(), db=args.db, keep_changed=True)
     _say(f"store: {config.db_path(args.db)}")
     reports: list[Path] = []
     for item in imported:
+        if item.status == "kept":
+            _say(_imported_line(item))
         reports += _say_report(render_engagement_report(item.engagement_id, db=args.db, out=args.out))
     _say(f"{len(reports)} HTML reports for {len(imported)} engagements under {config.runs_dir(args.out)}")
     return EXIT_OK
@@ -136,7 +166,7 @@ def cmd_portfolio(args: argparse.Namespace) -> int:
         _say(f"index: {result.index_path}")
         _say(f"summary: {result.summary_path}")
     for failed in result.failed:
-        print(f"failed: {failed.engagement_id}: {failed.error}", file=sys.stderr)
+        print(printable(f"failed: {failed.engagement_id}: {failed.error}"), file=sys.stderr)
     return result.exit_code
 
 
@@ -159,8 +189,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("import", parents=[common], help="import engagement file(s) into the store",
-                       description="Validate and import engagement files (YAML, schema csm-nb/engagement@1). All files are checked before any is written; an existing id is replaced.")
+                       description="Validate and import engagement files (YAML, schema csm-nb/engagement@1). All files are checked "
+                                   "first and written in one transaction. Importing over a stored engagement merges: measurements and "
+                                   "workshop answers added since are kept; if the file lacks anything else (an outcome, a KPI, a "
+                                   "cash-flow period), nothing is written unless --replace is given.")
     p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--replace", action="store_true",
+                   help="let the files remove what they do not have (outcomes, KPIs, periods, measurements added since)")
     p.add_argument("--engagement", metavar="ID",
                    help="the files are measurements (CSV/XLSX with columns kpi, period, value) to append to engagement ID; "
                         "rows already there with the same value change nothing")
@@ -237,10 +272,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "db"):
         args.db = None
     try:
+        if args.db is not None and not str(args.db).strip():
+            raise CsmError("--db is empty; give the store's file path (e.g. --db csm-nb.sqlite) or leave --db out")
         return int(args.func(args) or EXIT_OK)
     except CsmError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # a path a person gave: a file where a folder should be, a full disk, no permission
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {printable(where + (exc.strerror or str(exc)))}; check the path and try again", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130

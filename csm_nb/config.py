@@ -98,9 +98,18 @@ def check_engagement_id(value: object, *, where: str = "engagement id") -> str:
 
 
 def output_dir_for(engagement_id: str, out: str | os.PathLike[str] | None = None) -> Path:
-    """``<out>/<engagement_id>``, refusing anything that would leave ``<out>``."""
+    """``<out>/<engagement_id>``, refusing anything that would leave ``<out>``.
+
+    ``<out>`` itself may be a link the user named; ``<out>/<id>`` must not be
+    one (nobody typed it, and following it would write somewhere else).
+    """
+    from .results import refuse_link
+
     base = runs_dir(out).resolve()
-    target = (base / check_engagement_id(engagement_id)).resolve()
-    if target.parent != base:
+    if base.exists() and not base.is_dir():
+        raise InputError(f"--out {base} is a file, not a folder; give a folder for the reports")
+    target = base / check_engagement_id(engagement_id)
+    refuse_link(target)
+    if target.resolve().parent != base:
         raise InputError(f"engagement id {engagement_id!r} would write outside {base}")
     return target

@@ -8,8 +8,11 @@ line and environment, so tests can check them or start the server themselves.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,13 +116,66 @@ def _notebook_file(workbooks: Path, notebook: str) -> str:
     return str(candidates[0])
 
 
+LAB_STOP_TIMEOUT = 10.0  # seconds Jupyter gets to shut down its kernels before its group is killed
+FORWARDED_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name))
+
+
 def run_lab(**options: object) -> int:
-    """Start JupyterLab in the foreground; returns its exit code (Ctrl+C stops it)."""
+    """Start JupyterLab in the foreground; returns its exit code (Ctrl+C stops it).
+
+    The server runs in its own process group, so that SIGTERM, SIGINT and
+    SIGHUP sent to ``csm-nb lab`` reach it (and its kernels) once, forwarded
+    from here; a server that does not stop within ``LAB_STOP_TIMEOUT`` has
+    its whole group killed. Nothing of it outlives this command.
+    """
     command = lab_command(**options)  # type: ignore[arg-type]
     print(f"store: {command.db}{'' if command.db.is_file() else ' (new; create an engagement in the form, or csm-nb import FILE)'}",
           flush=True)
     print(f"workbooks: {command.cwd}", flush=True)
+    process = subprocess.Popen(command.argv, env=command.env, cwd=command.cwd, start_new_session=True)
+    return supervise(process, timeout=LAB_STOP_TIMEOUT)
+
+
+def supervise(process: subprocess.Popen, *, timeout: float = LAB_STOP_TIMEOUT) -> int:
+    """Wait for ``process`` (a process group leader), forwarding stop signals to its group; its exit code.
+
+    Every stop signal is passed on as SIGTERM: Jupyter's SIGINT handler would
+    ask "Shutdown this Jupyter server (y/[n])?" on a terminal it no longer
+    owns. After the first one the group gets ``timeout`` seconds, then is
+    killed. A code below 0 (killed by signal N) is returned as 128 + N.
+    """
+    deadline: list[float] = []
+
+    def forward(signum: int, frame: object) -> None:
+        if not deadline:
+            deadline.append(time.monotonic() + timeout)
+        _signal_group(process, signal.SIGTERM)
+
+    # Handlers can only be set from the main thread; elsewhere the caller owns signals.
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = {s: signal.signal(s, forward) for s in FORWARDED_SIGNALS} if in_main else {}
     try:
-        return subprocess.call(command.argv, env=command.env, cwd=command.cwd)
-    except KeyboardInterrupt:
-        return 0
+        while True:
+            try:
+                code = process.wait(timeout=0.2)  # short waits: the handler's deadline is checked here
+                break
+            except subprocess.TimeoutExpired:
+                if deadline and time.monotonic() > deadline[0]:
+                    _signal_group(process, signal.SIGKILL)
+                    code = process.wait()
+                    break
+            except KeyboardInterrupt:  # not the main thread's handlers: still stop the server
+                forward(signal.SIGINT, None)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        # Kernels or helpers the server left behind in its group go with it.
+        _signal_group(process, signal.SIGKILL)
+    return code if code >= 0 else 128 - code
+
+
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass  # the group is already gone

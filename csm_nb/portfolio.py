@@ -26,6 +26,7 @@ import json
 import os
 import re
 import signal
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -122,6 +123,32 @@ def check_label(label: str) -> str:
     if not LABEL_PATTERN.fullmatch(label or "") or ".." in label:
         raise UsageError(f"--label {label!r} is not valid: use 1-64 letters, digits, '.', '_' or '-' (e.g. 2026-03)")
     return label
+
+
+_HOST = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])"
+_PORT = r"(?P<port>[0-9]{1,5})"
+SCHEDULER_PATTERNS = (
+    re.compile(rf"(?:tcp|tls|ucx|ws|wss)://{_HOST}(?::{_PORT})?/?"),
+    re.compile(r"inproc://[^\s]+"),
+    re.compile(rf"{_HOST}:{_PORT}"),
+)
+
+
+def check_scheduler(address: str) -> str:
+    """A Dask scheduler address, checked before any connection is tried (a typo should not wait 40 s).
+
+    >>> check_scheduler("tcp://10.0.0.5:8786"), check_scheduler("sched.example.com:8786")
+    ('tcp://10.0.0.5:8786', 'sched.example.com:8786')
+    """
+    text = (address or "").strip()
+    found = next((m for m in (p.fullmatch(text) for p in SCHEDULER_PATTERNS) if m), None)
+    port = found.groupdict().get("port") if found else None
+    if found is None or (port is not None and not 0 < int(port) < 65536):
+        raise UsageError(
+            f"--scheduler {address!r} is not a Dask scheduler address: use tcp://host:port (or tls://, ucx://, "
+            "ws://, wss://, inproc://) or host:port, e.g. tcp://10.0.0.5:8786"
+        )
+    return text
 
 
 def chosen_workbooks(requested: Sequence[str] | None) -> list[str] | None:
@@ -493,6 +520,8 @@ def run_portfolio(
     begun = time.perf_counter()
     started_at = dt.datetime.now(dt.timezone.utc)
     label = check_label(label or default_label())
+    if scheduler is not None:
+        scheduler = check_scheduler(scheduler)
     workers = (os.cpu_count() or 1) if workers is None else workers
     if workers < 1:
         raise UsageError(f"--workers {workers}: use 1 or more")
@@ -507,8 +536,7 @@ def run_portfolio(
     if not summaries:
         filters = ", ".join(f for f in (f"tag {', '.join(tags)}" if tags else "", f"CSM {csm!r}" if csm else "") if f)
         raise NotFoundError(f"no engagement in {db_file} matches {filters or 'the selection'}; see: csm-nb list")
-    run_dir = config.runs_dir(out).resolve() / label
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = _run_folder(out, label)
     progress = progress or Progress()
     where = f"Dask scheduler {scheduler}" if scheduler else f"{workers} local worker{'s' if workers != 1 else ''}"
     settings = {
@@ -604,7 +632,7 @@ def _run_on_dask(tasks: list[EngagementTask], scheduler: str, record: Callable[[
         raise UsageError("--scheduler needs Dask distributed: pip install 'csm-workbooks[dask]'") from None
     try:
         client = Client(scheduler, timeout="20s", set_as_default=False)
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, ValueError) as exc:
         raise CsmError(f"cannot reach the Dask scheduler at {scheduler}: {runner._one_line(exc)}") from None
     futures: dict[Any, EngagementTask] = {}
     try:
@@ -646,6 +674,37 @@ def _signals_as_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _run_folder(out: str | os.PathLike[str] | None, label: str) -> Path:
+    """``<runs>/<label>``, made if need be; a file as ``--out`` or a linked label folder is refused in one line."""
+    from .results import make_dirs, refuse_link
+
+    base = config.runs_dir(out).resolve()
+    if base.exists() and not base.is_dir():
+        raise InputError(f"--out {base} is a file, not a folder; give a folder for the run")
+    run_dir = base / label
+    refuse_link(run_dir)  # nobody typed the label folder's target: never follow a link there
+    make_dirs(run_dir)
+    return run_dir
+
+
+def _open_lock_file(path: Path) -> int:
+    """Open (or create) the lock file without following a link; refuse anything but a regular file."""
+    from .results import kind_of
+
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, 0o666)
+    except OSError as exc:
+        if os.path.islink(path):
+            raise InputError(f"{path} is a symbolic link; remove it (csm-nb writes its lock file only in place)") from None
+        raise CsmError(f"cannot write {path}: {exc.strerror or exc}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise InputError(f"{path} is {kind_of(info.st_mode)}, not a lock file; remove it")
+    return fd
+
+
 @contextmanager
 def _run_lock(run_dir: Path) -> Iterator[None]:
     """One portfolio run at a time writes a run folder."""
@@ -655,23 +714,23 @@ def _run_lock(run_dir: Path) -> Iterator[None]:
         yield
         return
     path = run_dir / ".portfolio.lock"
-    with open(path, "a+", encoding="utf-8") as handle:
+    fd = _open_lock_file(path)
+    try:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
+            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
             raise ConflictError(
                 f"another portfolio run ({holder}) is writing {run_dir}; wait for it to finish or use another --label"
             ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}".encode(), 0)
         try:
             yield
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 class _SummaryWriter:
@@ -704,7 +763,8 @@ class _SummaryWriter:
             "resources": self.resources,
             "engagements": [_outcome_json(o) for o in outcomes],
         }
-        return write_text_atomic(self.path, json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n")
+        return write_text_atomic(self.path, json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n",
+                                 follow_parent=False)
 
 
 def _outcome_json(outcome: EngagementOutcome) -> dict[str, Any]:
@@ -857,4 +917,4 @@ def write_index(run_dir: Path, label: str, outcomes: Sequence[EngagementOutcome]
     from .results import write_text_atomic
 
     page = index_html(label, outcomes, started_at=started_at, duration=duration, interrupted=interrupted)
-    return write_text_atomic(run_dir / "index.html", page)
+    return write_text_atomic(run_dir / "index.html", page, follow_parent=False)

@@ -28,6 +28,7 @@ import importlib
 import importlib.util
 import itertools
 import json
+import math
 import os
 import re
 import shutil
@@ -148,7 +149,27 @@ def declared_parameters(workbook: Workbook) -> dict[str, Any]:
     raise RunError(f"workbook {workbook.path} has no cell tagged 'parameters'")
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _parameter_help(workbook: Workbook, name: str) -> str:
+    """The ``# help:`` text of one parameter in the workbook's parameters cell ('' if none)."""
+    for cell in _workbook_notebook(workbook).cells:
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+            found = re.search(rf"^{re.escape(name)}\s*=.*#\s*help:\s*(.+)$", cell.source, flags=re.MULTILINE)
+            return found.group(1).strip() if found else ""
+    return ""
+
+
 def check_parameters(workbook: Workbook, parameters: dict[str, Any]) -> dict[str, Any]:
+    """Refuse, naming the parameter and the expected form, a ``-p`` value the workbook cannot take.
+
+    Numbers must be finite (``.nan`` printed "$nan"); a flag is not a number
+    (``true`` became a 100 % discount rate) nor a number a flag. A default of
+    ``None`` means "a value or nothing": it takes anything but a flag or a
+    non-finite number (flags in the workbooks always default to True/False).
+    """
     declared = declared_parameters(workbook)
     for name, value in parameters.items():
         if name in RESERVED_PARAMETERS:
@@ -159,12 +180,23 @@ def check_parameters(workbook: Workbook, parameters: dict[str, Any]) -> dict[str
                 f"{', '.join(n for n in declared if n not in RESERVED_PARAMETERS)}"
             )
         default = declared[name]
-        if isinstance(default, (int, float)) and not isinstance(default, bool) and isinstance(value, (int, float)) and not isinstance(value, bool):
+        where = f"parameter {name!r} of workbook {workbook.id!r}"
+        if default is None:
+            help_text = _parameter_help(workbook, name)
+            expected = f"a value or none{f' ({help_text})' if help_text else ''}"
+        else:
+            hint = " (a number, not true/false)" if _is_number(default) else " (true or false)" if isinstance(default, bool) else ""
+            expected = f"{type(default).__name__} like {default!r}{hint}"
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InputError(f"{where}: expected {expected}; {value!r} is not a finite number")
+        if default is None:
+            if isinstance(value, bool):
+                raise InputError(f"{where}: expected {expected}, got the flag {value!r}")
             continue
-        if default is not None and value is not None and type(value) is not type(default):
-            raise InputError(
-                f"parameter {name!r} of workbook {workbook.id!r}: expected {type(default).__name__} like {default!r}, got {value!r}"
-            )
+        if _is_number(default) and _is_number(value):
+            continue
+        if value is not None and type(value) is not type(default):
+            raise InputError(f"{where}: expected {expected}, got {value!r}")
     return parameters
 
 
@@ -200,16 +232,49 @@ def failed_notebook_path(out_dir: Path, workbook_id: str) -> Path:
     return out_dir / f"{workbook_id}{FAILED_SUFFIX}"
 
 
+FINGERPRINT_META = "csm-nb-fingerprint"
+_FINGERPRINT_TAG = re.compile(rb'<meta name="csm-nb-fingerprint" content="([0-9a-f]+)">')
+_HEAD_TAG = re.compile(r"<head[^>]*>", flags=re.IGNORECASE)
+
+
+def with_fingerprint(page: str, stamp: str) -> str:
+    """The report page with its fingerprint in a ``<meta>`` tag at the top of ``<head>``.
+
+    >>> with_fingerprint("<html><head><title>x</title></head></html>", "ab12")
+    '<html><head>\\n<meta name="csm-nb-fingerprint" content="ab12"><title>x</title></head></html>'
+    """
+    tag = f'\n<meta name="{FINGERPRINT_META}" content="{stamp}">'
+    found = _HEAD_TAG.search(page)
+    return page[: found.end()] + tag + page[found.end():] if found else tag.lstrip() + page
+
+
+def html_fingerprint(path: Path) -> str | None:
+    """The fingerprint a report page was made with (read from its first 64 KB), or None."""
+    try:
+        with open(path, "rb") as handle:
+            found = _FINGERPRINT_TAG.search(handle.read(65536))
+    except OSError:
+        return None
+    return found.group(1).decode() if found else None
+
+
 def is_current(out_dir: Path, workbook_id: str, stamp: str) -> bool:
-    """True when all three outputs exist and were made from the same inputs."""
+    """True when all three outputs exist and were made from the same inputs.
+
+    The html is the completion marker: a run removes it before the first
+    rename and renames the new one last, and it carries the fingerprint. So a
+    run killed between renames leaves no html (or one with another
+    fingerprint) and the next ``report``/``--resume`` renders again.
+    """
     paths = outputs_for(out_dir, workbook_id)
-    if not all(p.is_file() for p in paths.values()):
+    if not all(p.is_file() and not p.is_symlink() for p in paths.values()):
         return False
     try:
         meta = json.loads(paths[".ipynb"].read_text(encoding="utf-8")).get("metadata", {}).get("csm_nb", {})
+        json.loads(paths[".json"].read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return meta.get("fingerprint") == stamp
+    return meta.get("fingerprint") == stamp and html_fingerprint(paths[".html"]) == stamp
 
 
 @dataclass
@@ -390,8 +455,10 @@ class KernelPool:
         # meets a half-imported jupyter_client.
         import jupyter_client  # noqa: F401
 
-        # Short path: a Unix socket path must stay under ~100 characters.
-        self._socket_dir = Path(tempfile.mkdtemp(prefix="csmnb-", dir="/tmp" if os.path.isdir("/tmp") else None))
+        # The owner's pid in the name, so the next run can tell a killed run's leftovers from a live one's.
+        _remove_stale_socket_dirs()
+        root = socket_root()
+        self._socket_dir = Path(tempfile.mkdtemp(prefix=f"{SOCKET_DIR_PREFIX}{os.getpid()}-", dir=root))
         self._ready = asyncio.Queue()
         for _ in range(min(self.prestart, self.total)):
             self._launch()
@@ -571,7 +638,52 @@ def _remove_stale_work(out_dir: Path, workbook_id: str) -> None:
         pid = int(parts[2]) if len(parts) > 3 and parts[2].isdigit() else None
         if pid is not None and pid != os.getpid() and _alive(pid):
             continue
-        shutil.rmtree(stale, ignore_errors=True)
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:  # a temporary file of a killed write_bytes_atomic
+            stale.unlink(missing_ok=True)
+
+
+SOCKET_DIR_PREFIX = "csmnb-"
+
+
+def socket_root() -> Path | None:
+    """Where kernel socket folders go: /tmp keeps the socket paths short (under ~100 characters)."""
+    return Path("/tmp") if os.path.isdir("/tmp") else None
+
+
+def _remove_stale_socket_dirs(root: Path | None = None) -> None:
+    """Socket folders (``csmnb-<pid>-*``) of runs whose process is gone (killed) are removed."""
+    root = root or socket_root() or Path(tempfile.gettempdir())
+    for stale in root.glob(f"{SOCKET_DIR_PREFIX}*-*"):
+        pid_text = stale.name[len(SOCKET_DIR_PREFIX):].split("-", 1)[0]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid() or _alive(int(pid_text)):
+            continue  # no owner in the name (an older version's) or its owner still runs
+        try:
+            info = stale.lstat()
+        except OSError:
+            continue
+        if stale.is_dir() and not stale.is_symlink() and info.st_uid == os.geteuid():
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _refuse_special_outputs(out_dir: Path, workbook_id: str) -> None:
+    """Before any kernel runs: a link, FIFO or folder under an output's name is refused at once."""
+    from .results import check_target
+
+    for path in [*outputs_for(out_dir, workbook_id).values(), failed_notebook_path(out_dir, workbook_id)]:
+        check_target(path)
+
+
+def _remove_leftovers(out_dir: Path, workbook_id: str) -> None:
+    """What killed runs left (temporary and socket folders), also when this run has nothing to render."""
+    _remove_stale_work(out_dir, workbook_id)
+    _remove_stale_socket_dirs()
+
+
+def _land(staged: Path, final: Path) -> None:
+    """Rename one finished output into place (one function, so a test can stop a run between renames)."""
+    os.replace(staged, final)
 
 
 def _alive(pid: int) -> bool:
@@ -612,7 +724,7 @@ async def run_workbook_async(
     """
     import nbformat
 
-    from .results import write_text_atomic
+    from .results import make_dirs, write_text_atomic
 
     begun = time.perf_counter()
     config.check_engagement_id(engagement_id)
@@ -625,9 +737,11 @@ async def run_workbook_async(
     stamp = fingerprint(engagement, workbook, parameters)
     final = outputs_for(out_dir, workbook_id)
     if skip_current and is_current(out_dir, workbook_id, stamp):
+        _remove_leftovers(out_dir, workbook_id)
         return RunResult(workbook_id, engagement_id, final, skipped=True, results=_read_json(final[".json"]))
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_dirs(out_dir)
+    _refuse_special_outputs(out_dir, workbook_id)
     _remove_stale_work(out_dir, workbook_id)
     work = Path(tempfile.mkdtemp(prefix=f".{workbook_id}.{os.getpid()}.", suffix=".tmp", dir=out_dir))
     timings: dict[str, float] = {}
@@ -652,7 +766,8 @@ async def run_workbook_async(
             await execute_in(kernel, nb, workbook=workbook, cell_timeout=cell_timeout)
         except NotebookFailed as failure:
             nb.metadata["csm_nb"]["failure"] = {"cell": failure.cell, "ename": failure.ename, "evalue": failure.evalue}
-            failure.partial = write_text_atomic(failed_notebook_path(out_dir, workbook_id), nbformat.writes(nb))
+            failure.partial = write_text_atomic(failed_notebook_path(out_dir, workbook_id), nbformat.writes(nb),
+                                                follow_parent=False)
             raise
         finally:
             kernels.release(kernel)
@@ -662,14 +777,34 @@ async def run_workbook_async(
         if not staged[".json"].is_file():
             raise RunError(f"workbook {workbook_id!r} ran but wrote no results file; it must call save_results(results_path)")
         staged[".ipynb"].write_text(nbformat.writes(nb), encoding="utf-8")
-        staged[".html"].write_text(export_html(nb), encoding="utf-8")
-        for suffix in OUTPUT_SUFFIXES:
-            os.replace(staged[suffix], final[suffix])
+        staged[".html"].write_text(with_fingerprint(export_html(nb), stamp), encoding="utf-8")
+        _land_outputs(staged, final)
         failed_notebook_path(out_dir, workbook_id).unlink(missing_ok=True)  # an old failure is fixed now
         timings["export"] = time.perf_counter() - mark
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return RunResult(workbook_id, engagement_id, final, results=_read_json(final[".json"]), timings=timings)
+
+
+def _land_outputs(staged: dict[str, Path], final: dict[str, Path]) -> None:
+    """Rename the staged outputs into place: the old html goes first, the new html comes last.
+
+    Until the new html is in place the outputs are incomplete (``is_current``
+    is False), so a kill at any rename makes the next run render again.
+    """
+    from .results import check_target
+
+    for path in final.values():  # a link, FIFO or folder under a final name is refused, not replaced
+        check_target(path)
+    moves = [(None, final[".html"])] + [(staged[suffix], final[suffix]) for suffix in OUTPUT_SUFFIXES]
+    for source, target in moves:
+        try:
+            if source is None:
+                target.unlink(missing_ok=True)
+            else:
+                _land(source, target)
+        except OSError as exc:
+            raise CsmError(f"cannot write {target}: {exc.strerror or exc}") from None
 
 
 def run_workbook(
@@ -688,12 +823,14 @@ def run_workbook(
     workbook = get_workbook(workbook_id)
     check_parameters(workbook, dict(parameters or {}))
     engagement = _load_engagement(engagement_id, config.db_path(db).resolve())
+    _refuse_special_outputs(config.output_dir_for(engagement_id, out), workbook_id)
 
     async def go() -> RunResult:
         if skip_current:
             stamp = fingerprint(engagement, workbook, dict(parameters or {}))
             out_dir = config.output_dir_for(engagement_id, out)
             if is_current(out_dir, workbook_id, stamp):
+                _remove_leftovers(out_dir, workbook_id)
                 final = outputs_for(out_dir, workbook_id)
                 return RunResult(workbook_id, engagement_id, final, skipped=True, results=_read_json(final[".json"]))
         # The kernel starts while the notebook is being prepared.

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import config
 from .engagement import dump_engagement, engagement_document, read_engagement, write_engagement
-from .errors import CsmError
+from .errors import CsmError, WouldRemoveError
+from .merge import describe, plan_import
 from .model import Engagement
 from .runner import RunResult, applicable_workbooks, run_workbook
 from .store import Store
@@ -20,15 +21,27 @@ from .store import Store
 class Imported:
     engagement_id: str
     source: Path
-    status: str  # created | updated | unchanged
+    status: str  # created | updated | unchanged | kept (demo: changed in the store, left alone)
     revision: int
+    kept: list[str] = field(default_factory=list)  # stored rows the file lacks that were kept
+    note: str = ""
 
 
-def import_engagements(paths: Sequence[str | os.PathLike[str]], *, db: str | os.PathLike[str] | None = None) -> list[Imported]:
-    """Validate every file first, then save each; nothing is written if any file is bad.
+def import_engagements(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    db: str | os.PathLike[str] | None = None,
+    replace: bool = False,
+    keep_changed: bool = False,
+) -> list[Imported]:
+    """Validate every file, then save them all in one transaction: all or nothing.
 
-    Re-importing an id replaces it; importing identical data changes nothing
-    (the revision stays), so a scheduled re-import is harmless.
+    A re-import merges by the rules of :mod:`csm_nb.merge`: appended
+    measurements and workshop answers are kept; anything else the file lacks
+    makes the import refuse (``WouldRemoveError``) unless ``replace``.
+    Identical data changes nothing (the revision stays). ``keep_changed``
+    (what ``demo`` uses) leaves alone an engagement that a person changed in
+    the store since its last import, and otherwise lets the file replace it.
     """
     parsed = [(Path(p), read_engagement(p)) for p in paths]
     seen: dict[str, Path] = {}
@@ -37,18 +50,27 @@ def import_engagements(paths: Sequence[str | os.PathLike[str]], *, db: str | os.
             raise CsmError(f"{path}: id {engagement.id!r} is also used by {seen[engagement.id]}; one file an engagement")
         seen[engagement.id] = path
     out = []
-    with Store(db) as store:
+    with Store(db) as store, store.transaction():
         for path, engagement in parsed:
-            if store.exists(engagement.id):
-                current = store.load(engagement.id)
-                if engagement_document(current) == engagement_document(engagement):
-                    out.append(Imported(engagement.id, path, "unchanged", current.revision))
+            current = store.load(engagement.id) if store.exists(engagement.id) else None
+            if current is not None and keep_changed:
+                changes = store.changes_since_import(engagement.id)
+                if changes:
+                    out.append(Imported(engagement.id, path, "kept", current.revision,
+                                        note=f"changed in the store since its import ({describe(changes, limit=2)})"))
                     continue
-                status = "updated"
-            else:
-                status = "created"
-            revision = store.save(engagement, summary=f"imported from {path.name}")
-            out.append(Imported(engagement.id, path, status, revision))
+            plan = plan_import(current, engagement, replace=replace or keep_changed)
+            if plan.removed and not (replace or keep_changed):
+                raise WouldRemoveError(
+                    f"{path}: importing it would remove from engagement {engagement.id!r} what the file does not have: "
+                    f"{describe(plan.removed)}. To remove them, run again with --replace; to keep them, start from "
+                    f"the stored copy: csm-nb export {engagement.id} -o {path.name}"
+                )
+            if current is not None and engagement_document(current) == engagement_document(plan.engagement):
+                out.append(Imported(engagement.id, path, "unchanged", current.revision, plan.kept))
+                continue
+            revision = store.save(plan.engagement, summary=f"{Store.IMPORT_SUMMARY}{path.name}")
+            out.append(Imported(engagement.id, path, "created" if current is None else "updated", revision, plan.kept))
     return out
 
 
@@ -114,14 +136,17 @@ def render_engagement_report(
 def import_measurements(
     paths: Sequence[str | os.PathLike[str]], *, engagement_id: str, db: str | os.PathLike[str] | None = None
 ) -> list[tuple[Path, dict[str, int]]]:
-    """Append measurements from CSV/XLSX files to one engagement.
+    """Append measurements from CSV/XLSX files to one engagement, all files in one transaction.
 
-    Every file is read and checked first; each is then one transaction. A row
-    already in the store with the same value is left alone, so importing the
-    same file again changes nothing. Returns the counts per file.
+    Every file is read and checked first; then all are written together, so
+    a bad file leaves the store as it was. A row already in the store with the
+    same value is left alone, so importing the same file again changes
+    nothing. Returns the counts per file.
     """
+    from . import engagement as engagement_files
     from .tables import read_measurements
 
+    check_measurement_window = getattr(engagement_files, "check_measurement_window", lambda *a, **k: None)  # TEMP
     config.check_engagement_id(engagement_id)
     parsed = []
     for p in paths:
@@ -130,5 +155,8 @@ def import_measurements(
             raise CsmError(f"{path}: --engagement takes measurement files (.csv or .xlsx with columns kpi, period, value); "
                            "import engagement files without --engagement")
         parsed.append((path, read_measurements(path)))
-    with Store(db) as store:
+    with Store(db) as store, store.transaction():
+        engagement = store.load(engagement_id)
+        for path, rows in parsed:
+            check_measurement_window(engagement.kpis, rows, source=str(path))
         return [(path, store.add_measurements(engagement_id, rows, author=None)) for path, rows in parsed]

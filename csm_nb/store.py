@@ -9,20 +9,34 @@ editing one engagement never silently overwrite each other.
 
 The schema is versioned with ``PRAGMA user_version``; ``MIGRATIONS[n]`` takes a
 store from version ``n`` to ``n + 1`` and runs inside the same transaction.
+
+One ``Store`` may be used from any thread: each thread gets its own SQLite
+connection, made when it first touches the store (a connection must stay in
+the thread that made it, and ipykernel delivers widget messages on more than
+one thread). Transactions nest: an inner ``transaction()`` is a savepoint, so
+a command that writes several files is one transaction and leaves the store
+exactly as it was when any of them fails. A write lock held by another
+process is waited for ``busy_timeout`` seconds, then refused with
+``StoreBusyError`` naming the processes that have the file open; every other
+SQLite failure a person can cause (a read-only file, a full disk, a path under
+a file, another program's database) is one ``StoreError`` line.
 """
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import config
-from .errors import ConflictError, InputError, NotFoundError
+from .errors import ConflictError, CsmError, InputError, NotFoundError, StoreBusyError, StoreError
 from .model import CashFlowLine, Engagement, Kpi, Measurement, Outcome, field_names
 
 MIGRATIONS: list[str] = [
@@ -117,6 +131,26 @@ class Answer:
     updated_by: str
 
 
+MAX_ANSWER_CHARS = 100_000  # one workshop answer as JSON; a pasted document belongs in a file
+
+
+def answer_json(value: Any, *, where: str) -> str:
+    """A workshop answer as JSON text: plain data only (text, numbers, booleans, null, lists, mappings).
+
+    >>> answer_json({"a": [1, "x"]}, where="q")
+    '{"a": [1, "x"]}'
+    """
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        raise InputError(
+            f"{where}: expected text, a number, true/false, or a list or mapping of those; got {type(value).__name__}"
+        ) from None
+    if len(text) > MAX_ANSWER_CHARS:
+        raise InputError(f"{where}: the answer is {len(text):,} characters; at most {MAX_ANSWER_CHARS:,} are kept per answer")
+    return text
+
+
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -129,31 +163,139 @@ def _period_value(text: str) -> int | str:
     return int(text) if text.isdigit() else text
 
 
+DEFAULT_BUSY_TIMEOUT = 10.0  # seconds a write waits for another process's lock
+_TABLES = frozenset({"engagement", "outcome", "kpi", "cash_flow_line", "measurement", "change_log", "answer"})
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def holders_of(path: Path) -> tuple[str, ...]:
+    """The other processes that have the store (or its WAL) open, as ``pid N (command)``; empty if unseen.
+
+    Read from ``/proc`` on Linux, only when a lock was not released in time.
+    """
+    wanted = {str(path.resolve()), str(path.resolve()) + "-wal"}
+    found: list[str] = []
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return ()
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            links = {os.readlink(fd) for fd in (entry / "fd").iterdir()}
+        except OSError:  # gone, or not ours to look at
+            continue
+        if links & wanted:
+            try:
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+            except OSError:
+                command = "?"
+            command = command if len(command) <= 60 else command[:57] + "..."
+            found.append(f"pid {entry.name} ({command})")
+    return tuple(sorted(found))
+
+
+def _translated(method: F) -> F:
+    """SQLite failures a person can cause become one ``StoreError`` line; bugs keep their traceback."""
+
+    @functools.wraps(method)
+    def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.OperationalError as exc:
+            raise self._store_error(exc) from None
+        except sqlite3.DatabaseError as exc:  # a damaged file or not SQLite at all
+            raise StoreError(f"store {self.path}: not a readable csm-nb SQLite store ({exc})") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
 class Store:
     """A csm-nb store in one SQLite file. Use as a context manager or call ``close``."""
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
         self.path = config.db_path(path)
+        self.busy_timeout = float(busy_timeout)
         if self.path.is_dir():
             raise InputError(f"store {self.path} is a directory; give a file path such as {self.path / 'csm-nb.sqlite'}")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=10)
+        if self.path.exists() and not self.path.is_file():
+            raise InputError(f"store {self.path} is not a regular file; give the path of a csm-nb .sqlite file")
+        for parent in self.path.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise InputError(f"store {self.path}: {parent} is a file, not a folder; give a path in a folder")
+                break
         try:
-            self._db.execute("PRAGMA busy_timeout = 10000")
-            self._db.execute("PRAGMA foreign_keys = ON")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"store {self.path}: cannot create its folder ({exc.strerror or exc})") from None
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._closed = False
+        try:
             self._migrate()
+        except sqlite3.OperationalError as exc:
+            self.close()
+            raise self._store_error(exc) from None
         except sqlite3.DatabaseError as exc:
-            self._db.close()
-            raise InputError(f"store {self.path}: not a csm-nb SQLite store ({exc})") from None
+            self.close()
+            raise StoreError(f"store {self.path}: not a csm-nb SQLite store ({exc}); give a csm-nb store or a new file name with --db") from None
         except BaseException:
-            self._db.close()
+            self.close()
             raise
 
     # -- plumbing -------------------------------------------------------
+    @property
+    def _db(self) -> sqlite3.Connection:
+        """This thread's connection (made on first use; SQLite connections are not shared across threads)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            if self._closed:
+                raise StoreError(f"store {self.path} was closed; open it again")
+            # check_same_thread=False only so close() may run anywhere; each thread uses its own.
+            db = sqlite3.connect(self.path, isolation_level=None, timeout=self.busy_timeout, check_same_thread=False)
+            try:
+                db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+                db.execute("PRAGMA foreign_keys = ON")
+                if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    db.execute("PRAGMA journal_mode = WAL")
+                db.execute("PRAGMA synchronous = NORMAL")
+            except BaseException:
+                db.close()
+                raise
+            self._local.db, self._local.depth = db, 0
+            with self._lock:
+                self._connections.append(db)
+        return db
+
+    def _store_error(self, exc: sqlite3.OperationalError) -> CsmError:
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            holders = holders_of(self.path)
+            held = f"held by {', '.join(holders)}" if holders else "held by another program"
+            return StoreBusyError(
+                f"the store is busy ({held}); waited {self.busy_timeout:g} s for {self.path}. "
+                "Nothing was saved; try again when the other program has finished", holders=holders,
+            )
+        if "readonly" in text or "read-only" in text:
+            return StoreError(f"store {self.path} is read-only; make the file writable or give another --db")
+        if "disk is full" in text or "full" in text:
+            return StoreError(f"store {self.path}: the disk is full; nothing was saved. Free some space and try again")
+        if "unable to open" in text:
+            return StoreError(f"store {self.path} cannot be opened; check that its folder exists and is writable")
+        return StoreError(f"store {self.path}: {text}")
+
     def close(self) -> None:
-        self._db.close()
+        self._closed = True
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for db in connections:
+            try:
+                db.close()
+            except sqlite3.Error:
+                pass
+        self._local = threading.local()
 
     def __enter__(self) -> Store:
         return self
@@ -163,21 +305,86 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write: everything inside commits together or not at all."""
-        self._db.execute("BEGIN IMMEDIATE")
+        """One atomic write: everything inside commits together or not at all.
+
+        Nested calls (in the same thread) are savepoints inside the outer
+        transaction, so a whole command commits once.
+        """
+        db = self._db
+        depth = self._local.depth
+        if depth:
+            name = f"nested_{depth}"
+            db.execute(f"SAVEPOINT {name}")
+            self._local.depth = depth + 1
+            try:
+                yield db
+            except BaseException:
+                db.execute(f"ROLLBACK TO {name}")
+                db.execute(f"RELEASE {name}")
+                raise
+            else:
+                db.execute(f"RELEASE {name}")
+            finally:
+                self._local.depth = depth
+            return
         try:
-            yield self._db
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise self._store_error(exc) from None
+        self._local.depth = 1
+        try:
+            yield db
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
         else:
-            self._db.execute("COMMIT")
+            try:
+                db.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise self._store_error(exc) from None
+        finally:
+            self._local.depth = 0
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """A consistent snapshot for several SELECTs (inside a write transaction: that one)."""
+        db = self._db
+        if self._local.depth or db.in_transaction:
+            yield db
+            return
+        db.execute("BEGIN")
+        try:
+            yield db
+        finally:
+            if db.in_transaction:
+                db.execute("COMMIT")
 
     @property
     def schema_version(self) -> int:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
+    def _refuse_foreign(self) -> None:
+        """Another program's SQLite file is refused before anything (even the journal mode) changes in it."""
+        if not self.path.is_file() or self.path.stat().st_size == 0:
+            return
+        probe = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        try:
+            version = probe.execute("PRAGMA user_version").fetchone()[0]
+            tables = {r[0] for r in probe.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            probe.close()
+        if version == 0 and tables - _TABLES:
+            shown = ", ".join(sorted(tables - _TABLES)[:5])
+            raise InputError(
+                f"store {self.path} is another program's SQLite database (tables: {shown}); "
+                "give a new file name or a csm-nb store with --db"
+            )
+
     def _migrate(self) -> None:
+        self._refuse_foreign()
         version = self.schema_version
         if version > SCHEMA_VERSION:
             raise InputError(
@@ -194,6 +401,7 @@ class Store:
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # -- reading --------------------------------------------------------
+    @_translated
     def engagements(self) -> list[EngagementSummary]:
         rows = self._db.execute(
             "SELECT id, customer, csm, tags, revision, updated_at, updated_by FROM engagement ORDER BY id"
@@ -202,9 +410,11 @@ class Store:
             EngagementSummary(r[0], r[1], r[2], json.loads(r[3]) if r[3] else [], r[4], r[5], r[6]) for r in rows
         ]
 
+    @_translated
     def exists(self, engagement_id: str) -> bool:
         return self._db.execute("SELECT 1 FROM engagement WHERE id = ?", (engagement_id,)).fetchone() is not None
 
+    @_translated
     def revision(self, engagement_id: str) -> int:
         row = self._db.execute("SELECT revision FROM engagement WHERE id = ?", (engagement_id,)).fetchone()
         if row is None:
@@ -218,11 +428,10 @@ class Store:
             f"no engagement {engagement_id!r} in store {self.path} ({hint}); import one with: csm-nb import FILE"
         )
 
+    @_translated
     def load(self, engagement_id: str) -> Engagement:
         """The whole engagement, as of one consistent snapshot."""
-        db = self._db
-        db.execute("BEGIN")  # a read transaction: all tables from the same moment
-        try:
+        with self._reading() as db:  # all tables from the same moment
             row = db.execute(
                 "SELECT id, customer, currency, csm, tags, initiative, solution, stakeholders, financial_links, "
                 "revision, updated_at, updated_by FROM engagement WHERE id = ?",
@@ -266,10 +475,9 @@ class Store:
                     (engagement_id,),
                 )
             ]
-        finally:
-            db.execute("COMMIT")
         return engagement
 
+    @_translated
     def history(self, engagement_id: str) -> list[dict[str, Any]]:
         rows = self._db.execute(
             "SELECT revision, at, by, summary FROM change_log WHERE engagement_id = ? ORDER BY revision",
@@ -277,7 +485,37 @@ class Store:
         ).fetchall()
         return [dict(zip(("revision", "at", "by", "summary"), r)) for r in rows]
 
+    IMPORT_SUMMARY = "imported from "  # change-log summaries of imports start with this
+
+    @_translated
+    def changes_since_import(self, engagement_id: str) -> list[str]:
+        """What people changed after the engagement's last import, in words (empty: nothing).
+
+        Counts change-log entries after the last ``imported from`` one and
+        workshop answers saved after it; an engagement never imported (made in
+        a workshop) counts as changed.
+        """
+        with self._reading() as db:
+            log = db.execute(
+                "SELECT revision, at, by, summary FROM change_log WHERE engagement_id = ? ORDER BY revision",
+                (engagement_id,),
+            ).fetchall()
+            imports = [r for r in log if r[3].startswith(self.IMPORT_SUMMARY)]
+            if not imports:
+                return [f"{r[3]} by {r[2]} at {r[1]}" for r in log[-1:]] or ["not imported from a file"]
+            last = imports[-1]
+            out = [f"{summary} by {by} at {at}" for revision, at, by, summary in log if revision > last[0]]
+            answers = db.execute(
+                # Times are to the second: an answer in the import's own second counts unless the import wrote it.
+                "SELECT workbook, key, updated_by, updated_at FROM answer WHERE engagement_id = ? "
+                "AND (updated_at > ? OR (updated_at = ? AND updated_by != ?)) ORDER BY updated_at",
+                (engagement_id, last[1], last[1], last[2]),
+            ).fetchall()
+        out += [f"answer {workbook}.{key} by {by} at {at}" for workbook, key, by, at in answers]
+        return out
+
     # -- writing --------------------------------------------------------
+    @_translated
     def save(
         self,
         engagement: Engagement,
@@ -349,6 +587,7 @@ class Store:
         engagement.revision, engagement.updated_at, engagement.updated_by = revision, now, author
         return revision
 
+    @_translated
     def add_measurements(
         self, engagement_id: str, measurements: Iterable[Measurement], *, author: str | None = None
     ) -> dict[str, int]:
@@ -395,7 +634,7 @@ class Store:
         }
         for workbook, answers in (engagement.workshop or {}).items():
             for key, value in answers.items():
-                text = json.dumps(value)
+                text = answer_json(value, where=f"workshop.{workbook}.{key}")
                 previous = stored.get((workbook, key))
                 if previous is not None and previous[0] == text:
                     continue
@@ -430,6 +669,7 @@ class Store:
         return {"added": len(inserts), "updated": len(updates), "unchanged": unchanged}
 
     # -- workshop answers -----------------------------------------------
+    @_translated
     def answers(self, engagement_id: str, workbook: str) -> dict[str, Answer]:
         """Saved answers of one workbook, by key, with who saved each and when."""
         rows = self._db.execute(
@@ -439,6 +679,7 @@ class Store:
         ).fetchall()
         return {r[0]: Answer(r[0], json.loads(r[1]), r[2], r[3], r[4]) for r in rows}
 
+    @_translated
     def save_answer(
         self,
         engagement_id: str,
@@ -456,7 +697,7 @@ class Store:
         ``ConflictError`` says who changed it to what, and when.
         """
         author = author or config.author()
-        text = json.dumps(value)
+        text = answer_json(value, where=f"answer {key!r}")
         with self.transaction() as db:
             if db.execute("SELECT 1 FROM engagement WHERE id = ?", (engagement_id,)).fetchone() is None:
                 raise self._missing(engagement_id)
@@ -481,6 +722,7 @@ class Store:
             )
         return Answer(key, value, current + 1, now, author)
 
+    @_translated
     def delete(self, engagement_id: str) -> None:
         with self.transaction() as db:
             if db.execute("DELETE FROM engagement WHERE id = ?", (engagement_id,)).rowcount == 0:

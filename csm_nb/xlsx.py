@@ -5,7 +5,9 @@ every figure in their own spreadsheet: inputs are values, everything derived
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
+from typing import Any
 
 from .model import CashFlowLine
 
@@ -13,6 +15,25 @@ HEADERS = (
     "Period", "Expenditure (est)", "Expenditure (act)", "Increased revenue (est)", "Increased revenue (act)",
     "Net cash flow (est)", "Net cash flow (act)", "Cumulative NCF (est)", "Cumulative NCF (act)",
 )
+
+
+# Characters an .xlsx cannot hold at all (openpyxl refuses them); a pasted label may carry one.
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _text(cell: Any, value: str) -> None:
+    """Put what a person typed into ``cell`` as plain text, whatever it starts with.
+
+    openpyxl turns a string starting with ``=`` into a formula and ``#N/A``
+    and friends into error values; a customer called ``=HYPERLINK(...)`` must
+    stay a name. ``data_type = "s"`` is what openpyxl writes as an inline
+    string; ``quotePrefix`` keeps Excel and LibreOffice from re-reading it as
+    a formula (or ``+``/``-``/``@`` input) when someone edits the cell.
+    """
+    # XML reads a bare CR as a line feed anyway; say so up front, so what is written is what is read.
+    cell.value = _ILLEGAL.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+    cell.data_type = "s"
+    cell.quotePrefix = True
 
 
 def cash_flow_workbook_bytes(
@@ -30,9 +51,10 @@ def cash_flow_workbook_bytes(
     book = Workbook()
     sheet = book.active
     sheet.title = "Cash flow"
-    sheet.append([title])
+    # Text from people (title, currency, period labels) goes in through _text, never sheet.append.
+    _text(sheet["A1"], title)
     sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append([f"Amounts in {currency}. Money out is negative in the net columns. Blank = not known yet."])
+    _text(sheet["A2"], f"Amounts in {currency}. Money out is negative in the net columns. Blank = not known yet.")
     sheet.append(list(HEADERS))
     for cell in sheet[3]:
         cell.font = Font(bold=True)
@@ -40,12 +62,13 @@ def cash_flow_workbook_bytes(
     for offset, line in enumerate(lines):
         r = first + offset
         sheet.append([
-            line.period, line.expenditure_est, line.expenditure_act, line.revenue_est, line.revenue_act,
+            None, line.expenditure_est, line.expenditure_act, line.revenue_est, line.revenue_act,
             f"=D{r}-B{r}",
             f'=IF(OR(C{r}="",E{r}=""),"",E{r}-C{r})',
             f"=F{r}" if r == first else f"=H{r - 1}+F{r}",
             f'=IF(G{r}="","",G{r})' if r == first else f'=IF(OR(I{r - 1}="",G{r}=""),"",I{r - 1}+G{r})',
         ])
+        _text(sheet.cell(row=r, column=1), str(line.period))
     last = first + len(lines) - 1
     total_row = last + 1
     sheet.append(["Total"] + [f"=SUM({c}{first}:{c}{last})" for c in "BCDEFG"])

@@ -183,3 +183,28 @@ def test_installed_console_script_prints_no_traceback(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         f"error: no engagement 'missing-one' in store {tmp_path / 's.sqlite'} (the store is empty); import one with: csm-nb import FILE"
     ]
+
+
+def test_list_never_prints_control_characters_from_stored_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from csm_nb.model import Engagement
+    from csm_nb.store import Store
+
+    db = tmp_path / "s.sqlite"
+    with Store(db) as store:
+        store.save(Engagement(id="evil", customer="Acme\x1b]0;pwned\x07\x1b[2J\rCorp\u202e"), author="x\x1b[31m")
+    code, out, _ = run_cli(capsys, "--db", str(db), "list")
+    assert code == 0
+    assert "\x1b" not in out and "\x07" not in out and "\r" not in out and "\u202e" not in out
+    assert "evil\tAcme?]0;pwned??[2J?Corp?\trevision 1" in out and "by x?[31m" in out
+
+
+def test_an_empty_db_option_is_refused_not_taken_for_the_project_store(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "--db", "", "list")
+    assert code == 1 and out == ""
+    assert err == "error: --db is empty; give the store's file path (e.g. --db csm-nb.sqlite) or leave --db out\n"
+
+
+def test_replace_is_only_for_engagement_files(seeded: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(capsys, "--db", str(seeded), "import", "--replace", str(EXAMPLES / "order-to-ship-month-7.csv"),
+                           "--engagement", "order-to-ship")
+    assert code == 1 and "--replace is for engagement files" in err

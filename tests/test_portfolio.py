@@ -197,6 +197,9 @@ def small_store(tmp_path: Path) -> Path:
         (["--workers", "0"], 2, ["--workers 0"]),
         (["--label", "../up"], 2, ["--label '../up' is not valid"]),
         (["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], 2, ["--workers is for local runs"]),
+        (["--scheduler", "not a url"], 2, ["--scheduler 'not a url' is not a Dask scheduler address", "tcp://host:port"]),
+        (["--scheduler", "http://10.0.0.5:8786"], 2, ["--scheduler 'http://10.0.0.5:8786' is not a Dask"]),
+        (["--scheduler", "tcp://10.0.0.5:99999"], 2, ["--scheduler 'tcp://10.0.0.5:99999'"]),
         (["--workbooks", "cash_flow", "-p", "colour", "red"], 2, ["-p colour"]),
         (["--tag", "amer"], 1, ["no engagement in", "matches tag amer"]),
         (["--csm", "Nobody"], 1, ["CSM 'Nobody'"]),
@@ -209,6 +212,12 @@ def test_bad_requests_exit_with_one_line(small_store: Path, tmp_path: Path, caps
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and len(err.splitlines()) == 1 and all(w in err for w in words), err
     assert not list((tmp_path / "runs").glob("*/*/*.html"))
+
+
+@pytest.mark.parametrize("address", ["tcp://10.0.0.5:8786", "tls://sched.example.com:8786", "ucx://10.0.0.5",
+                                     "inproc://10.0.0.5/1234/1", "ws://[::1]:8786", "wss://host:443", "sched:8786"])
+def test_scheduler_addresses_dask_takes_pass_the_check(address: str) -> None:
+    assert portfolio.check_scheduler(f" {address} ") == address
 
 
 def test_a_missing_store_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

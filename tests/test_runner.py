@@ -90,15 +90,58 @@ def test_fingerprint_follows_data_parameters_and_notebook(tmp_path: Path) -> Non
     assert runner.fingerprint(engagement, copy, {}) != base
 
 
-def test_is_current_needs_all_three_outputs_and_the_same_stamp(tmp_path: Path) -> None:
+def test_is_current_needs_all_three_outputs_and_the_same_stamp_in_the_notebook_and_the_page(tmp_path: Path) -> None:
     paths = runner.outputs_for(tmp_path, "w")
     paths[".json"].write_text("{}")
-    paths[".html"].write_text("<p>")
-    assert not runner.is_current(tmp_path, "w", "abc")
     paths[".ipynb"].write_text(json.dumps({"metadata": {"csm_nb": {"fingerprint": "abc"}}}))
+    assert not runner.is_current(tmp_path, "w", "abc")  # no page yet: a run stopped before its last rename
+    paths[".html"].write_text("<html><head><title>old</title></head></html>")
+    assert not runner.is_current(tmp_path, "w", "abc")  # a page without a fingerprint is from an older run
+    paths[".html"].write_text(runner.with_fingerprint("<html><head><title>r</title></head></html>", "abd"))
+    assert not runner.is_current(tmp_path, "w", "abc")  # the page of another run beside the new notebook
+    paths[".html"].write_text(runner.with_fingerprint("<html><head><title>r</title></head></html>", "abc"))
+    assert runner.html_fingerprint(paths[".html"]) == "abc"
     assert runner.is_current(tmp_path, "w", "abc") and not runner.is_current(tmp_path, "w", "abd")
+    paths[".json"].write_text("{trunc")
+    assert not runner.is_current(tmp_path, "w", "abc")
+    paths[".json"].write_text("{}")
     paths[".ipynb"].write_text("{truncated")
     assert not runner.is_current(tmp_path, "w", "abc")
+
+
+@pytest.mark.parametrize(
+    ("parameters", "words"),
+    [
+        ({"discount_rate": float("nan")}, ["'discount_rate'", "nan is not a finite number", "such as 0.002"]),
+        ({"discount_rate": float("inf")}, ["'discount_rate'", "inf is not a finite number"]),
+        ({"discount_rate": True}, ["'discount_rate'", "got the flag True"]),
+        ({"accuracy_band": True}, ["'accuracy_band'", "expected float like 0.1 (a number, not true/false), got True"]),
+        ({"accuracy_band": float("-inf")}, ["'accuracy_band'", "-inf is not a finite number"]),
+    ],
+)
+def test_non_finite_numbers_and_flags_for_numbers_are_refused(parameters: dict, words: list[str]) -> None:
+    with pytest.raises(InputError) as info:
+        runner.check_parameters(runner.get_workbook("cash_flow"), parameters)
+    assert all(w in str(info.value) for w in words), str(info.value)
+
+
+def test_numbers_for_a_flag_are_refused_and_good_values_pass() -> None:
+    linkage = runner.get_workbook("financial_linkage")
+    with pytest.raises(InputError, match=r"'write_cash_flow'.*expected bool like False \(true or false\), got 1"):
+        runner.check_parameters(linkage, {"write_cash_flow": 1})
+    assert runner.check_parameters(linkage, {"write_cash_flow": True}) == {"write_cash_flow": True}
+    cash_flow = runner.get_workbook("cash_flow")
+    assert runner.check_parameters(cash_flow, {"discount_rate": 0.002, "accuracy_band": 0}) == {
+        "discount_rate": 0.002, "accuracy_band": 0}
+    assert runner.check_parameters(cash_flow, {"discount_rate": None}) == {"discount_rate": None}
+
+
+def test_the_command_line_parses_nan_and_true_as_what_check_parameters_refuses() -> None:
+    """The reported cases: ``-p discount_rate .nan`` and ``-p discount_rate true``."""
+    workbook = runner.get_workbook("cash_flow")
+    for text in (".nan", "true"):
+        with pytest.raises(InputError, match="'discount_rate'"):
+            runner.check_parameters(workbook, {"discount_rate": runner.coerce_parameter(text)})
 
 
 def test_stale_work_of_a_dead_run_is_removed_and_a_live_one_kept(tmp_path: Path) -> None:
@@ -109,6 +152,17 @@ def test_stale_work_of_a_dead_run_is_removed_and_a_live_one_kept(tmp_path: Path)
         folder.mkdir()
     runner._remove_stale_work(tmp_path, "w")
     assert not dead.exists() and live.exists() and other.exists()
+
+
+def test_socket_folders_of_dead_runs_are_removed_and_live_or_unnamed_ones_kept(tmp_path: Path) -> None:
+    dead = tmp_path / "csmnb-999999999-abc"
+    live = tmp_path / f"csmnb-{os.getppid()}-abc"
+    unnamed = tmp_path / "csmnb-abc123"  # an older version's: no owner to check, so left alone
+    for folder in (dead, live, unnamed):
+        folder.mkdir()
+    (dead / "k1-shell").write_text("")
+    runner._remove_stale_socket_dirs(tmp_path)
+    assert not dead.exists() and live.exists() and unnamed.exists()
 
 
 def test_warm_up_imports_page_modules_only_for_workbooks_with_pages() -> None:
@@ -247,6 +301,37 @@ def test_the_command_line_run_prints_only_its_outputs_and_no_tcp_warning(tiny: d
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert done.stdout.split() == [str(tiny["out"] / "beta" / f"tiny_report{s}") for s in (".json", ".ipynb", ".html")]
+
+
+def test_a_link_or_fifo_under_an_output_name_is_refused_before_any_kernel_starts(
+    tiny: dict[str, Path], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder = tiny["out"] / "acme"
+    folder.mkdir(parents=True)
+    victim = tiny["out"] / "victim.html"
+    victim.write_text("keep me")
+    (folder / "tiny_report.html").symlink_to(victim)
+    os.mkfifo(folder / "tiny_report.json")
+    monkeypatch.setattr(runner, "KernelPool", None)  # any attempt to start a kernel would fail loudly
+    with pytest.raises(InputError, match=r"tiny_report\.(html|json): it is (a symbolic link|a FIFO)"):
+        runner.run_workbook("tiny_report", engagement_id="acme", out=tiny["out"], db=tiny["db"])
+    assert victim.read_text() == "keep me"
+    (folder / "tiny_report.html").unlink()
+    with pytest.raises(InputError, match=r"tiny_report\.json: it is a FIFO"):
+        runner.run_workbook("tiny_report", engagement_id="acme", out=tiny["out"], db=tiny["db"])
+
+
+def test_a_linked_engagement_folder_is_refused_before_any_kernel_starts(
+    tiny: dict[str, Path], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    elsewhere = tiny["out"].parent / "elsewhere"
+    elsewhere.mkdir()
+    tiny["out"].mkdir()
+    (tiny["out"] / "acme").symlink_to(elsewhere)
+    monkeypatch.setattr(runner, "KernelPool", None)
+    with pytest.raises(InputError, match="acme is a symbolic link"):
+        runner.run_workbook("tiny_report", engagement_id="acme", out=tiny["out"], db=tiny["db"])
+    assert list(elsewhere.iterdir()) == []
 
 
 def test_the_calculations_import_without_the_notebook_machinery() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from csm_nb.engagement import read_engagement
-from csm_nb.errors import ConflictError, InputError, NotFoundError
+from csm_nb.errors import ConflictError, InputError, NotFoundError, StoreBusyError, StoreError
 from csm_nb.model import CashFlowLine, Engagement, Kpi, Measurement, Outcome
 from csm_nb.store import MIGRATIONS, SCHEMA_VERSION, Store
 
@@ -309,7 +309,7 @@ def test_refused_store_does_not_leak_its_connection(tmp_path, monkeypatch):
     monkeypatch.setattr(sqlite3, "connect", connect)
     with pytest.raises(InputError, match="schema version 99"):
         Store(path)
-    assert len(opened) == 1
+    assert opened  # the probe for other programs' files, then the store's own connection
     assert closed == opened
 
 
@@ -344,7 +344,7 @@ def test_a_directory_is_refused(tmp_path):
 def test_a_non_sqlite_file_is_refused_and_left_alone(tmp_path, content):
     path = tmp_path / "notes.sqlite"
     path.write_bytes(content)
-    with pytest.raises(InputError, match=r"not a csm-nb SQLite store"):
+    with pytest.raises(StoreError, match=r"not a csm-nb SQLite store"):
         Store(path)
     assert path.read_bytes() == content
 
@@ -378,3 +378,106 @@ def test_saving_the_engagement_keeps_answer_revisions_and_answers_it_lacks(tmp_p
         assert (answers["target"].value, answers["target"].revision, answers["target"].updated_by) == (26000, 1, "bob")
         # A form that showed revision 1 can still save.
         assert store.save_answer("acme", "outcome_discovery", "importance", "high", expected_revision=1).revision == 2
+
+
+# -- threads, locks, nesting, other programs' files -----------------------------------------------------------------
+def test_one_store_saves_from_any_thread(db_file):
+    import threading
+
+    with Store(db_file) as s:
+        s.save(Engagement(id="acme", customer="Acme"), author="alice")
+        errors: list[BaseException] = []
+
+        def save(value: int) -> None:
+            try:
+                s.save_answer("acme", "outcome_discovery", "run_rate", value, author="bob")
+            except BaseException as exc:  # noqa: BLE001 - handed to the test
+                errors.append(exc)
+
+        for value in (1810, 1820, 1800):  # each from a fresh thread, as ipykernel's subshells deliver them
+            t = threading.Thread(target=save, args=(value,))
+            t.start()
+            t.join()
+        assert errors == []
+    with closing(sqlite3.connect(db_file)) as db:
+        assert db.execute("SELECT value, revision FROM answer WHERE key = 'run_rate'").fetchone() == ("1800", 3)
+
+
+def hold_write_lock(db_file: Path, seconds: float) -> "subprocess.Popen[bytes]":
+    """Another process that takes the store's write lock and keeps it for ``seconds``."""
+    import subprocess
+    import sys
+
+    code = (f"import sqlite3, sys, time; db = sqlite3.connect({str(db_file)!r}, isolation_level=None); "
+            f"db.execute('BEGIN IMMEDIATE'); print('locked', flush=True); time.sleep({seconds}); db.execute('COMMIT')")
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    assert process.stdout is not None and process.stdout.readline().strip() == b"locked"
+    return process
+
+
+def test_a_lock_held_by_another_process_is_refused_naming_it_and_nothing_is_written(db_file):
+    with Store(db_file) as s:
+        s.save(Engagement(id="acme", customer="Acme"), author="alice")
+    holder = hold_write_lock(db_file, 30)
+    try:
+        with Store(db_file, busy_timeout=0.3) as s:
+            with pytest.raises(StoreBusyError) as info:
+                s.save_answer("acme", "outcome_discovery", "run_rate", 1810)
+            assert s.load("acme").customer == "Acme"  # reading still works while another writes (WAL)
+        message = str(info.value)
+        assert f"pid {holder.pid} " in message and "the store is busy" in message and "Nothing was saved" in message
+        assert any(h.startswith(f"pid {holder.pid} ") for h in info.value.holders)
+    finally:
+        holder.kill()
+        holder.wait()
+    with Store(db_file) as s:
+        assert s.answers("acme", "outcome_discovery") == {}
+        assert s.save_answer("acme", "outcome_discovery", "run_rate", 1810).revision == 1
+
+
+def test_nested_transactions_commit_once_and_roll_back_together(store):
+    store.save(Engagement(id="acme", customer="Acme"), author="alice")
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.save(Engagement(id="beta", customer="Beta"), author="alice")
+            store.save_answer("acme", "outcome_discovery", "importance", "high")
+            raise RuntimeError("the second file was bad")
+    assert [e.id for e in store.engagements()] == ["acme"]
+    assert store.answers("acme", "outcome_discovery") == {}
+    with store.transaction():
+        store.save(Engagement(id="beta", customer="Beta"), author="alice")
+        with pytest.raises(NotFoundError):
+            store.save_answer("ghost", "outcome_discovery", "importance", "high")  # inner failure: a savepoint
+    assert [e.id for e in store.engagements()] == ["acme", "beta"]
+
+
+def test_another_programs_sqlite_file_gets_no_csm_nb_tables(tmp_path):
+    path = tmp_path / "crm.sqlite"
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE people (name TEXT)")
+        db.commit()
+    before = path.read_bytes()
+    with pytest.raises(InputError, match=r"another program's SQLite database \(tables: people\)"):
+        Store(path)
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [(b"\x00binary", "got bytes"), ({1, 2}, "got set"), (float("nan"), "got float"), ("x" * 100_001, "at most 100,000")],
+)
+def test_answers_must_be_plain_data_of_bounded_size(store, value, problem):
+    store.save(Engagement(id="acme", customer="Acme"), author="alice")
+    with pytest.raises(InputError, match=problem):
+        store.save_answer("acme", "outcome_discovery", "notes", value)
+    assert store.answers("acme", "outcome_discovery") == {}
+
+
+def test_changes_since_import_name_what_people_did(store):
+    store.save(small(), author="importer", summary="imported from acme.yaml")
+    assert store.changes_since_import("acme") == []
+    store.add_measurements("acme", [Measurement("orders", 9, 4.0)], author="bob")
+    store.save_answer("acme", "outcome_discovery", "importance", "high", author="ann")
+    changes = store.changes_since_import("acme")
+    assert changes[0].startswith("measurements: 1 added, 0 updated by bob at ")
+    assert changes[1].startswith("answer outcome_discovery.importance by ann at ")
