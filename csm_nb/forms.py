@@ -9,11 +9,22 @@ state       shown as
 ==========  ======================================================================
 empty       nothing yet
 default     the engagement file's value, shown but not yet confirmed in the workshop
-saved       "saved": in the store; it survives a closed browser or a killed kernel
+saving      "saving…": the save is waiting for the store (another program may hold it)
+saved       "✓ saved": committed and read back from the file; it survives a closed
+            browser or a killed kernel
 invalid     the reason, e.g. "This year's target cannot be below 0; you typed -5" (nothing saved)
 conflict    who changed it to what since this form read it (nothing saved), with "Show theirs"
-error       any other problem with the store, in one line (nothing saved)
+busy        "Not saved: the store is busy (held by ...)"; the answer stays in the box and
+            "Retry" saves it
+error       any other problem, in one line (nothing saved), with "Retry"
 ==========  ======================================================================
+
+A form waits ``SAVE_WAIT_SECONDS`` for a store another program is writing to,
+then says so rather than keep the room waiting. Every widget handler runs
+through :func:`shown_errors`, so even a bug shows "Not saved" beside the field
+instead of reaching only the Jupyter log. The mark "✓ saved" is set only
+after the answer has been read back from the file with the revision the save
+gave it.
 
 Nothing here needs a browser: tests build a form, call ``FieldWidget.set``
 (what typing does) and read ``state``, ``message`` and the store. ipywidgets
@@ -22,25 +33,70 @@ is imported only when a form is built, so calculation modules stay light.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import logging
+import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from . import config
-from .errors import ConflictError, CsmError, InputError
+from .errors import ConflictError, CsmError, InputError, StoreBusyError, StoreError
 from .html import Html, esc
 from .model import Engagement
 from .questions import Bank, Field, Item, Question, is_answered, items, option_label
-from .store import Answer, Store
+from .store import Answer, Store, answer_json
 
-STATES = ("empty", "default", "saved", "invalid", "conflict", "error")
+log = logging.getLogger(__name__)
+
+# Long enough for another program's import to finish, short enough that a
+# workshop is not left staring at "saving…"; the person can press Retry.
+SAVE_WAIT_SECONDS = 5.0
+
+STATES = ("empty", "default", "saving", "saved", "invalid", "conflict", "busy", "error")
 _STATE_STYLE = {
     "empty": ("", "#5b6672"),
     "default": ("from the engagement file", "#5b6672"),
+    "saving": ("saving…", "#5b6672"),
     "saved": ("✓ saved", "#1b7f4b"),
     "invalid": ("", "#b3261e"),
     "conflict": ("", "#8a5a00"),
+    "busy": ("", "#b3261e"),
     "error": ("", "#b3261e"),
 }
+_RETRY_STATES = ("busy", "error")
+KEPT = "your answer is kept here, press Retry"
+
+H = TypeVar("H", bound=Callable[..., Any])
+
+
+def not_saved_message(exc: BaseException, *, prefix: str = "Not saved", then: str = KEPT) -> str:
+    """One line for the person at the form: what went wrong, that nothing was saved, and what to do."""
+    if isinstance(exc, StoreBusyError):
+        held = f"held by {', '.join(exc.holders)}" if exc.holders else "held by another program"
+        return f"{prefix}: the store is busy ({held}); {then}"
+    if isinstance(exc, CsmError):
+        return f"{prefix}: {exc}; {then}"
+    return (f"{prefix}: an unexpected problem ({type(exc).__name__}: {' '.join(str(exc).split())}); {then}. "
+            "The details are in the Jupyter log")
+
+
+def shown_errors(handler: H) -> H:
+    """Decorate a widget handler method so that any exception is shown, never only logged.
+
+    ipywidgets logs an exception raised in a handler and carries on: the
+    person would go on seeing the last "✓ saved" for a value that was not
+    saved. The handler's object shows it with its ``show_error(exc)``.
+    """
+    @functools.wraps(handler)
+    def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return handler(self, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - shown beside the field, and logged with its traceback
+            if not isinstance(exc, CsmError):
+                log.exception("form handler %s failed", handler.__qualname__)
+            self.show_error(exc)
+            return None
+    return guarded  # type: ignore[return-value]
 
 
 def _w() -> Any:
@@ -50,20 +106,36 @@ def _w() -> Any:
 
 
 class AnswerSaver:
-    """Saves one workbook's answers for one engagement; one open store per form."""
+    """Saves one workbook's answers for one engagement; one open store per form.
 
-    def __init__(self, *, db: str | None, engagement_id: str, workbook: str, author: str | None = None) -> None:
-        self.store = Store(db or None)
+    The store gives each thread its own connection, so a save works on
+    whichever thread the kernel delivers the widget message. Saves of one
+    form are serialised (a form's revisions must follow on), and each is read
+    back before it counts as saved.
+    """
+
+    def __init__(self, *, db: str | None, engagement_id: str, workbook: str, author: str | None = None,
+                 wait: float | None = None) -> None:
+        self.store = Store(db or None, busy_timeout=SAVE_WAIT_SECONDS if wait is None else wait)
         self.engagement_id, self.workbook = engagement_id, workbook
         self.author = author or config.author()
+        self._lock = threading.Lock()
 
     def load(self) -> dict[str, Answer]:
         return self.store.answers(self.engagement_id, self.workbook)
 
     def save(self, key: str, value: Any, *, expected_revision: int) -> Answer:
-        return self.store.save_answer(
-            self.engagement_id, self.workbook, key, value, expected_revision=expected_revision, author=self.author
-        )
+        """Save and read back; ``StoreError`` unless the file now holds ``value`` at the new revision."""
+        with self._lock:
+            answer = self.store.save_answer(
+                self.engagement_id, self.workbook, key, value, expected_revision=expected_revision, author=self.author
+            )
+            back = self.store.answer(self.engagement_id, self.workbook, key)
+        where = f"answer {key!r}"
+        if back is None or back.revision != answer.revision or answer_json(back.value, where=where) != answer_json(value, where=where):
+            found = "nothing" if back is None else f"{back.value!r} (revision {back.revision})"
+            raise StoreError(f"{where} read back as {found} after saving {value!r}; it may not be saved")
+        return back
 
     def close(self) -> None:
         self.store.close()
@@ -88,6 +160,7 @@ class FieldWidget:
         self.revision = answer.revision if answer else 0
         self.value: Any = answer.value if answer else None
         self.theirs: Answer | None = None
+        self.pending: Any = None  # what was typed and is not saved yet (Retry saves it)
         self._quiet = False
         css = "csm-field-" + _css_name(key)
         self.input = self._make_input(w)
@@ -101,7 +174,12 @@ class FieldWidget:
         self.theirs_button = w.Button(description="Show theirs", layout=w.Layout(display="none", width="auto"),
                                       tooltip="Replace what you typed with the saved answer")
         self.theirs_button.on_click(lambda _: self.take_theirs())
-        self.box = w.HBox([self.label, self.input, self.status, self.theirs_button],
+        self.retry_button = w.Button(description="Retry", button_style="warning",
+                                     layout=w.Layout(display="none", width="auto"),
+                                     tooltip="Save what is in the box again")
+        self.retry_button.add_class("csm-retry-" + _css_name(key))
+        self.retry_button.on_click(lambda _: self.retry())
+        self.box = w.HBox([self.label, self.input, self.status, self.theirs_button, self.retry_button],
                           layout=w.Layout(align_items="center", margin="2px 0"))
         if answer is not None:
             self._show(answer.value)
@@ -149,8 +227,13 @@ class FieldWidget:
         self.status.value = str(Html('<span class="csm-state csm-state-{}" role="status" style="color:{};font-size:14px">{}</span>')
                                 .format(state, colour, shown))
         self.theirs_button.layout.display = "" if state == "conflict" else "none"
+        self.retry_button.layout.display = "" if state in _RETRY_STATES else "none"
+
+    def show_error(self, exc: BaseException) -> None:
+        self._state("busy" if isinstance(exc, StoreBusyError) else "error", not_saved_message(exc))
 
     # -- saving ----------------------------------------------------------------
+    @shown_errors
     def set(self, raw: Any) -> None:
         """Do what typing a value and leaving the box does (tests call this)."""
         if self.field.kind in ("number", "text") and raw is not None and not isinstance(raw, str):
@@ -167,30 +250,41 @@ class FieldWidget:
         if self.input.value == before:  # no change event: save anyway so a retry after a conflict works
             self._save(raw)
 
+    @shown_errors
     def _on_change(self, change: Mapping[str, Any]) -> None:
         if not self._quiet:
             self._save(change["new"])
 
+    @shown_errors
+    def retry(self) -> None:
+        """Save again what the box holds (after "the store is busy" or another problem)."""
+        self._save(self.pending if self.pending is not None else self.input.value)
+
     def _save(self, raw: Any) -> None:
+        self.pending = raw
         try:
             value = self.field.parse(raw, today=self.today)
         except InputError as exc:
             self._state("invalid", f"Not saved: {exc}")
             return
+        self._state("saving", "")  # seen while a busy store is waited for
         try:
             answer = self.saver.save(self.key, value, expected_revision=self.revision)
         except ConflictError as exc:
             self.theirs = self.saver.load().get(self.key)
             self._state("conflict", f"Not saved: {exc}")
             return
-        except CsmError as exc:
-            self._state("error", f"Not saved: {exc}")
-            return
+        self.pending = None
         self.value, self.revision = value, answer.revision
         self._state("saved" if value is not None else "empty", "" if value is not None else "cleared")
         if self.on_saved:
-            self.on_saved(self)
+            try:
+                self.on_saved(self)
+            except Exception as exc:  # noqa: BLE001 - the answer is saved; only the live parts failed
+                log.exception("redrawing after saving %s failed", self.key)
+                self._state("saved", f"✓ saved (the summary could not be redrawn: {type(exc).__name__}: {exc})")
 
+    @shown_errors
     def take_theirs(self) -> None:
         """After a conflict: show the answer in the store and carry on from it."""
         theirs = self.theirs or self.saver.load().get(self.key)
@@ -399,6 +493,10 @@ class EngagementPicker:
         colour = {"info": "#1f5f99", "bad": "#b3261e", "good": "#1b7f4b"}[tone]
         self.message.value = str(Html('<span style="color:{}">{}</span>').format(colour, text))
 
+    def show_error(self, exc: BaseException) -> None:
+        self._say(not_saved_message(exc, prefix="Not done", then="try again"), tone="bad")
+
+    @shown_errors
     def pick(self, engagement_id: str | None) -> None:
         if not engagement_id:
             self._say("Choose an engagement first, or create one below.", tone="bad")
@@ -406,6 +504,7 @@ class EngagementPicker:
         self._say(f"Opened {engagement_id}.", tone="good")
         self.on_pick(engagement_id)
 
+    @shown_errors
     def create(self, engagement_id: str, customer: str) -> str | None:
         """Create an empty engagement and open it; problems are shown, not raised."""
         engagement_id, customer = (engagement_id or "").strip(), (customer or "").strip()
@@ -439,6 +538,10 @@ class WorkshopApp:
         if selected and self.picker.dropdown.value == selected:
             self.open(selected)
 
+    def show_error(self, exc: BaseException) -> None:
+        self.picker.show_error(exc)
+
+    @shown_errors
     def open(self, engagement_id: str) -> None:
         if self.form is not None:
             self.form.close()

@@ -14,6 +14,12 @@ deliberate steps that change the engagement itself, "put the shortlist in the
 register" and "agree the chain", read the engagement fresh and save it with
 ``expected_revision``.
 
+A save waits a few seconds for a store another program holds, showing
+"Saving…", then says "Not saved: the store is busy (held by ...)" with a Retry
+button that repeats the change; "saved" is said only after the answer has
+been read back. Every handler runs through :func:`csm_nb.forms.shown_errors`,
+so no exception reaches only the Jupyter log.
+
 Nothing here needs a browser: tests call the same methods the buttons call
 (``save_candidate``, ``set_weight``, ``set_shortlist``, ``adopt_shortlist``,
 ``set_factor`` ...) and read ``message`` and the store. ipywidgets is imported
@@ -23,12 +29,12 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import kpis, linkage
 from .errors import ConflictError, CsmError, InputError
-from .forms import AnswerSaver
+from .forms import AnswerSaver, not_saved_message, shown_errors
 from .html import Html, join
 from .store import Store
 
@@ -49,16 +55,30 @@ def _number(text: Any, label: str) -> float | None:
 
 
 class _Messages:
-    """One status line under a form: what was saved, or why not."""
+    """One status line under a form: what was saved, or why not, with Retry when repeating may help."""
 
     def __init__(self) -> None:
+        w = _w()
         self.message, self.tone = "", "info"
-        self.html = _w().HTML()
+        self.html = w.HTML()
+        self.retry_button = w.Button(description="Retry", button_style="warning",
+                                     layout=w.Layout(display="none", width="auto"), tooltip="Try the last change again")
+        self.retry_button.add_class("csm-retry")
+        self.retry_button.on_click(lambda _: self.retry())
+        self._retry: Callable[[], Any] | None = None
+        self.box = w.HBox([self.html, self.retry_button], layout=w.Layout(align_items="center"))
 
-    def say(self, text: str, tone: str = "info") -> None:
-        self.message, self.tone = text, tone
-        self.html.value = str(Html('<div role="status" style="color:{};font-size:15px;margin:4px 0">{}</div>').format(
-            _TONES[tone], text))
+    def say(self, text: str, tone: str = "info", *, retry: Callable[[], Any] | None = None) -> None:
+        self.message, self.tone, self._retry = text, tone, retry
+        self.html.value = str(Html('<div role="status" class="csm-message" style="color:{};font-size:15px;margin:4px 0">{}</div>')
+                              .format(_TONES[tone], text))
+        self.retry_button.layout.display = "" if retry else "none"
+
+    def retry(self) -> None:
+        """Repeat the change that could not be saved (the form's handler shows what happens)."""
+        action, self._retry = self._retry, None
+        if action is not None:
+            action()
 
 
 # ------------------------------------------------------------------------------------- KPI workshop
@@ -142,7 +162,7 @@ class KpiWorkshopForm:
                           titles=["1. Candidates", "2. Scoring and ranking", "3. Shortlist and register"])
         heading = Html('<div style="font-size:15px;color:#5b6672">KPI workshop · {} · changes save as you go</div>').format(
             self.engagement.title)
-        self.widget = w.VBox([w.HTML(str(heading)), self.tabs, self.status.html])
+        self.widget = w.VBox([w.HTML(str(heading)), self.tabs, self.status.box])
         self.widget.add_class("csm-kpi-workshop")
         self.refresh()
 
@@ -160,9 +180,13 @@ class KpiWorkshopForm:
         e = self.engagement
         return kpis.workshop_state(e.outcomes, e.kpis, self._answers())
 
-    def _save(self, key: str, value: Any) -> bool:
-        """Save one answer; a conflict or store problem is shown, and the form reloads what is saved."""
+    def show_error(self, exc: BaseException, *, retry: Callable[[], Any] | None = None) -> None:
+        self.status.say(not_saved_message(exc, then="press Retry" if retry else "try again"), "bad", retry=retry)
+
+    def _save(self, key: str, value: Any, *, retry: Callable[[], Any]) -> bool:
+        """Save one answer; a conflict is shown and the form reloads what is saved; a busy store offers Retry."""
         current = self.saved.get(key)
+        self.status.say("Saving…", "info")
         try:
             answer = self.saver.save(key, value, expected_revision=current.revision if current else 0)
         except ConflictError as exc:
@@ -171,7 +195,7 @@ class KpiWorkshopForm:
             self.refresh()
             return False
         except CsmError as exc:
-            self.status.say(f"Not saved: {exc}", "bad")
+            self.show_error(exc, retry=retry)
             return False
         self.saved[key] = answer
         return True
@@ -190,6 +214,7 @@ class KpiWorkshopForm:
             out["id"] = self.picker.value
         return out
 
+    @shown_errors
     def edit(self, candidate_id: str) -> None:
         """Fill the boxes with a saved candidate ('' clears them for a new one)."""
         c = next((c for c in self.state.candidates if c.id == candidate_id), None)
@@ -202,6 +227,7 @@ class KpiWorkshopForm:
                 v = str(v)
             box.value = "" if v is None else (f"{v:g}" if isinstance(v, float) else str(v))
 
+    @shown_errors
     def save_candidate(self, raw: Mapping[str, Any]) -> kpis.Candidate | None:
         """Check and save a candidate (one answer ``candidate.<id>``); the reason is shown if it is refused."""
         value: dict[str, Any] = {}
@@ -223,23 +249,27 @@ class KpiWorkshopForm:
         except InputError as exc:
             self.status.say(f"Not saved: {exc}", "bad")
             return None
-        if self._save(kpis.CANDIDATE_PREFIX + candidate.id, candidate.answer()):
+        if self._save(kpis.CANDIDATE_PREFIX + candidate.id, candidate.answer(), retry=lambda: self.save_candidate(raw)):
             self.status.say(f"Saved {candidate.name}.", "good")
             self.refresh(select=candidate.id)
             return candidate
         return None
 
+    @shown_errors
     def remove_candidate(self, candidate_id: str) -> None:
         if not candidate_id:
             self.status.say("Choose a candidate to remove first.", "bad")
             return
-        if self._save(kpis.CANDIDATE_PREFIX + candidate_id, None):
-            if candidate_id in self.state.shortlist:
-                self._save("shortlist", [c for c in self.state.shortlist if c != candidate_id])
+        again = lambda: self.remove_candidate(candidate_id)  # noqa: E731
+        if self._save(kpis.CANDIDATE_PREFIX + candidate_id, None, retry=again):
+            if candidate_id in self.state.shortlist and not self._save(
+                    "shortlist", [c for c in self.state.shortlist if c != candidate_id], retry=again):
+                return
             self.status.say(f"Removed {candidate_id}.", "good")
             self.refresh(select="")
 
     # -- weights ----------------------------------------------------------------------------------
+    @shown_errors
     def set_weight(self, criterion: str, weight: int) -> None:
         """Change one weight; the ranking redraws and the weights are saved."""
         weights = dict(self.state.weights)
@@ -250,7 +280,7 @@ class KpiWorkshopForm:
             self.status.say(f"Not saved: {exc}", "bad")
             self._set_sliders(self.state.weights)
             return
-        if self._save("weights", weights):
+        if self._save("weights", weights, retry=lambda: self.set_weight(criterion, weight)):
             self.status.say(f"Weight of “{kpis.CRITERIA_BY_ID[criterion].label}” set to {weight}.", "good")
             self.refresh()
 
@@ -263,24 +293,27 @@ class KpiWorkshopForm:
             self._quiet = quiet
 
     # -- shortlist ---------------------------------------------------------------------------------
+    @shown_errors
     def set_shortlist(self, ids: list[str]) -> None:
         try:
             chosen = kpis.shortlist_from_answer(list(ids), self.state.candidates)
         except InputError as exc:
             self.status.say(f"Not saved: {exc}", "bad")
             return
-        if self._save("shortlist", chosen):
+        if self._save("shortlist", chosen, retry=lambda: self.set_shortlist(ids)):
             n = len(chosen)
             hint = "" if kpis.SHORTLIST_MIN <= n <= kpis.SHORTLIST_MAX else f" (choose {kpis.SHORTLIST_MIN} to {kpis.SHORTLIST_MAX})"
             self.status.say(f"Shortlist: {n} KPI{'s' * (n != 1)}{hint}.", "good" if not hint else "warn")
             self.refresh()
 
+    @shown_errors
     def _toggle(self, candidate_id: str, on: bool) -> None:
         if self._quiet:
             return
         chosen = [c for c in self.state.shortlist if c != candidate_id] + ([candidate_id] if on else [])
         self.set_shortlist(chosen)
 
+    @shown_errors
     def adopt_shortlist(self) -> bool:
         """Put the shortlisted candidates in the KPI register (the engagement's KPIs), refusing a stale copy."""
         try:
@@ -292,7 +325,8 @@ class KpiWorkshopForm:
                 store.save(fresh, expected_revision=fresh.revision, author=self.saver.author,
                            summary=f"KPI register from the workshop shortlist: {', '.join(state.shortlist)}")
         except CsmError as exc:
-            self.status.say(f"Not put in the register: {exc}", "bad")
+            self.status.say(not_saved_message(exc, prefix="Not put in the register", then="press Retry"), "bad",
+                            retry=self.adopt_shortlist)
             return False
         self._load()  # saving the engagement renumbers answer revisions: start from what is stored
         self.status.say(f"The KPI register now holds {len(self.engagement.kpis)} KPIs.", "good")
@@ -400,7 +434,7 @@ class LinkageForm:
         self.agree_button.on_click(lambda _: self.agree())
         heading = Html('<div style="font-size:15px;color:#5b6672">Financial link {} · {} · changes save as a draft as you go</div>').format(
             raw["id"], self.engagement.title)
-        self.widget = w.VBox([w.HTML(str(heading)), *rows, self.agree_button, self.status.html, self.output])
+        self.widget = w.VBox([w.HTML(str(heading)), *rows, self.agree_button, self.status.box, self.output])
         if saved and saved.value and saved.value != raw:
             self.status.say(f"A draft saved by {saved.updated_by} at {saved.updated_at} was restored; "
                             "“Agree the chain” makes it the agreed one.", "info")
@@ -418,10 +452,14 @@ class LinkageForm:
         return self.status.message
 
     # -- editing ---------------------------------------------------------------------------------
+    def show_error(self, exc: BaseException, *, retry: Callable[[], Any] | None = None) -> None:
+        self.status.say(not_saved_message(exc, then="press Retry" if retry else "try again"), "bad", retry=retry)
+
     def set_factor(self, step: int, text: Any) -> None:
         """Type a factor for step ``step`` (1-based); percent and margin steps take percentages (5 for 5 %)."""
         self.set_value(("steps", step - 1, "factor"), text)
 
+    @shown_errors
     def set_value(self, path: tuple[Any, ...], text: Any) -> None:
         """Type a value at ``path`` (e.g. ('steps', 0, 'accuracy') or ('gap', 'run_rate')); recompute; save a draft."""
         where = self._label(path)
@@ -440,11 +478,13 @@ class LinkageForm:
             target.pop(path[-1], None)
         else:
             target[path[-1]] = value
-        if not self.recompute(save=True):
+        if not self._check_and_draw():  # refused: the chain goes back to what it was
             if before is None:
                 target.pop(path[-1], None)
             else:
                 target[path[-1]] = before
+            return
+        self._save_draft()  # a busy store keeps the change here for Retry
 
     def _is_percent(self, path: tuple[Any, ...]) -> bool:
         step = self.link["steps"][path[1]]
@@ -456,7 +496,10 @@ class LinkageForm:
         return f"gap {path[1]}"
 
     def recompute(self, *, save: bool) -> bool:
-        """Check the chain, redraw the figures and, when ``save``, save the draft. False if refused."""
+        """Check the chain, redraw the figures and, when ``save``, save the draft. False if refused or not saved."""
+        return self._check_and_draw() and (not save or self._save_draft())
+
+    def _check_and_draw(self) -> bool:
         from .pages.financial_linkage import FinancialLinkagePage
 
         try:
@@ -467,19 +510,25 @@ class LinkageForm:
             return False
         page = FinancialLinkagePage(self.engagement, [self.summary], gap_fraction=self.gap_fraction)
         self.output.value = str(join([page.verdict(), page.headline_figures(), page.gap(), page.sensitivity()]))
-        if save:
-            try:
-                answer = self.saver.save(self.key, self.link, expected_revision=self.revision)
-            except ConflictError as exc:
-                self.status.say(f"Not saved: {exc}", "warn")
-                return False
-            except CsmError as exc:
-                self.status.say(f"Not saved: {exc}", "bad")
-                return False
-            self.revision = answer.revision
-            self.status.say("Draft saved.", "good")
         return True
 
+    @shown_errors
+    def _save_draft(self) -> bool:
+        """Save the chain as it is now as the draft; "Draft saved." only once it is read back."""
+        self.status.say("Saving…", "info")
+        try:
+            answer = self.saver.save(self.key, copy.deepcopy(self.link), expected_revision=self.revision)
+        except ConflictError as exc:
+            self.status.say(f"Not saved: {exc}", "warn")
+            return False
+        except CsmError as exc:
+            self.show_error(exc, retry=self._save_draft)
+            return False
+        self.revision = answer.revision
+        self.status.say("Draft saved.", "good")
+        return True
+
+    @shown_errors
     def agree(self) -> bool:
         """Write the chain into the engagement's financial links, unless someone changed that link meanwhile."""
         try:
@@ -497,7 +546,9 @@ class LinkageForm:
                 store.save(fresh, expected_revision=fresh.revision, author=self.saver.author,
                            summary=f"financial link {self.original['id']!r} agreed in the workshop")
         except CsmError as exc:
-            self.status.say(f"Not written: {exc}", "bad")
+            again = None if isinstance(exc, ConflictError) else self.agree  # a conflict needs the form reopened
+            self.status.say(not_saved_message(exc, prefix="Not written", then="press Retry" if again else "reopen the form"),
+                            "bad", retry=again)
             return False
         self.original = copy.deepcopy(self.link)
         saved = self.saver.load().get(self.key)  # saving the engagement renumbers answer revisions

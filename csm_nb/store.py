@@ -680,6 +680,15 @@ class Store:
         return {r[0]: Answer(r[0], json.loads(r[1]), r[2], r[3], r[4]) for r in rows}
 
     @_translated
+    def answer(self, engagement_id: str, workbook: str, key: str) -> Answer | None:
+        """One saved answer as it is in the file now (forms read a save back before they say "saved")."""
+        row = self._db.execute(
+            "SELECT key, value, revision, updated_at, updated_by FROM answer WHERE engagement_id = ? AND workbook = ? AND key = ?",
+            (engagement_id, workbook, key),
+        ).fetchone()
+        return Answer(row[0], json.loads(row[1]), row[2], row[3], row[4]) if row else None
+
+    @_translated
     def save_answer(
         self,
         engagement_id: str,

@@ -222,3 +222,52 @@ def portfolio_of_40(tmp_path_factory: pytest.TempPathFactory) -> dict:
     )
     return {"db": db, "out": out, "run_dir": out / "month-end", "returncode": done.returncode,
             "stdout": done.stdout, "stderr": done.stderr}
+
+
+# -- another process holding the store ----------------------------------------------
+class LockHolder:
+    """Another process that holds a store's write lock until ``release()`` or ``seconds`` pass."""
+
+    CODE = (
+        "import select, sqlite3, sys, time\n"
+        "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "db.execute('BEGIN IMMEDIATE')\n"
+        "print('locked', flush=True)\n"
+        "select.select([sys.stdin], [], [], float(sys.argv[2]))\n"
+        "db.execute('COMMIT')\n"
+    )
+
+    def __init__(self, db_file: Path, seconds: float) -> None:
+        import subprocess
+        import sys
+
+        self.process = subprocess.Popen([sys.executable, "-c", self.CODE, str(db_file), str(seconds)],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert self.process.stdout is not None and self.process.stdout.readline().strip() == b"locked"
+        self.pid = self.process.pid
+
+    def release(self) -> None:
+        if self.process.poll() is None and self.process.stdin:
+            self.process.stdin.write(b"go\n")
+            self.process.stdin.close()
+        self.process.wait(timeout=10)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def hold_write_lock():
+    """``hold_write_lock(db_file, seconds)`` starts a :class:`LockHolder`; all are stopped after the test."""
+    holders: list[LockHolder] = []
+
+    def hold(db_file: Path, seconds: float = 30) -> LockHolder:
+        holders.append(LockHolder(db_file, seconds))
+        return holders[-1]
+
+    yield hold
+    for holder in holders:
+        holder.kill()
+

@@ -3,6 +3,7 @@ what was stored and what the form shows. Also the workshop pages' headless
 reports, a real kernel killed mid-workshop, and papermill runs."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -390,3 +391,101 @@ def test_headless_brief_is_one_page_of_what_is_known_and_open(headless_runs: dic
     for heading in ("What was sold", "Revenue", "The initiative", "Capabilities touched", "Known outcomes"):
         assert f"<h2>{heading}</h2>" in html
     assert "pulse surveys and recognition for all staff" in html
+
+
+# -- saving under real use: other threads, a busy store, a bug in a handler ----------------------------------
+def stored(store_path: Path, key: str, workbook: str = "outcome_discovery") -> tuple:
+    """(value, revision) of one answer as the SQLite file holds it, read without the package."""
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(store_path)) as db:
+        row = db.execute("SELECT value, revision FROM answer WHERE engagement_id = ? AND workbook = ? AND key = ?",
+                         (EID, workbook, key)).fetchone()
+    return (json.loads(row[0]), row[1]) if row else (None, 0)
+
+
+def typed_in_another_thread(fw, raw: str) -> None:
+    """What ipykernel does with subshells: the change message arrives on a thread other than the one that built the form."""
+    import threading
+
+    worker = threading.Thread(target=lambda: setattr(fw.input, "value", raw))
+    worker.start()
+    worker.join()
+
+
+@pytest.mark.parametrize("in_thread", [False, True], ids=["main thread", "other thread"])
+def test_the_same_field_typed_again_and_again_saves_each_value_and_the_mark_tells_the_truth(store_path, in_thread) -> None:
+    _, form = discovery_form(store_path)
+    fw = form.field("monthly_run_rate")
+    for raw, value, revision in (("1,810", 1810, 1), ("1,820", 1820, 2), ("1,800", 1800, 3)):
+        typed_in_another_thread(fw, raw) if in_thread else fw.set(raw)
+        assert (fw.state, stored(store_path, "monthly_run_rate")) == ("saved", (value, revision))
+    typed_in_another_thread(fw, "abc") if in_thread else fw.set("abc")
+    assert fw.state == "invalid" and "✓ saved" not in fw.status.value and "Not saved" in fw.status.value
+    assert stored(store_path, "monthly_run_rate") == (1800, 3)
+    typed_in_another_thread(fw, "1,790") if in_thread else fw.set("1,790")
+    assert (fw.state, stored(store_path, "monthly_run_rate")) == ("saved", (1790, 4))
+    assert "✓ saved" in fw.status.value
+
+
+def test_a_store_held_by_another_process_says_not_saved_and_retry_saves_it(store_path, hold_write_lock, monkeypatch) -> None:
+    from csm_nb import forms
+
+    monkeypatch.setattr(forms, "SAVE_WAIT_SECONDS", 0.3)
+    _, form = discovery_form(store_path)
+    fw = form.set("monthly_run_rate", "1,800")
+    holder = hold_write_lock(store_path)
+    seen: list[str] = []
+    original = fw._state
+    monkeypatch.setattr(fw, "_state", lambda state, message: (seen.append(state), original(state, message)))
+    fw.set("1,820")
+    assert seen == ["saving", "busy"]  # "saving…" was shown while the lock was waited for
+    assert fw.state == "busy" and "✓" not in fw.status.value
+    assert fw.message.startswith(f"Not saved: the store is busy (held by pid {holder.pid} ")
+    assert fw.message.endswith("your answer is kept here, press Retry")
+    assert fw.retry_button.layout.display == "" and fw.input.value == "1,820"
+    assert stored(store_path, "monthly_run_rate") == (1800, 1)
+    assert form.answers()["monthly_run_rate"] == 1800  # the live summary still uses what is saved
+
+    fw.retry_button.click()  # still held: still not saved
+    assert fw.state == "busy" and stored(store_path, "monthly_run_rate") == (1800, 1)
+    holder.release()
+    fw.retry_button.click()
+    assert (fw.state, stored(store_path, "monthly_run_rate")) == ("saved", (1820, 2))
+    assert fw.retry_button.layout.display == "none" and "✓ saved" in fw.status.value
+
+
+def test_a_bug_in_a_save_is_shown_beside_the_field_not_only_logged(store_path, monkeypatch, caplog) -> None:
+    _, form = discovery_form(store_path)
+    fw = form.set("monthly_run_rate", "1,800")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk controller on fire")
+
+    monkeypatch.setattr(form.saver.store, "save_answer", broken)
+    fw.input.value = "1,900"  # through the widget's own change handler, as typing does
+    assert fw.state == "error" and "✓" not in fw.status.value
+    assert fw.message.startswith("Not saved: an unexpected problem (RuntimeError: disk controller on fire)")
+    assert "form handler" in caplog.text and "disk controller on fire" in caplog.text
+    monkeypatch.undo()
+    fw.retry()
+    assert (fw.state, stored(store_path, "monthly_run_rate")) == ("saved", (1900, 2))
+
+
+def test_saved_is_only_said_once_the_answer_is_read_back(store_path, monkeypatch) -> None:
+    _, form = discovery_form(store_path)
+    fw = form.field("monthly_run_rate")
+    real = form.saver.store.answer
+    monkeypatch.setattr(form.saver.store, "answer", lambda *a: dataclasses.replace(real(*a), value=1))
+    fw.set("1,800")
+    assert fw.state == "error"
+    assert "answer 'monthly_run_rate' read back as 1 (revision 1) after saving 1800" in fw.message
+
+
+def test_a_failing_summary_does_not_unsay_a_save(store_path, monkeypatch) -> None:
+    page, form = discovery_form(store_path)
+    monkeypatch.setattr(form, "refresh", lambda: 1 / 0)
+    fw = form.set("monthly_run_rate", "1,800")
+    assert fw.state == "saved" and stored(store_path, "monthly_run_rate") == (1800, 1)
+    assert "the summary could not be redrawn: ZeroDivisionError" in fw.message

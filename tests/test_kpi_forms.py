@@ -194,3 +194,74 @@ def test_a_draft_left_behind_is_restored(db):
     assert again.link["steps"][1]["factor"] == 390.0
     assert again.message().startswith("A draft saved by")
     assert again.boxes[("steps", 1, "factor")].value == "390"
+
+
+# -- saving under real use ---------------------------------------------------------------------------------
+def draft_in_file(db: str) -> tuple:
+    """The linkage draft (factor of step 2, revision) as the SQLite file holds it, read without the package."""
+    import json
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(db)) as con:
+        row = con.execute("SELECT value, revision FROM answer WHERE workbook = 'financial_linkage' AND key = ?",
+                          ("link.engagement-to-revenue",)).fetchone()
+    return (json.loads(row[0])["steps"][1]["factor"], row[1]) if row else (None, 0)
+
+
+def test_the_same_factor_typed_three_times_then_wrong_then_right_and_reopening_shows_the_latest(db) -> None:
+    import threading
+
+    form = LinkageForm(EID, db=db)
+    box = form.boxes[("steps", 1, "factor")]
+    for raw, revision in (("380", 1), ("390", 2), ("400", 3)):
+        worker = threading.Thread(target=lambda r=raw: setattr(box, "value", r))  # kernels deliver on any thread
+        worker.start()
+        worker.join()
+        assert (form.message(), draft_in_file(db)) == ("Draft saved.", (float(raw), revision))
+    box.value = "abc"
+    assert form.message().startswith("Not saved: step 2 factor: expected a number") and draft_in_file(db) == (400.0, 3)
+    box.value = "410"
+    assert (form.message(), draft_in_file(db)) == ("Draft saved.", (410.0, 4))
+    again = LinkageForm(EID, db=db)
+    assert again.boxes[("steps", 1, "factor")].value == "410" and again.link["steps"][1]["factor"] == 410.0
+
+
+def test_a_busy_store_keeps_the_change_for_retry_in_the_linkage_form(db, hold_write_lock, monkeypatch) -> None:
+    from csm_nb import forms
+
+    monkeypatch.setattr(forms, "SAVE_WAIT_SECONDS", 0.3)
+    form = LinkageForm(EID, db=db)
+    holder = hold_write_lock(Path(db))
+    form.set_factor(2, "420")
+    assert form.message().startswith(f"Not saved: the store is busy (held by pid {holder.pid} ")
+    assert form.message().endswith("press Retry") and form.status.retry_button.layout.display == ""
+    assert form.link["steps"][1]["factor"] == 420.0 and "$453,600" in form.output.value  # the figures follow the box
+    assert draft_in_file(db) == (None, 0)
+    holder.release()
+    form.status.retry_button.click()
+    assert (form.message(), draft_in_file(db)) == ("Draft saved.", (420.0, 1))
+    assert form.status.retry_button.layout.display == "none"
+
+
+def test_a_busy_store_keeps_the_weight_for_retry_in_the_kpi_form(db, hold_write_lock, monkeypatch) -> None:
+    from csm_nb import forms
+
+    monkeypatch.setattr(forms, "SAVE_WAIT_SECONDS", 0.3)
+    form = KpiWorkshopForm(EID, db=db)
+    criterion = next(iter(form.sliders))
+    before = answers(db).get("weights")
+    holder = hold_write_lock(Path(db))
+    form.sliders[criterion].value = 0 if form.state.weights[criterion] else 1
+    wanted = form.sliders[criterion].value
+    assert form.message().startswith("Not saved: the store is busy") and answers(db).get("weights") == before
+    holder.release()
+    form.status.retry_button.click()
+    assert answers(db)["weights"][criterion] == wanted and "set to" in form.message()
+
+
+def test_a_bug_in_a_kpi_form_handler_is_shown_not_only_logged(db, monkeypatch) -> None:
+    form = KpiWorkshopForm(EID, db=db)
+    monkeypatch.setattr(form.saver.store, "save_answer", lambda *a, **k: {}["boom"])
+    form.sliders[next(iter(form.sliders))].value = 1
+    assert form.message().startswith("Not saved: an unexpected problem (KeyError: 'boom')")

@@ -403,19 +403,7 @@ def test_one_store_saves_from_any_thread(db_file):
         assert db.execute("SELECT value, revision FROM answer WHERE key = 'run_rate'").fetchone() == ("1800", 3)
 
 
-def hold_write_lock(db_file: Path, seconds: float) -> "subprocess.Popen[bytes]":
-    """Another process that takes the store's write lock and keeps it for ``seconds``."""
-    import subprocess
-    import sys
-
-    code = (f"import sqlite3, sys, time; db = sqlite3.connect({str(db_file)!r}, isolation_level=None); "
-            f"db.execute('BEGIN IMMEDIATE'); print('locked', flush=True); time.sleep({seconds}); db.execute('COMMIT')")
-    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
-    assert process.stdout is not None and process.stdout.readline().strip() == b"locked"
-    return process
-
-
-def test_a_lock_held_by_another_process_is_refused_naming_it_and_nothing_is_written(db_file):
+def test_a_lock_held_by_another_process_is_refused_naming_it_and_nothing_is_written(db_file, hold_write_lock):
     with Store(db_file) as s:
         s.save(Engagement(id="acme", customer="Acme"), author="alice")
     holder = hold_write_lock(db_file, 30)
@@ -429,7 +417,6 @@ def test_a_lock_held_by_another_process_is_refused_naming_it_and_nothing_is_writ
         assert any(h.startswith(f"pid {holder.pid} ") for h in info.value.holders)
     finally:
         holder.kill()
-        holder.wait()
     with Store(db_file) as s:
         assert s.answers("acme", "outcome_discovery") == {}
         assert s.save_answer("acme", "outcome_discovery", "run_rate", 1810).revision == 1
