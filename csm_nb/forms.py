@@ -91,7 +91,7 @@ def shown_errors(handler: H) -> H:
     def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return handler(self, *args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - shown beside the field, and logged with its traceback
+        except Exception as exc:  # shown beside the field, and logged with its traceback
             if not isinstance(exc, CsmError):
                 log.exception("form handler %s failed", handler.__qualname__)
             self.show_error(exc)
@@ -280,7 +280,7 @@ class FieldWidget:
         if self.on_saved:
             try:
                 self.on_saved(self)
-            except Exception as exc:  # noqa: BLE001 - the answer is saved; only the live parts failed
+            except Exception as exc:  # the answer is saved; only the live parts failed
                 log.exception("redrawing after saving %s failed", self.key)
                 self._state("saved", f"✓ saved (the summary could not be redrawn: {type(exc).__name__}: {exc})")
 

@@ -234,7 +234,7 @@ class KpiWorkshopForm:
         try:
             for name, text in raw.items():
                 if name in ("lead_time_months", "baseline", "target"):
-                    label = dict((f, l) for f, l, _ in CANDIDATE_FIELDS)[name]
+                    label = {f: lab for f, lab, _ in CANDIDATE_FIELDS}[name]
                     value[name] = _number(text, label)
                 elif name == "confidence":
                     value[name] = int(text) if text not in ("", None) else None
@@ -260,7 +260,9 @@ class KpiWorkshopForm:
         if not candidate_id:
             self.status.say("Choose a candidate to remove first.", "bad")
             return
-        again = lambda: self.remove_candidate(candidate_id)  # noqa: E731
+        def again() -> None:
+            self.remove_candidate(candidate_id)
+
         if self._save(kpis.CANDIDATE_PREFIX + candidate_id, None, retry=again):
             if candidate_id in self.state.shortlist and not self._save(
                     "shortlist", [c for c in self.state.shortlist if c != candidate_id], retry=again):

@@ -484,7 +484,7 @@ def test_saved_is_only_said_once_the_answer_is_read_back(store_path, monkeypatch
 
 
 def test_a_failing_summary_does_not_unsay_a_save(store_path, monkeypatch) -> None:
-    page, form = discovery_form(store_path)
+    _, form = discovery_form(store_path)
     monkeypatch.setattr(form, "refresh", lambda: 1 / 0)
     fw = form.set("monthly_run_rate", "1,800")
     assert fw.state == "saved" and stored(store_path, "monthly_run_rate") == (1800, 1)
