@@ -30,6 +30,17 @@ ENGAGEMENT_SCHEMA = "csm-nb/engagement@1"
 ENGAGEMENT_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 AUTHOR_ENV = "CSM_NB_AUTHOR"
 
+# Input limits (README "Limits"): far above any real engagement, low enough
+# that a careless or hostile file is refused in a moment instead of filling
+# memory. A 10,000-period cash flow renders in seconds; a million periods
+# needed more than 8 GB.
+MAX_DOCUMENT_BYTES = 5 * 1024 * 1024  # an engagement YAML file
+MAX_YAML_NODES = 500_000  # values in one engagement file (lists, mappings and scalars)
+MAX_TABLE_BYTES = 50 * 1024 * 1024  # a CSV or .xlsx file
+MAX_TABLE_ROWS = 200_000  # data rows in one table (measurements)
+MAX_CASH_FLOW_PERIODS = 10_000  # rows of one cash flow
+MAX_PERIOD_INDEX = 1_200  # a period index: a century of months
+
 
 def project_dir() -> Path:
     """The checkout that holds ``workbooks/`` (editable install), else the cwd."""

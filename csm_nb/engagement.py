@@ -13,16 +13,18 @@ from typing import Any
 
 import yaml
 
-from . import schema
+from . import config, schema
 from .config import ENGAGEMENT_SCHEMA, check_engagement_id
-from .errors import InputError, NotFoundError
+from .errors import InputError, LimitError
+from .files import decode_text, read_limited
 from .model import CashFlowLine, Engagement, Kpi, Measurement, Outcome, without_none
+from .progress import check_measurement_window
 from .tables import (
     CASH_FLOW_COLUMNS,
     cash_flow_from_rows,
-    measurements_from_rows,
+    numbered_measurements,
     read_cash_flow,
-    read_measurements,
+    read_numbered_measurements,
 )
 
 # libyaml's parser when present: ten times faster on files with many rows.
@@ -34,53 +36,102 @@ TOP_LEVEL_ORDER = (
 )
 
 
+# Only plain data: text, numbers, true/false, nothing, dates, lists and mappings.
+# ``!!binary``, ``!!set``, ``!!python/...`` and local tags are refused at the line.
+PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map"))
+
+
 def load_yaml_with_lines(text: str, source: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
-    """Parse YAML and record the 1-based line of every mapping key and list item."""
+    """Parse YAML and record the 1-based line of every mapping key and list item.
+
+    The node graph is checked before anything is built from it: aliases
+    (``*name``) are refused, so neither a "billion laughs" document nor a
+    recursive ``&r [*r]`` can expand; tags must be plain ones; dates must
+    exist; and a document holds at most ``config.MAX_YAML_NODES`` values.
+    """
+    if len(text) > config.MAX_DOCUMENT_BYTES:
+        raise LimitError(f"{source}: {len(text):,} characters is more than the {config.MAX_DOCUMENT_BYTES:,} allowed in one engagement file")
     loader = _Loader(text)
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f", line {mark.line + 1}" if mark else ""
-        raise InputError(f"{source}{line}: not valid YAML: {exc.problem or exc}") from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"{source}: not valid YAML: {exc}") from None
+        try:
+            node = loader.get_single_node()
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = f", line {mark.line + 1}" if mark else ""
+            raise InputError(f"{source}{line}: not valid YAML: {exc.problem or exc}") from None
+        except yaml.YAMLError as exc:
+            raise InputError(f"{source}: not valid YAML: {exc}") from None
+        lines: dict[tuple[Any, ...], int] = {}
+        if node is None:
+            return None, lines
+        _walk(node, (), lines, _Walk(source))
+        data = loader.construct_document(node)
+    except RecursionError:  # nesting thousands deep: the parser itself gives up
+        raise InputError(f"{source}: nested too deeply to be an engagement file") from None
     finally:
         loader.dispose()
-    lines: dict[tuple[Any, ...], int] = {}
-    if node is not None:
-        _walk(node, (), lines, source)
     return data, lines
 
 
-def _walk(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int], source: str) -> None:
+class _Walk:
+    """What the node walk carries: the file's name, the nodes seen (an alias is a node seen twice), a count."""
+
+    def __init__(self, source: str) -> None:
+        self.source, self.seen, self.count = source, set[int](), 0
+
+    def fail(self, node: yaml.Node, path: tuple[Any, ...], problem: str) -> InputError:
+        from .schema import dotted
+
+        where = f": {dotted(path)}" if path else ""  # as schema.Context.where writes it
+        return InputError(f"{self.source}, line {node.start_mark.line + 1}{where}: {problem}")
+
+
+def _walk(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int], walk: _Walk) -> None:
+    if id(node) in walk.seen:
+        raise walk.fail(node, path, "YAML aliases (*name) are not accepted; write the value out in full")
+    walk.seen.add(id(node))
+    walk.count += 1
+    if walk.count > config.MAX_YAML_NODES:
+        raise LimitError(f"{walk.source}: more than {config.MAX_YAML_NODES:,} values in one engagement file")
+    if node.tag not in PLAIN_TAGS:
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+        raise walk.fail(node, path, f"the tag {tag} is not accepted; write plain text, numbers, dates, lists and mappings")
     if isinstance(node, yaml.MappingNode):
         seen: set[Any] = set()
         for key_node, value_node in node.value:
-            key = _typed_key(key_node)
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise walk.fail(key_node, path, "a key must be a plain name, not a list or mapping")
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise walk.fail(key_node, path, "merge keys (<<) are not accepted; write the keys out in full")
+            key = _typed_key(key_node, path, walk)
             if key in seen:
-                raise InputError(f"{source}, line {key_node.start_mark.line + 1}: key {key!r} appears twice")
+                raise InputError(f"{walk.source}, line {key_node.start_mark.line + 1}: key {key!r} appears twice")
             seen.add(key)
             lines[path + (key,)] = key_node.start_mark.line + 1
-            _walk(value_node, path + (key,), lines, source)
+            _walk(key_node, path + (key,), {}, walk)
+            _walk(value_node, path + (key,), lines, walk)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             lines[path + (i,)] = item.start_mark.line + 1
-            _walk(item, path + (i,), lines, source)
+            _walk(item, path + (i,), lines, walk)
+    elif node.tag == "tag:yaml.org,2002:timestamp":
+        try:
+            _KEY_CONSTRUCTOR.construct_object(node)
+        except ValueError:
+            raise walk.fail(node, path, f"{node.value} is not a date that exists; expected YYYY-MM-DD") from None
 
 
 _KEY_CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 
-def _typed_key(node: yaml.Node) -> Any:
+def _typed_key(node: yaml.ScalarNode, path: tuple[Any, ...], walk: _Walk) -> Any:
     """The key as the parsed data has it (milestone keys are ints or dates)."""
-    if not isinstance(node, yaml.ScalarNode):
-        return None
     try:
         return _KEY_CONSTRUCTOR.construct_object(node)
     except yaml.YAMLError:
         return node.value
+    except ValueError:
+        raise walk.fail(node, path, f"{node.value} is not a date that exists; expected YYYY-MM-DD") from None
 
 
 def parse_engagement(text: str, *, source: str, base_dir: Path | None = None) -> Engagement:
@@ -106,9 +157,14 @@ def parse_engagement(text: str, *, source: str, base_dir: Path | None = None) ->
     )
     if "cash_flow" in doc:
         engagement.cash_flow = _load_table(doc["cash_flow"], read_cash_flow, cash_flow_from_rows)
+    numbered: list[tuple[int, Measurement]] = []
     if "measurements" in doc:
-        engagement.measurements = _load_table(doc["measurements"], read_measurements, measurements_from_rows)
+        numbered = _load_table(doc["measurements"], read_numbered_measurements, numbered_measurements)
+        engagement.measurements = [m for _, m in numbered]
     check_references(engagement, ctx)
+    if numbered:
+        kind, payload = doc["measurements"]
+        check_measurement_window(engagement.kpis, numbered, source=str(payload) if kind == "file" else payload[0])
     return engagement
 
 
@@ -154,14 +210,10 @@ def check_references(engagement: Engagement, ctx: schema.Context) -> None:
 
 
 def read_engagement(path: str | Path) -> Engagement:
-    """Read and validate one engagement file."""
+    """Read and validate one engagement file (UTF-8, or UTF-16 with a BOM; at most ``config.MAX_DOCUMENT_BYTES``)."""
     path = Path(path)
-    if not path.is_file():
-        raise NotFoundError(f"{path}: file not found")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text; save the file as UTF-8") from None
+    raw = read_limited(path, limit=config.MAX_DOCUMENT_BYTES, what="an engagement file")
+    text = decode_text(raw, source=str(path))
     return parse_engagement(text, source=str(path), base_dir=path.parent)
 
 

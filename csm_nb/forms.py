@@ -171,11 +171,11 @@ class FieldWidget:
                             layout=w.Layout(width="260px", min_width="200px"))
         self.status = w.HTML(layout=w.Layout(min_width="120px"))
         self.status.add_class("csm-status-" + _css_name(key))
-        self.theirs_button = w.Button(description="Show theirs", layout=w.Layout(display="none", width="auto"),
+        self.theirs_button = w.Button(description="Show theirs", layout=w.Layout(display="none", width="auto", min_width="80px", flex="0 0 auto"),
                                       tooltip="Replace what you typed with the saved answer")
         self.theirs_button.on_click(lambda _: self.take_theirs())
         self.retry_button = w.Button(description="Retry", button_style="warning",
-                                     layout=w.Layout(display="none", width="auto"),
+                                     layout=w.Layout(display="none", width="auto", min_width="80px", flex="0 0 auto"),
                                      tooltip="Save what is in the box again")
         self.retry_button.add_class("csm-retry-" + _css_name(key))
         self.retry_button.on_click(lambda _: self.retry())

@@ -18,7 +18,9 @@ TO_COME = "to come"
 
 class Html(Markup):
     def _repr_html_(self) -> str:
-        return str(self)
+        # JupyterLab typesets text between two "$" as maths ("$33,750 a month, $405,000" became
+        # italic letters); this class tells its MathJax to leave money alone.
+        return f'<div class="tex2jax_ignore mathjax_ignore" style="display:contents">{self}</div>'
 
 
 def esc(value: Any) -> Html:

@@ -62,7 +62,8 @@ class _Messages:
         self.message, self.tone = "", "info"
         self.html = w.HTML()
         self.retry_button = w.Button(description="Retry", button_style="warning",
-                                     layout=w.Layout(display="none", width="auto"), tooltip="Try the last change again")
+                                     layout=w.Layout(display="none", width="auto", min_width="80px", flex="0 0 auto"),
+                                     tooltip="Try the last change again")
         self.retry_button.add_class("csm-retry")
         self.retry_button.on_click(lambda _: self.retry())
         self._retry: Callable[[], Any] | None = None

@@ -144,7 +144,7 @@ def check_scheduler(address: str) -> str:
     found = next((m for m in (p.fullmatch(text) for p in SCHEDULER_PATTERNS) if m), None)
     port = found.groupdict().get("port") if found else None
     if found is None or (port is not None and not 0 < int(port) < 65536):
-        raise UsageError(
+        raise InputError(  # a bad value, like any other: exit 1
             f"--scheduler {address!r} is not a Dask scheduler address: use tcp://host:port (or tls://, ucx://, "
             "ws://, wss://, inproc://) or host:port, e.g. tcp://10.0.0.5:8786"
         )

@@ -39,7 +39,7 @@ import calendar
 import datetime as dt
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -273,6 +273,52 @@ def timeline(kpi: Kpi) -> Timeline:
     if length <= 0:
         raise InputError(f"KPI {kpi.id!r}: the deadline {kpi.deadline!r} is not after the start {kpi.start!r}")
     return Timeline(unit=unit, length=float(length), start=start, measured_unit=measured)
+
+
+def check_measurement_window(kpis: Sequence[Kpi], measurements: Iterable[tuple[int, Measurement]], *, source: str) -> None:
+    """Refuse a measurement too far outside its KPI's plan to be anything but a typing mistake.
+
+    The window runs from one plan length before the start (a baseline taken
+    before kick-off) to one plan length after the deadline: for a KPI
+    planned over 12 months, from month -12 to month 24. A date in 2020 for a
+    plan starting in 2026 ("month -72") or a weekly index counted as months
+    is refused naming the row. KPIs without a usable timeline, and dated
+    measurements of a KPI without a start date, are left to the report,
+    which says what is missing.
+
+    >>> k = Kpi("nps", start="2026-01-01", deadline="2026-12-31", frequency="monthly")
+    >>> check_measurement_window([k], [(2, Measurement("nps", 3, 30.0))], source="m.csv")
+    >>> check_measurement_window([k], [(3, Measurement("nps", "2020-01-31", 30.0))], source="m.csv")
+    Traceback (most recent call last):
+    ...
+    csm_nb.errors.InputError: m.csv, row 3: KPI 'nps' starts 2026-01-01 and is planned over 12 months; a measurement dated 2020-01-31 (month -71.0) is outside month -12 to month 24; check the date
+    """
+    from .tables import row_at
+
+    lines: dict[str, Timeline | None] = {}
+    by_id = {k.id: k for k in kpis}
+    for number, m in measurements:
+        kpi = by_id.get(m.kpi)
+        if kpi is None:
+            continue  # unknown KPIs are refused with the list of known ones elsewhere
+        if m.kpi not in lines:
+            try:
+                lines[m.kpi] = timeline(kpi)
+            except InputError:
+                lines[m.kpi] = None
+        line = lines[m.kpi]
+        if line is None or (isinstance(m.period, str) and line.start is None):
+            continue
+        position = line.position(m.period, kpi=m.kpi)
+        if -line.length <= position <= 2 * line.length:
+            continue
+        start = f"starts {line.start.isoformat()} and " if line.start else ""
+        what = f"dated {m.period}" if isinstance(m.period, str) else f"for {line.measured_unit} {m.period}"
+        raise InputError(
+            f"{row_at(source, number)}: KPI {m.kpi!r} {start}is planned over {line.length:g} {line.unit}s; a measurement "
+            f"{what} ({line.unit} {position:.1f}) is outside {line.unit} {-line.length:g} to {line.unit} {2 * line.length:g}; "
+            f"check the {'date' if isinstance(m.period, str) else 'period'}"
+        )
 
 
 # -- the plan ------------------------------------------------------------------------

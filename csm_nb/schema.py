@@ -86,7 +86,8 @@ class Number(Spec):
         try:
             number = parse_amount(value, where=ctx.where(path))
         except InputError:
-            raise ctx.fail(path, f"expected a number, got {_shown(value)}") from None
+            finite = " finite" if isinstance(value, float) else ""  # .inf and .nan are numbers to YAML
+            raise ctx.fail(path, f"expected a{finite} number, got {_shown(value)}") from None
         if number is None:
             raise ctx.fail(path, "expected a number, got nothing")
         if self.minimum is not None and number < self.minimum:
@@ -121,13 +122,27 @@ class Choice(Spec):
         return value
 
 
+class Currency(Spec):
+    """An ISO 4217 code such as USD; lower case is accepted and upper-cased."""
+
+    def check(self, value: Any, path: Path_, ctx: Context) -> Any:
+        from .vocabulary import currency_code
+
+        code = currency_code(value)
+        if code is None:
+            raise ctx.fail(path, f"expected a three-letter ISO 4217 currency code such as USD, EUR or GBP; got {_shown(value)}")
+        return code
+
+
 class ListOf(Spec):
-    def __init__(self, item: Spec) -> None:
-        self.item = item
+    def __init__(self, item: Spec, *, at_least: int = 0, what: str = "item") -> None:
+        self.item, self.at_least, self.what = item, at_least, what
 
     def check(self, value: Any, path: Path_, ctx: Context) -> Any:
         if not isinstance(value, list):
             raise ctx.fail(path, f"expected a list, got {_shown(value)}")
+        if len(value) < self.at_least:
+            raise ctx.fail(path, f"expected at least {self.at_least} {self.what}{'s' * (self.at_least != 1)}, got an empty list")
         return [self.item.check(v, path + (i,), ctx) for i, v in enumerate(value)]
 
 
@@ -207,7 +222,9 @@ class TableRef(Spec):
                     if key not in self.columns:
                         raise ctx.fail(path + (i, key), f"unknown key {key!r}; expected one of: {', '.join(self.columns)}")
                 rows.append((ctx.lines.get(path + (i,), i + 1), dict(row)))
-            return ("rows", (f"{ctx.where(path)} (row numbers are lines)", rows))
+            from .tables import InlineRows
+
+            return ("rows", (InlineRows(ctx.source, dotted(path)), rows))
         raise ctx.fail(path, f"expected a path to a .csv/.xlsx file or a list of rows; got {_shown(value)}")
 
 
@@ -274,7 +291,7 @@ FINANCIAL_LINK = Record({
         "description": Text(), "kind": Choice("multiply", "percent", "margin"), "factor": Number(),
         "baseline": Number(), "unit": Text(), "unit_in": Text(), "unit_out": Text(), "source": Text(),
         "accuracy": Number(minimum=0),
-    }, required=("factor",))),
+    }, required=("factor",)), at_least=1, what="step"),
     "gap": Record({
         "step": Integer(minimum=1), "run_rate": Number(minimum=0), "target_per_year": Number(minimum=0),
         "source": Text(),
@@ -283,7 +300,7 @@ FINANCIAL_LINK = Record({
 
 ENGAGEMENT = Record(
     {
-        "schema": Text(), "id": Text(), "customer": Text(), "currency": Text(),
+        "schema": Text(), "id": Text(), "customer": Text(), "currency": Currency(),
         "csm": Text(), "tags": ListOf(Text()),
         "initiative": INITIATIVE, "solution": SOLUTION, "stakeholders": ListOf(STAKEHOLDER),
         "outcomes": ListOf(OUTCOME), "kpis": ListOf(KPI), "financial_links": ListOf(FINANCIAL_LINK),

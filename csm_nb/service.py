@@ -10,7 +10,7 @@ from typing import Any
 
 from . import config
 from .engagement import dump_engagement, engagement_document, read_engagement, write_engagement
-from .errors import CsmError, WouldRemoveError
+from .errors import CsmError, InputError, WouldRemoveError
 from .merge import describe, plan_import
 from .model import Engagement
 from .runner import RunResult, applicable_workbooks, run_workbook
@@ -143,7 +143,8 @@ def import_measurements(
     same value is left alone, so importing the same file again changes
     nothing. Returns the counts per file.
     """
-    from .tables import read_measurements
+    from .progress import check_measurement_window
+    from .tables import read_numbered_measurements
 
     config.check_engagement_id(engagement_id)
     parsed = []
@@ -152,6 +153,14 @@ def import_measurements(
         if path.suffix.lower() in {".yaml", ".yml"}:
             raise CsmError(f"{path}: --engagement takes measurement files (.csv or .xlsx with columns kpi, period, value); "
                            "import engagement files without --engagement")
-        parsed.append((path, read_measurements(path)))
+        parsed.append((path, read_numbered_measurements(path)))
     with Store(db) as store, store.transaction():
-        return [(path, store.add_measurements(engagement_id, rows, author=None)) for path, rows in parsed]
+        kpis = store.load(engagement_id).kpis
+        known = {k.id for k in kpis}
+        for path, numbered in parsed:
+            for number, m in numbered:
+                if m.kpi not in known:
+                    raise InputError(f"{path}, row {number}: unknown KPI id {m.kpi!r}; engagement {engagement_id!r} has "
+                                     f"{', '.join(sorted(known)) or 'no KPIs yet'}")
+            check_measurement_window(kpis, numbered, source=str(path))
+        return [(path, store.add_measurements(engagement_id, [m for _, m in rows], author=None)) for path, rows in parsed]

@@ -168,16 +168,55 @@ _TABLES = frozenset({"engagement", "outcome", "kpi", "cash_flow_line", "measurem
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def holders_of(path: Path) -> tuple[str, ...]:
-    """The other processes that have the store (or its WAL) open, as ``pid N (command)``; empty if unseen.
+_WAL_WRITE_LOCK_BYTE = 120  # SQLite's WAL writer lock: the first lock byte of the -shm file
 
-    Read from ``/proc`` on Linux, only when a lock was not released in time.
+
+def holders_of(path: Path) -> tuple[str, ...]:
+    """The processes holding the store's write lock, as ``pid N (command)``; empty if unseen.
+
+    Read from ``/proc/locks`` on Linux, only when a lock was not released in
+    time: the writer holds a POSIX write lock on byte 120 of the ``-shm``
+    file (WAL) or on the database file itself (rollback journal). Processes
+    that merely have the store open, such as an idle kernel of another
+    workbook, are not named. When no lock can be seen (another kind of file
+    system, another OS), the processes with the file open are named instead.
     """
-    wanted = {str(path.resolve()), str(path.resolve()) + "-wal"}
-    found: list[str] = []
+    resolved = path.resolve()
+    inodes: dict[int, str] = {}
+    for suffix in ("", "-shm"):
+        try:
+            inodes[os.stat(f"{resolved}{suffix}").st_ino] = suffix
+        except OSError:
+            pass
+    pids: set[int] = set()
+    try:
+        with open("/proc/locks") as locks:
+            for line in locks:
+                parts = line.split()
+                if "->" in parts or len(parts) < 8 or parts[3] != "WRITE":
+                    continue
+                try:
+                    pid, inode = int(parts[4]), int(parts[5].split(":")[2])
+                    first, last = int(parts[6]), (int(parts[7]) if parts[7] != "EOF" else 1 << 62)
+                except (ValueError, IndexError):
+                    continue
+                suffix = inodes.get(inode)
+                if suffix == "" or (suffix == "-shm" and first <= _WAL_WRITE_LOCK_BYTE <= last):
+                    pids.add(pid)
+    except OSError:
+        pass
+    pids.discard(os.getpid())
+    if not pids:
+        pids = _pids_with_open(resolved)
+    return tuple(sorted(_described(pid) for pid in pids))
+
+
+def _pids_with_open(resolved: Path) -> set[int]:
+    wanted = {str(resolved), f"{resolved}-wal"}
+    found: set[int] = set()
     proc = Path("/proc")
     if not proc.is_dir():
-        return ()
+        return found
     for entry in proc.iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
@@ -186,13 +225,17 @@ def holders_of(path: Path) -> tuple[str, ...]:
         except OSError:  # gone, or not ours to look at
             continue
         if links & wanted:
-            try:
-                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-            except OSError:
-                command = "?"
-            command = command if len(command) <= 60 else command[:57] + "..."
-            found.append(f"pid {entry.name} ({command})")
-    return tuple(sorted(found))
+            found.add(int(entry.name))
+    return found
+
+
+def _described(pid: int) -> str:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        command = "?"
+    command = command if len(command) <= 60 else command[:57] + "..."
+    return f"pid {pid} ({command})"
 
 
 def _translated(method: F) -> F:

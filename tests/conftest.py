@@ -5,7 +5,9 @@ Every file and store a test touches lives under ``tmp_path``.
 """
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -271,3 +273,117 @@ def hold_write_lock():
     for holder in holders:
         holder.kill()
 
+
+
+# -- JupyterLab started the way ``csm-nb lab`` starts it (tests/test_workshop*_browser.py) ----
+LAB_TOKEN = "csm-nb-browser-test"
+WORKBOOKS_DIR = Path(__file__).resolve().parents[1] / "workbooks"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_server(url: str, process, log: Path, *, seconds: float = 90) -> None:
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"JupyterLab exited early ({process.returncode}): {log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"JupyterLab did not answer at {url}: {log.read_text()[-2000:]}")
+
+
+def store_with_example(db: Path, engagement_id: str = "employee-engagement") -> Path:
+    """A store holding one example engagement, without its workshop answers (a workshop starts empty)."""
+    from csm_nb.engagement import read_engagement
+    from csm_nb.store import Store
+
+    engagement = read_engagement(EXAMPLES_DIR / f"{engagement_id}.yaml")
+    engagement.workshop = None
+    with Store(db) as store:
+        store.save(engagement, author="importer")
+    return db
+
+
+def _set_parameters(notebook: Path, parameters: dict[str, object]) -> None:
+    """Change values in the notebook's ``parameters`` cell, as a person editing that cell would."""
+    import json
+
+    content = json.loads(notebook.read_text(encoding="utf-8"))
+    cell = next(c for c in content["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
+    lines = "".join(cell["source"]).splitlines(keepends=True)
+    left = dict(parameters)
+    for i, line in enumerate(lines):
+        name = line.split("=", 1)[0].strip()
+        if name in left:
+            lines[i] = f"{name} = {left.pop(name)!r}  # set by the test\n"
+    assert not left, f"{notebook.name} has no parameter {', '.join(left)}"
+    cell["source"] = lines
+    notebook.write_text(json.dumps(content, indent=1), encoding="utf-8")
+
+
+@contextmanager
+def running_lab(base: Path, notebooks: dict[str, dict[str, object]], *, db: Path, author: str = "browser-test"):
+    """JupyterLab on copies of ``notebooks`` (file name -> parameters to change, often ``{}``) in
+    ``base/workbooks``, with ``CSM_NB_DB`` set to ``db`` exactly as ``csm-nb lab`` sets it.
+
+    Yields ``{"url", "db", "log", "workbooks"}``; ``log`` is the server's (and its kernels') output.
+    """
+    import subprocess
+
+    from csm_nb.lab import lab_command
+
+    workbooks = base / "workbooks"
+    workbooks.mkdir()
+    for name, parameters in notebooks.items():
+        shutil.copy(WORKBOOKS_DIR / name, workbooks)
+        if parameters:
+            _set_parameters(workbooks / name, parameters)
+    port = _free_port()
+    with pytest.MonkeyPatch.context() as patch:  # only while the command is built: it copies the environment
+        patch.setenv("CSM_NB_WORKBOOKS", str(workbooks))
+        command = lab_command(db=db, port=port, open_browser=False, token=LAB_TOKEN, author=author)
+    assert command.env["CSM_NB_DB"] == str(db.resolve()) and command.cwd == workbooks.resolve()
+    env = {**command.env, "JUPYTER_RUNTIME_DIR": str(base / "runtime"), "JUPYTER_CONFIG_DIR": str(base / "config"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces")}
+    argv = command.argv + ["--ServerApp.ip=127.0.0.1", "--LabApp.expose_app_in_browser=True", "--ServerApp.disable_check_xsrf=False"]
+    log = base / "lab.log"
+    with log.open("w") as sink:
+        process = subprocess.Popen(argv, env=env, cwd=command.cwd, stdout=sink, stderr=subprocess.STDOUT)
+    try:
+        _wait_for_server(f"http://127.0.0.1:{port}/api/status?token={LAB_TOKEN}", process, log)
+        yield {"url": f"http://127.0.0.1:{port}", "db": db, "log": log, "workbooks": workbooks}
+    finally:
+        process.terminate()  # only the server this helper started, by its own handle
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def open_workbook(browser, lab: dict, name: str, *, viewport: dict[str, int] | None = None):
+    """Open ``name`` in JupyterLab in a fresh page, wait for its kernel and run all cells; returns the page."""
+    page = browser.new_page(viewport=viewport or {"width": 1400, "height": 1000})
+    # A workspace of its own: a second page would otherwise restore (and run) the notebook another page has open.
+    page.goto(f"{lab['url']}/lab/workspaces/{Path(name).stem}/tree/{name}?token={LAB_TOKEN}")
+    page.wait_for_function("([name]) => window.jupyterapp && window.jupyterapp.shell.currentWidget "
+                           "&& window.jupyterapp.shell.currentWidget.context "
+                           "&& window.jupyterapp.shell.currentWidget.context.path === name "
+                           "&& window.jupyterapp.shell.currentWidget.context.isReady", arg=[name], timeout=90_000)
+    page.wait_for_function("window.jupyterapp.shell.currentWidget.sessionContext.session "
+                           "&& window.jupyterapp.shell.currentWidget.sessionContext.session.kernel", timeout=90_000)
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    return page

@@ -40,7 +40,8 @@ def test_html_passes_through_unescaped_and_displays_in_notebooks() -> None:
     inner = Html("<em>ok</em>")
     out = section("Title", inner)
     assert "<em>ok</em>" in str(out)
-    assert out._repr_html_() == str(out)
+    # In a notebook it is wrapped so that JupyterLab's MathJax leaves "$" amounts alone.
+    assert out._repr_html_() == f'<div class="tex2jax_ignore mathjax_ignore" style="display:contents">{out}</div>'
 
 
 def test_callout_refuses_unknown_tone() -> None:

@@ -315,7 +315,7 @@ def test_importing_next_months_numbers_twice_changes_nothing(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("kpi,period,value\nnot-a-kpi,7,1\n", "unknown KPI id(s) 'not-a-kpi'"),
+        ("kpi,period,value\nnot-a-kpi,7,1\n", "bad.csv, row 2: unknown KPI id 'not-a-kpi'; engagement 'order-to-ship' has"),
         ("kpi,period,value\norder-to-ship-days,7,fast\n", "row 2, column value: expected a number"),
     ],
 )

@@ -468,3 +468,24 @@ def test_changes_since_import_name_what_people_did(store):
     changes = store.changes_since_import("acme")
     assert changes[0].startswith("measurements: 1 added, 0 updated by bob at ")
     assert changes[1].startswith("answer outcome_discovery.importance by ann at ")
+
+
+def test_the_busy_message_names_the_writer_not_every_process_with_the_store_open(db_file, hold_write_lock):
+    import subprocess
+    import sys
+
+    with Store(db_file) as s:
+        s.save(Engagement(id="acme", customer="Acme"), author="alice")
+    # An idle reader, as another workbook's kernel is: it has the file open and holds no write lock.
+    reader = subprocess.Popen([sys.executable, "-c", (
+        "import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); db.execute('SELECT 1 FROM engagement').fetchall(); "
+        "print('open', flush=True); sys.stdin.read()"), str(db_file)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert reader.stdout is not None and reader.stdout.readline().strip() == b"open"
+        holder = hold_write_lock(db_file)
+        with Store(db_file, busy_timeout=0.2) as s, pytest.raises(StoreBusyError) as info:
+            s.save_answer("acme", "outcome_discovery", "run_rate", 1)
+        assert [h.split(" (")[0] for h in info.value.holders] == [f"pid {holder.pid}"]
+    finally:
+        reader.kill()
+        reader.wait()

@@ -9,10 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from csm_nb.errors import CsmError, InputError, NotFoundError
+from csm_nb.errors import CsmError, InputError, LimitError, NotFoundError
 from csm_nb.model import CashFlowLine, Measurement
 from csm_nb.tables import (
     CASH_FLOW_COLUMNS,
+    cash_flow_from_rows,
     parse_amount,
     parse_period,
     read_cash_flow,
@@ -124,10 +125,21 @@ def test_parse_period_accepts(cell, expected):
     assert parse_period(cell, where="x") == expected
 
 
-@pytest.mark.parametrize("cell", [None, "", -1, "-1", 2.5, "2026-13-01", "2026-02-30", "soon", "Week 3", True])
+@pytest.mark.parametrize("cell", [None, "", -1, "-1", 2.5, "soon", "Week 3", True, 1e23, 1201, "99999999999"])
 def test_parse_period_refuses(cell):
     with pytest.raises(InputError, match=r"^m\.csv, row 3, column period: expected a period"):
         parse_period(cell, where="m.csv, row 3, column period")
+
+
+@pytest.mark.parametrize("cell", ["2026-13-01", "2026-02-30", "2025-02-29"])
+def test_a_date_that_does_not_exist_is_named(cell):
+    with pytest.raises(InputError) as info:
+        parse_period(cell, where="m.csv, row 3, column period")
+    assert str(info.value) == f"m.csv, row 3, column period: {cell} is not a date that exists; expected YYYY-MM-DD"
+
+
+def test_the_last_period_index_allowed_is_a_century_of_months():
+    assert parse_period(1200, where="x") == 1200
 
 
 # -- cash-flow files ------------------------------------------------------------------------
@@ -175,7 +187,7 @@ def test_junk_cell_in_xlsx_names_row_and_column(tmp_path):
     sheet.append(["Week 2", 20000, 20000, 12000, "lots"])
     path = tmp_path / "cf.xlsx"
     book.save(path)
-    with pytest.raises(InputError, match=r"cf\.xlsx, row 4, column revenue_act: .*'lots'"):
+    with pytest.raises(InputError, match=r"cf\.xlsx, sheet 'Sheet', row 4, column revenue_act: .*'lots'"):
         read_cash_flow(path)
 
 
@@ -244,11 +256,46 @@ def test_columns_in_any_order_any_case_with_bom(tmp_path):
     assert read_cash_flow(path) == [CashFlowLine("Week 0", 5.0, 6.0, 7.0, 8.0)]
 
 
-def test_windows_1252_csv(tmp_path):
+CAFE = ",".join(CASH_FLOW_COLUMNS) + "\r\nSemaine café,\"€20,000\",20000,0,0\r\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le-bom", "utf-16-be-bom"])
+def test_utf8_and_utf16_with_a_bom_are_read(tmp_path, encoding):
     path = tmp_path / "cf.csv"
-    text = ",".join(CASH_FLOW_COLUMNS) + "\r\nSemaine café,\"€20,000\",20000,0,0\r\n"
-    path.write_bytes(text.encode("cp1252"))
+    if encoding.endswith("-bom"):
+        codec = encoding[:-4]
+        path.write_bytes(("\ufeff" + CAFE).encode(codec))
+    else:
+        path.write_bytes(CAFE.encode(encoding))
     assert read_cash_flow(path) == [CashFlowLine("Semaine café", 20000.0, 20000.0, 0.0, 0.0)]
+
+
+@pytest.mark.parametrize(("encoding", "problem"), [
+    # The offset of "é" counted in the text itself; guessing cp1252 would be wrong for GBK.
+    ("cp1252", f"not UTF-8 text (byte 0xe9 at offset {CAFE.index('é')}); save it as 'CSV UTF-8'"),
+    ("utf-16-le", "UTF-16 text without a byte-order mark; save it as 'CSV UTF-8'"),
+])
+def test_other_encodings_are_refused_naming_the_file_and_what_to_save_as(tmp_path, encoding, problem):
+    path = tmp_path / "cf.csv"
+    path.write_bytes(CAFE.encode(encoding))
+    with pytest.raises(InputError) as info:
+        read_cash_flow(path)
+    assert str(info.value).startswith(f"{path}: {problem}")
+
+
+@pytest.mark.parametrize("codec", ["gbk", "shift_jis"])
+def test_chinese_and_japanese_legacy_encodings_are_refused_not_stored_as_mojibake(tmp_path, codec):
+    path = tmp_path / "m.csv"
+    path.write_bytes("kpi,period,value\n满意度,0,5\n".encode(codec) if codec == "gbk" else "kpi,period,value\n満足度,0,5\n".encode(codec))
+    with pytest.raises(InputError, match=r"not UTF-8 text \(byte 0x[0-9a-f]{2} at offset 17\)"):
+        read_measurements(path)
+
+
+def test_an_xlsx_renamed_csv_is_recognised(tmp_path, ad_campaign_files):
+    path = tmp_path / "cf.csv"
+    path.write_bytes(ad_campaign_files()["xlsx"].read_bytes())
+    with pytest.raises(InputError, match=r"cf\.csv: this is an Excel workbook \(a zip file\) with a \.csv name; rename it to \.xlsx"):
+        read_cash_flow(path)
 
 
 def test_short_rows_leave_cells_unknown(tmp_path):
@@ -340,7 +387,7 @@ def test_measurements_from_xlsx_with_date_cells(tmp_path):
 @pytest.mark.parametrize(
     ("fixture", "pattern"),
     [
-        ("measurements_bad_period.csv", r"row 3, column period: expected a period index .* got '2026-13-01'"),
+        ("measurements_bad_period.csv", r"row 3, column period: 2026-13-01 is not a date that exists; expected YYYY-MM-DD"),
         ("measurements_missing_value.csv", r"row 3, column value: expected a number, got nothing"),
     ],
 )
@@ -372,3 +419,130 @@ def test_measurement_columns_are_checked(tmp_path):
     path.write_text("kpi,period,amount\nleads,0,1\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"unknown column\(s\) 'amount'"):
         read_measurements(path)
+
+
+# -- workbooks with several sheets, formulas, ragged and repeated rows, limits ---------------------------------
+def workbook(path: Path, sheets: dict[str, list[list]], *, hidden: tuple[str, ...] = ()) -> Path:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        ws = book.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+        if name in hidden:
+            ws.sheet_state = "hidden"
+    book.save(path)
+    return path
+
+
+MEASURED = [["kpi", "period", "value"], ["nps", 0, 31]]
+OTHER = [["kpi", "period", "value"], ["nps", 0, 99]]
+
+
+@pytest.mark.parametrize(("sheets", "hidden", "value"), [
+    ({"Notes": OTHER, "Measurements": MEASURED}, (), 31),  # the sheet named for the table, whatever its case
+    ({"Old": OTHER, "Data": MEASURED}, ("Old",), 31),  # else the only visible one: a hidden sheet is never read
+    ({"Data": MEASURED}, (), 31),
+])
+def test_the_sheet_read_is_the_named_one_else_the_only_visible_one(tmp_path, sheets, hidden, value):
+    path = workbook(tmp_path / "m.xlsx", sheets, hidden=hidden)
+    assert [m.value for m in read_measurements(path)] == [value]
+
+
+def test_a_workbook_with_several_visible_sheets_and_none_named_is_refused_naming_them(tmp_path):
+    path = workbook(tmp_path / "m.xlsx", {"Plan": OTHER, "Actuals": MEASURED})
+    with pytest.raises(InputError) as info:
+        read_measurements(path)
+    assert str(info.value) == f"{path}: which worksheet? it has 'Plan', 'Actuals'; name the one to read 'measurements'"
+
+
+def test_a_formula_with_no_saved_value_is_refused_naming_the_cell(tmp_path):
+    # openpyxl writes formulas without their values: what a script-made workbook looks like.
+    path = workbook(tmp_path / "m.xlsx", {"measurements": [["kpi", "period", "value"], ["nps", 0, 31], ["nps", 1, "=B3*2"]]})
+    with pytest.raises(InputError) as info:
+        read_measurements(path)
+    assert str(info.value) == (f"{path}, sheet 'measurements', row 3, column C: a formula with no saved value (=B3*2); "
+                               "open and save the file in Excel, or export it as CSV")
+
+
+def test_an_empty_cell_that_is_not_a_formula_is_still_not_known_yet(tmp_path):
+    rows = [list(CASH_FLOW_COLUMNS), ["Week 0", 10, None, 0, None]]
+    path = workbook(tmp_path / "cf.xlsx", {"cash_flow": rows})
+    assert read_cash_flow(path) == [CashFlowLine("Week 0", 10.0, None, 0.0, None)]
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_a_row_longer_than_the_header_is_refused(tmp_path, suffix):
+    rows = [["kpi", "period", "value"], ["nps", 0, 31], ["nps", 1, 32, "extra", "cells"]]
+    if suffix == "csv":
+        path = tmp_path / "m.csv"
+        path.write_text("\n".join(",".join(map(str, r)) for r in rows) + "\n", encoding="utf-8")
+        where = str(path)
+    else:
+        path = workbook(tmp_path / "m.xlsx", {"measurements": rows})
+        where = f"{path}, sheet 'measurements'"
+    with pytest.raises(InputError) as info:
+        read_measurements(path)
+    assert str(info.value) == f"{where}, row 3: 5 cells but the header has 3 columns; remove the extra cells or add a header for them"
+
+
+def test_the_same_kpi_and_period_twice_in_one_file_is_refused_naming_both_rows(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text("kpi,period,value\nnps,0,31\nnps,1,33\nnps,0,35\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_measurements(path)
+    assert str(info.value) == (f"{path}, row 4: KPI 'nps' period 0 is already in row 2; "
+                               "one value a KPI a period (remove one of them)")
+
+
+def test_tables_past_the_row_limit_are_refused_without_reading_on(tmp_path, monkeypatch):
+    from csm_nb import config
+
+    monkeypatch.setattr(config, "MAX_TABLE_ROWS", 3)
+    path = tmp_path / "m.csv"
+    path.write_text("kpi,period,value\n" + "".join(f"nps,{i},{i}\n" for i in range(4)), encoding="utf-8")
+    with pytest.raises(LimitError, match=r"m\.csv: more than 3 data rows; split the file"):
+        read_measurements(path)
+    path.write_text("kpi,period,value\n" + "".join(f"nps,{i},{i}\n" for i in range(3)), encoding="utf-8")
+    assert len(read_measurements(path)) == 3
+
+
+def test_a_cash_flow_past_the_period_limit_is_refused(tmp_path, monkeypatch):
+    from csm_nb import config
+
+    monkeypatch.setattr(config, "MAX_CASH_FLOW_PERIODS", 2)
+    rows = [(n, {"period": f"Week {n}"}) for n in range(2, 5)]
+    with pytest.raises(LimitError, match=r"^cf: more than 2 cash-flow periods"):
+        cash_flow_from_rows("cf", rows)
+
+
+def test_a_table_file_past_the_size_limit_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    from csm_nb import config
+
+    monkeypatch.setattr(config, "MAX_TABLE_BYTES", 100)
+    path = tmp_path / "m.csv"
+    path.write_text("kpi,period,value\n" + "nps,0,1\n" * 20, encoding="utf-8")
+    with pytest.raises(LimitError) as info:
+        read_measurements(path)
+    assert str(info.value) == f"{path}: 177 bytes is more than the 100 bytes allowed for a table; split it or remove what is not needed"
+
+
+@pytest.mark.parametrize("content", [b"PK\x03\x04junk that is not a workbook", b"\x00\x01\x02 random", b"not a zip"])
+def test_a_damaged_or_fake_xlsx_is_one_line(tmp_path, content):
+    path = tmp_path / "m.xlsx"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=r"m\.xlsx: not (a readable \.xlsx file|an Excel \.xlsx workbook)"):
+        read_measurements(path)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=300) | st.text(max_size=200).map(lambda t: ("kpi,period,value\n" + t).encode()))
+def test_no_bytes_in_a_csv_escape_as_anything_but_one_line(tmp_path_factory, content):
+    path = tmp_path_factory.mktemp("fuzz") / "m.csv"
+    path.write_bytes(content)
+    try:
+        read_measurements(path)
+    except CsmError as exc:
+        assert "\n" not in str(exc)

@@ -9,23 +9,16 @@ The screenshot and the time one stage took to fill in go to
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import open_workbook, running_lab, store_with_example
 
-from csm_nb.engagement import read_engagement
-from csm_nb.lab import lab_command
 from csm_nb.store import Store
 
-ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = Path(__file__).parent / "output"
 EID = "employee-engagement"
-TOKEN = "csm-nb-browser-test"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -39,72 +32,20 @@ STAGE_2 = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_server(url: str, process: subprocess.Popen, log: Path, *, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"JupyterLab exited early ({process.returncode}): {log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as reply:
-                if reply.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    pytest.fail(f"JupyterLab did not answer at {url}: {log.read_text()[-2000:]}")
-
-
 @pytest.fixture
-def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """JupyterLab on a copy of the workbooks with a store holding the example engagement (no answers yet)."""
-    workbooks = tmp_path / "workbooks"
-    workbooks.mkdir()
-    shutil.copy(ROOT / "workbooks" / "02_outcome_discovery.ipynb", workbooks)
-    db = tmp_path / "store.sqlite"
-    engagement = read_engagement(ROOT / "examples" / f"{EID}.yaml")
-    engagement.workshop = None
-    with Store(db) as store:
-        store.save(engagement, author="importer")
-    monkeypatch.setenv("CSM_NB_WORKBOOKS", str(workbooks))
-    port = _free_port()
-    command = lab_command(db=db, port=port, open_browser=False, token=TOKEN, author="browser-test")
-    assert command.env["CSM_NB_DB"] == str(db.resolve()) and command.cwd == workbooks.resolve()
-    env = {**command.env, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
-    argv = command.argv + ["--ServerApp.ip=127.0.0.1", "--LabApp.expose_app_in_browser=True", "--ServerApp.disable_check_xsrf=False"]
-    log = tmp_path / "lab.log"
-    with log.open("w") as sink:
-        process = subprocess.Popen(argv, env=env, cwd=command.cwd, stdout=sink, stderr=subprocess.STDOUT)
-    try:
-        _wait_for_server(f"http://127.0.0.1:{port}/api/status?token={TOKEN}", process, log)
-        yield {"url": f"http://127.0.0.1:{port}", "db": db, "log": log}
-    finally:
-        process.terminate()  # only the server this fixture started, by its own handle
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+def lab(tmp_path: Path):
+    """JupyterLab on a copy of the outcome discovery workbook with a store holding the example engagement (no answers yet)."""
+    db = store_with_example(tmp_path / "store.sqlite", EID)
+    with running_lab(tmp_path, {"02_outcome_discovery.ipynb": {}}, db=db) as server:
+        yield server
 
 
 def test_typing_answers_in_jupyterlab_saves_them_to_the_store(lab: dict, browser) -> None:
     from playwright.sync_api import expect
 
     OUTPUT.mkdir(exist_ok=True)
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = open_workbook(browser, lab, "02_outcome_discovery.ipynb")
     try:
-        page.goto(f"{lab['url']}/lab/tree/02_outcome_discovery.ipynb?token={TOKEN}")
-        page.wait_for_function("window.jupyterapp && window.jupyterapp.shell.currentWidget "
-                               "&& window.jupyterapp.shell.currentWidget.context "
-                               "&& window.jupyterapp.shell.currentWidget.context.isReady", timeout=90_000)
-        page.wait_for_function("window.jupyterapp.shell.currentWidget.sessionContext.session "
-                               "&& window.jupyterapp.shell.currentWidget.sessionContext.session.kernel", timeout=90_000)
-        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
         news = page.get_by_role("button", name="No")  # JupyterLab's one-off "notify me about news?" toast
 
         # Stage 1: a text answer.
