@@ -102,9 +102,9 @@ def stable_results(results: dict[str, Any]) -> dict[str, Any]:
 
 def visible_text(page: str) -> str:
     """The text a reader sees in the report body (header and footer carry run details)."""
-    match = re.search(r'<main class="report">(.*)</main>', page, flags=re.S)
+    match = re.search(r'<main class="report">(.*)</main>', page, flags=re.DOTALL)
     body = match.group(1) if match else page
-    body = re.sub(r"<(style|script)\b.*?</\1>", " ", body, flags=re.S | re.I)
+    body = re.sub(r"<(style|script)\b.*?</\1>", " ", body, flags=re.DOTALL | re.IGNORECASE)
     body = re.sub(r"<[^>]+>", " ", body)
     return " ".join(html_lib.unescape(body).split())
 

@@ -241,8 +241,7 @@ def _esc(text: object) -> str:
 def _n(v: float) -> str:
     """A coordinate with one decimal: short markup, sub-pixel precise enough."""
     s = f"{v:.1f}"
-    if s.endswith(".0"):
-        s = s[:-2]
+    s = s.removesuffix(".0")
     return "0" if s == "-0" else s
 
 

@@ -171,8 +171,8 @@ def answer_number(answers: Mapping[str, Any], key: str) -> float | None:
         return None
     if isinstance(value, (int, float)):
         return float(value)
-    from .tables import parse_amount
     from .errors import InputError
+    from .tables import parse_amount
 
     try:
         return parse_amount(str(value).rstrip("% "), where=key)

@@ -64,7 +64,10 @@ def load_yaml_with_lines(text: str, source: str) -> tuple[Any, dict[tuple[Any, .
         lines: dict[tuple[Any, ...], int] = {}
         if node is None:
             return None, lines
-        _walk(node, (), lines, _Walk(source))
+        try:
+            _walk(node, (), lines, _Walk(source))
+        except _AliasFound as found:
+            raise found.at(_first_alias_line(text)) from None
         data = loader.construct_document(node)
     except RecursionError:  # nesting thousands deep: the parser itself gives up
         raise InputError(f"{source}: nested too deeply to be an engagement file") from None
@@ -86,9 +89,31 @@ class _Walk:
         return InputError(f"{self.source}, line {node.start_mark.line + 1}{where}: {problem}")
 
 
+class _AliasFound(Exception):
+    """A node met twice: an alias. The composed node carries its anchor's line, so the alias's own line is looked up."""
+
+    def __init__(self, source: str, path: tuple[Any, ...]) -> None:
+        self.source, self.path = source, path
+
+    def at(self, line: int | None) -> InputError:
+        from .schema import dotted
+
+        where = f", line {line}" if line else ""
+        key = f": {dotted(self.path)}" if self.path else ""
+        return InputError(f"{self.source}{where}{key}: YAML aliases (*name) are not accepted; write the value out in full")
+
+
+def _first_alias_line(text: str) -> int | None:
+    """The line of the first ``*alias`` (only run once an alias was found, so a good file is parsed once)."""
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.AliasEvent):
+            return event.start_mark.line + 1
+    return None
+
+
 def _walk(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int], walk: _Walk) -> None:
     if id(node) in walk.seen:
-        raise walk.fail(node, path, "YAML aliases (*name) are not accepted; write the value out in full")
+        raise _AliasFound(walk.source, path)
     walk.seen.add(id(node))
     walk.count += 1
     if walk.count > config.MAX_YAML_NODES:

@@ -11,7 +11,6 @@ def _show_csm_error(shell: Any, etype: type, value: BaseException, tb: Any, tb_o
     # A CSM on a projector sees one sentence, not a stack trace. The cell still
     # counts as failed, so a headless run stops and reports the same line.
     print(f"error: {value}", file=sys.stderr)
-    return None
 
 
 def setup() -> None:

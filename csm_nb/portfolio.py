@@ -29,11 +29,11 @@ import signal
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from . import __version__, config, runner
 from .errors import ConflictError, CsmError, InputError, NotFoundError
@@ -518,7 +518,7 @@ def run_portfolio(
 ) -> PortfolioResult:
     """Render the portfolio and write ``summary.json`` and ``index.html``; see the module docstring."""
     begun = time.perf_counter()
-    started_at = dt.datetime.now(dt.timezone.utc)
+    started_at = dt.datetime.now(dt.UTC)
     label = check_label(label or default_label())
     if scheduler is not None:
         scheduler = check_scheduler(scheduler)

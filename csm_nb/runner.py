@@ -537,7 +537,11 @@ def _parameterized(workbook: Workbook, parameters: dict[str, Any], kernel_name: 
 async def execute_in(kernel: Kernel, nb: Any, *, workbook: Workbook, cell_timeout: float = DEFAULT_CELL_TIMEOUT) -> Any:
     """Execute ``nb`` in ``kernel``; a failing cell raises ``NotebookFailed`` (the notebook keeps the partial state)."""
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+    from nbclient.exceptions import (
+        CellExecutionError,
+        CellTimeoutError,
+        DeadKernelError,
+    )
 
     at: dict[str, int] = {}
 
@@ -557,7 +561,11 @@ async def execute_in(kernel: Kernel, nb: Any, *, workbook: Workbook, cell_timeou
 
 
 def _failure(workbook: Workbook, nb: Any, index: int | None, exc: BaseException) -> NotebookFailed:
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+    from nbclient.exceptions import (
+        CellExecutionError,
+        CellTimeoutError,
+        DeadKernelError,
+    )
 
     if isinstance(exc, CellExecutionError):
         ename, evalue = exc.ename, exc.evalue

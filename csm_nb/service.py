@@ -9,7 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from . import config
-from .engagement import dump_engagement, engagement_document, read_engagement, write_engagement
+from .engagement import (
+    dump_engagement,
+    engagement_document,
+    read_engagement,
+    write_engagement,
+)
 from .errors import CsmError, InputError, WouldRemoveError
 from .merge import describe, plan_import
 from .model import Engagement

@@ -36,7 +36,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import config
-from .errors import ConflictError, CsmError, InputError, NotFoundError, StoreBusyError, StoreError
+from .errors import (
+    ConflictError,
+    CsmError,
+    InputError,
+    NotFoundError,
+    StoreBusyError,
+    StoreError,
+)
 from .model import CashFlowLine, Engagement, Kpi, Measurement, Outcome, field_names
 
 MIGRATIONS: list[str] = [
@@ -152,7 +159,7 @@ def answer_json(value: Any, *, where: str) -> str:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _period_text(period: int | str) -> str:

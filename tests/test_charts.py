@@ -510,7 +510,7 @@ def test_tornado_degenerate_input(rows: list) -> None:
 def test_tornado_height_grows_with_rows() -> None:
     short = parse(tornado_chart(title="t", base=0, rows=[("a", -1, 1)]))
     tall = parse(tornado_chart(title="t", base=0, rows=[(str(i), -i, i) for i in range(12)]))
-    height = lambda root: float(root.get("viewBox").split()[3])  # noqa: E731
+    height = lambda root: float(root.get("viewBox").split()[3])
     assert height(tall) > height(short)
 
 

@@ -45,3 +45,21 @@ def test_author_prefers_the_explicit_setting(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.delenv("CSM_NB_AUTHOR")
     monkeypatch.setenv("USER", "dwhitfield")
     assert config.author() == "dwhitfield"
+
+
+def test_the_readme_states_the_limits_the_code_applies() -> None:
+    from pathlib import Path
+
+    from csm_nb import config
+    from csm_nb.store import MAX_ANSWER_CHARS
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    rows = dict(line.strip("|").split("|")[:2] for line in readme.splitlines()
+                if line.startswith("| ") and line.count("|") == 3)
+    rows = {k.strip(): v.strip() for k, v in rows.items()}
+    assert rows["engagement file"] == f"{config.MAX_DOCUMENT_BYTES // 2**20} MB, and {config.MAX_YAML_NODES:,} values"
+    assert rows["CSV or .xlsx file"] == f"{config.MAX_TABLE_BYTES // 2**20} MB"
+    assert rows["rows in one table"] == f"{config.MAX_TABLE_ROWS:,}"
+    assert rows["cash-flow periods"] == f"{config.MAX_CASH_FLOW_PERIODS:,}"
+    assert rows["period index"].startswith(f"0 to {config.MAX_PERIOD_INDEX:,} ")
+    assert rows["one workshop answer"] == f"{MAX_ANSWER_CHARS:,} characters"

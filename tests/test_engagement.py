@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from csm_nb.engagement import (
     read_engagement,
     write_engagement,
 )
-from csm_nb.errors import InputError, NotFoundError
+from csm_nb.errors import CsmError, InputError, NotFoundError
 from csm_nb.model import CashFlowLine, Engagement, Kpi, Measurement, Outcome
 
 HEAD = "schema: csm-nb/engagement@1\nid: acme\ncustomer: Acme\n"  # lines 1-3
@@ -468,3 +469,89 @@ def engagements(draw) -> Engagement:
 @given(engagements())
 def test_property_dump_then_parse_gives_the_same_engagement(engagement):
     assert parse_engagement(dump_engagement(engagement), source="generated.yaml") == engagement
+
+
+# -- hostile and careless YAML: refused at the line, before anything is built ---------------------------------
+def billion_laughs(levels: int = 9) -> str:
+    """Nine levels of nine aliases each: 387 million strings if it were expanded."""
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"a{i}: &a{i} [{','.join([f'*a{i - 1}'] * 9)}]" for i in range(1, levels)]
+    return "junk:\n" + "".join(f"  {line}\n" for line in lines)
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    (billion_laughs(), "acme.yaml, line 6: junk.a1[0]: YAML aliases (*name) are not accepted; write the value out in full"),
+    ("y: &r [*r]\n", "acme.yaml, line 4: y[0]: YAML aliases (*name) are not accepted; write the value out in full"),
+    ("workshop:\n  outcome_discovery:\n    a: &x [1, 2]\n    b: *x\n",
+     "acme.yaml, line 7: workshop.outcome_discovery.b: YAML aliases (*name) are not accepted; write the value out in full"),
+    ("csm: !!binary aGVsbG8=\n", "acme.yaml, line 4: csm: the tag !!binary is not accepted; write plain text, numbers, dates, lists and mappings"),
+    ("tags: !!set {a, b}\n", "acme.yaml, line 4: tags: the tag !!set is not accepted; write plain text, numbers, dates, lists and mappings"),
+    ("csm: !!python/object:os.system ls\n", "acme.yaml, line 4: csm: the tag !!python/object:os.system is not accepted; "
+     "write plain text, numbers, dates, lists and mappings"),
+    ("csm: !mine x\n", "acme.yaml, line 4: csm: the tag !mine is not accepted; write plain text, numbers, dates, lists and mappings"),
+    ("kpis:\n  - id: k\n    start: 2026-02-30\n", "acme.yaml, line 6: kpis[0].start: 2026-02-30 is not a date that exists; expected YYYY-MM-DD"),
+    ("kpis:\n  - id: k\n    milestones: {2025-02-29: 4}\n",
+     "acme.yaml, line 6: kpis[0].milestones: 2025-02-29 is not a date that exists; expected YYYY-MM-DD"),
+    ("initiative:\n  <<: {name: x}\n", "acme.yaml, line 5: initiative: merge keys (<<) are not accepted; write the keys out in full"),
+    ("currency: 5\n", "acme.yaml, line 4: currency: expected a three-letter ISO 4217 currency code such as USD, EUR or GBP; got 5"),
+    ("currency: dollars\n", "acme.yaml, line 4: currency: expected a three-letter ISO 4217 currency code such as USD, EUR or GBP; got 'dollars'"),
+    ("financial_links:\n  - id: l\n    steps: []\n", "acme.yaml, line 6: financial_links[0].steps: expected at least 1 step, got an empty list"),
+    ("kpis:\n  - id: k\n    milestones: {100000000000000000000000: 5}\n",
+     "acme.yaml, line 6: kpis[0].milestones[100000000000000000000000]: expected a period index (0, 1, ...) or a date, got 100000000000000000000000"),
+    ("solution:\n  deal_size: .inf\n", "acme.yaml, line 5: solution.deal_size: expected a finite number, got inf"),
+])
+def test_hostile_or_careless_yaml_is_refused_in_one_line_naming_line_and_key(body, expected):
+    assert error_of(HEAD + body) == expected
+
+
+def test_a_lower_case_currency_code_is_taken_in_capitals():
+    assert parse(HEAD + "currency: eur\n").currency == "EUR"
+
+
+@pytest.mark.parametrize(("limit", "value", "message"), [
+    ("MAX_DOCUMENT_BYTES", 60, f"acme.yaml: {len(HEAD + 'tags: [a, b, c]' + chr(10))} characters is more than the 60 allowed in one engagement file"),
+    ("MAX_YAML_NODES", 5, "acme.yaml: more than 5 values in one engagement file"),
+])
+def test_documents_past_the_limits_are_refused(monkeypatch, limit, value, message):
+    from csm_nb import config
+
+    monkeypatch.setattr(config, limit, value)
+    assert error_of(HEAD + "tags: [a, b, c]\n") == message
+
+
+@pytest.mark.parametrize(("encoding", "readable"), [("utf-8", True), ("utf-8-sig", True), ("utf-16", True),
+                                                      ("utf-16-le", False), ("cp1252", False), ("shift_jis", False)])
+def test_engagement_files_are_utf8_or_utf16_with_a_bom(tmp_path, encoding, readable):
+    path = tmp_path / "acme.yaml"
+    path.write_bytes((HEAD + "csm: José 様\n").encode(encoding, errors="replace") if encoding != "cp1252"
+                     else (HEAD + "csm: José\n").encode("cp1252"))
+    if readable:
+        assert read_engagement(path).csm == "José 様"
+    else:
+        with pytest.raises(InputError, match=rf"^{re.escape(str(path))}: (not UTF-8 text \(byte 0x[0-9a-f]{{2}} at offset \d+\)|"
+                                             r"UTF-16 text without a byte-order mark); save it as UTF-8"):
+            read_engagement(path)
+
+
+RICH = (Path(__file__).parent / "fixtures" / "rich_engagement.yaml").read_text(encoding="utf-8").splitlines(keepends=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, len(RICH) - 1), st.sampled_from(["drop", "twice", "junk"]),
+                          st.text(alphabet="&*!:[]{}-'\"#|>%@ \nabc0123\t", max_size=12)), max_size=6))
+def test_mangled_engagement_files_only_ever_fail_as_one_line(edits):
+    lines = list(RICH)
+    for index, action, junk in edits:
+        index %= len(lines) or 1
+        if not lines:
+            break
+        if action == "drop":
+            del lines[index]
+        elif action == "twice":
+            lines.insert(index, lines[index])
+        else:
+            lines[index] = lines[index][: len(lines[index]) // 2] + junk + "\n"
+    try:
+        parse_engagement("".join(lines), source="rich.yaml")
+    except CsmError as exc:
+        assert "\n" not in str(exc)

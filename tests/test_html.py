@@ -2,7 +2,16 @@ from __future__ import annotations
 
 import pytest
 
-from csm_nb.html import Html, callout, figures, money, paragraph, percent, section, table
+from csm_nb.html import (
+    Html,
+    callout,
+    figures,
+    money,
+    paragraph,
+    percent,
+    section,
+    table,
+)
 
 EVIL = '<img src=x onerror="alert(1)">'
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from csm_nb import cli
-from csm_nb.errors import WouldRemoveError
 from csm_nb.merge import plan_import
 from csm_nb.model import CashFlowLine, Engagement, Kpi, Measurement, Outcome
 from csm_nb.service import import_engagements

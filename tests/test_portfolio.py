@@ -23,7 +23,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import CORRUPT_ENGAGEMENT, PORTFOLIO_SIZE, corrupt_cash_flow, synthetic_engagements
+from conftest import (
+    CORRUPT_ENGAGEMENT,
+    PORTFOLIO_SIZE,
+    corrupt_cash_flow,
+    synthetic_engagements,
+)
 
 from csm_nb import cashflow, cli, portfolio, runner
 from csm_nb.errors import NotFoundError
@@ -122,7 +127,7 @@ def test_the_index_page_escapes_what_people_typed_and_leads_with_failures() -> N
         [portfolio.WorkbookOutcome("cash_flow", "failed", 0.5, error="ValueError: <img src=x onerror=alert(2)>",
                                    failed_cell=4, partial_notebook="beta/cash_flow.failed.ipynb")],
         error="ValueError: <img src=x onerror=alert(2)>")
-    page = portfolio.index_html("2026-03", [good, bad], started_at=dt.datetime(2026, 3, 31, 6, 0, tzinfo=dt.timezone.utc),
+    page = portfolio.index_html("2026-03", [good, bad], started_at=dt.datetime(2026, 3, 31, 6, 0, tzinfo=dt.UTC),
                                 duration=75.0)
     assert "<script" not in page and "<img" not in page and "<b>W</b>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "Dana &lt;b&gt;W&lt;/b&gt;" in page
@@ -394,7 +399,7 @@ def _children_of(pid: int) -> set[int]:
 
 # -- Dask distributed -----------------------------------------------------------------------------------
 def _visible(page: str) -> str:
-    body = re.search(r'<main class="report">(.*)</main>', page, flags=re.S).group(1)
+    body = re.search(r'<main class="report">(.*)</main>', page, flags=re.DOTALL).group(1)
     body = re.sub(r'href="data:[^"]*"', "", body)  # the .xlsx download carries its own timestamp
     return " ".join(re.sub(r"<[^>]+>", " ", body).split())
 

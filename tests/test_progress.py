@@ -219,7 +219,7 @@ def test_a_weekly_date_indexed_csv_against_a_monthly_plan():
 
 
 def test_integer_periods_of_a_weekly_kpi_count_weeks():
-    rows = [Measurement("stock-waits", w, 18 - 0.3 * w) for w in range(0, 14)]
+    rows = [Measurement("stock-waits", w, 18 - 0.3 * w) for w in range(14)]
     t = pg.track(weekly_kpi(), rows)
     assert t.periods[13] == pytest.approx(13 * 7 / (365.25 / 12))  # 2.99 months
     assert t.progress[13] == pytest.approx(0.3 * 13 / 12)

@@ -7,7 +7,6 @@ import json
 import re
 
 import pytest
-
 from conftest import open_report
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

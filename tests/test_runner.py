@@ -6,13 +6,13 @@ exercised by their own tests and the portfolio tests.
 """
 from __future__ import annotations
 
+import _thread
 import asyncio
 import json
 import os
 import subprocess
 import sys
 import threading
-import _thread
 from pathlib import Path
 
 import nbformat

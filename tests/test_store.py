@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from csm_nb.engagement import read_engagement
-from csm_nb.errors import ConflictError, InputError, NotFoundError, StoreBusyError, StoreError
+from csm_nb.errors import (
+    ConflictError,
+    InputError,
+    NotFoundError,
+    StoreBusyError,
+    StoreError,
+)
 from csm_nb.model import CashFlowLine, Engagement, Kpi, Measurement, Outcome
 from csm_nb.store import MIGRATIONS, SCHEMA_VERSION, Store
 
@@ -424,11 +430,10 @@ def test_a_lock_held_by_another_process_is_refused_naming_it_and_nothing_is_writ
 
 def test_nested_transactions_commit_once_and_roll_back_together(store):
     store.save(Engagement(id="acme", customer="Acme"), author="alice")
-    with pytest.raises(RuntimeError):
-        with store.transaction():
-            store.save(Engagement(id="beta", customer="Beta"), author="alice")
-            store.save_answer("acme", "outcome_discovery", "importance", "high")
-            raise RuntimeError("the second file was bad")
+    with pytest.raises(RuntimeError), store.transaction():
+        store.save(Engagement(id="beta", customer="Beta"), author="alice")
+        store.save_answer("acme", "outcome_discovery", "importance", "high")
+        raise RuntimeError("the second file was bad")
     assert [e.id for e in store.engagements()] == ["acme"]
     assert store.answers("acme", "outcome_discovery") == {}
     with store.transaction():

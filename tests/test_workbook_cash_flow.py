@@ -140,7 +140,7 @@ def test_partial_actuals_are_never_counted_as_zero(rendered: dict[str, Path]) ->
 
 
 def _visible_rows(html: str) -> list[str]:
-    return re.findall(r"<tr[^>]*>(.*?)</tr>", html, flags=re.S)
+    return re.findall(r"<tr[^>]*>(.*?)</tr>", html, flags=re.DOTALL)
 
 
 def test_report_says_on_track_and_shows_weeks_8_to_12_as_to_come(rendered: dict[str, Path]) -> None:
@@ -150,7 +150,7 @@ def test_report_says_on_track_and_shows_weeks_8_to_12_as_to_come(rendered: dict[
     assert len(week_rows) == 13
     for week in range(8, 13):
         assert week_rows[f"Week {week}"].count("to come") == 4  # expenditure, revenue, net and cumulative actuals
-    for week in range(0, 8):
+    for week in range(8):
         assert "to come" not in week_rows[f"Week {week}"]
     assert "Forecast at completion" in html
 
@@ -159,8 +159,8 @@ def test_report_has_no_code_no_scripts_and_no_network_references(rendered: dict[
     html = (rendered["ad-csv"] / "cash_flow.html").read_text()
     assert "<script" not in html.lower()
     assert "open_page(" not in html and "save_results" not in html  # code cells hidden
-    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html, flags=re.I)
-    assert not re.search(r"url\(\s*['\"]?(https?:)?//|@import", html, flags=re.I)
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html, flags=re.IGNORECASE)
+    assert not re.search(r"url\(\s*['\"]?(https?:)?//|@import", html, flags=re.IGNORECASE)
     assert "Brightline Outdoor Gear" in html and "Cash flow: estimated and actual" in html
 
 

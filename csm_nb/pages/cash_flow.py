@@ -8,7 +8,18 @@ from pathlib import Path
 
 from .. import cashflow, charts
 from ..errors import InputError
-from ..html import Html, TO_COME, callout, figures, money, money_compact, paragraph, percent, section, table
+from ..html import (
+    TO_COME,
+    Html,
+    callout,
+    figures,
+    money,
+    money_compact,
+    paragraph,
+    percent,
+    section,
+    table,
+)
 from ..model import Engagement
 from ..results import write_results
 from ..store import Store

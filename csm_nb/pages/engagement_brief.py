@@ -9,10 +9,21 @@ given in the form add to it or correct it. Interactive (no
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..forms import WorkshopPage
-from ..html import Html, callout, figures, join, money, number, paragraph, section, table
+from ..html import (
+    Html,
+    callout,
+    figures,
+    join,
+    money,
+    number,
+    paragraph,
+    section,
+    table,
+)
 from ..model import Engagement, Outcome
 from ..questions import load_bank, option_label, parse_answers_parameter
 from ..store import Store
@@ -67,7 +78,7 @@ class EngagementBriefPage(WorkshopPage):
     def outcomes(self) -> list[Outcome]:
         a, out = self.answers, []
         for o in self.engagement.outcomes:
-            marked = Outcome(**{**o.__dict__})
+            marked = Outcome(**o.__dict__)
             marked.status = a.get(f"outcome.{o.id}.status", o.status)
             marked.priority = a.get(f"outcome.{o.id}.priority", o.priority)
             out.append(marked)

@@ -10,7 +10,19 @@ from typing import Any
 
 from .. import charts, linkage
 from ..errors import InputError
-from ..html import Html, callout, figures, join, money, money_compact, number, paragraph, percent, section, table
+from ..html import (
+    Html,
+    callout,
+    figures,
+    join,
+    money,
+    money_compact,
+    number,
+    paragraph,
+    percent,
+    section,
+    table,
+)
 from ..model import Engagement
 from ..results import write_results
 from ..store import Store

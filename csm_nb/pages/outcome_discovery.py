@@ -8,13 +8,25 @@ answer saved as it is entered. Headless: a report of what was captured.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from .. import discovery
 from ..errors import ConflictError, CsmError, InputError
 from ..forms import WorkshopPage
-from ..html import Html, callout, figures, join, money, number, paragraph, percent, section, table
+from ..html import (
+    Html,
+    callout,
+    figures,
+    join,
+    money,
+    number,
+    paragraph,
+    percent,
+    section,
+    table,
+)
 from ..model import Engagement, Outcome
 from ..questions import Question, load_bank, parse_answers_parameter
 from ..store import Store

@@ -17,12 +17,31 @@ from typing import Any
 
 from .. import cashflow, charts, progress
 from ..errors import InputError
-from ..html import Html, callout, figures, join, money, money_compact, paragraph, percent, section, table
+from ..html import (
+    Html,
+    callout,
+    figures,
+    join,
+    money,
+    money_compact,
+    paragraph,
+    percent,
+    section,
+    table,
+)
 from ..model import Engagement, Outcome
 from ..progress import STATUS_WORDS, KpiProgress
 from ..results import write_results
 from ..store import Store
-from .progress import check_settings, forecast_words, kpi_chart, kpi_value, pct, status_tag, trend_words
+from .progress import (
+    check_settings,
+    forecast_words,
+    kpi_chart,
+    kpi_value,
+    pct,
+    status_tag,
+    trend_words,
+)
 
 WORKBOOK = "value_report"
 TITLE = "Value report"
