@@ -45,6 +45,7 @@ from typing import Any, Literal
 
 from .errors import InputError
 from .model import Kpi, Measurement
+from .vocabulary import row_at
 
 Status = Literal["ahead", "on_plan", "behind"]
 STATUS_WORDS: dict[str, str] = {"ahead": "ahead of plan", "on_plan": "on plan", "behind": "behind plan"}
@@ -293,8 +294,6 @@ def check_measurement_window(kpis: Sequence[Kpi], measurements: Iterable[tuple[i
     ...
     csm_nb.errors.InputError: m.csv, row 3: KPI 'nps' starts 2026-01-01 and is planned over 12 months; a measurement dated 2020-01-31 (month -71.0) is outside month -12 to month 24; check the date
     """
-    from .tables import row_at
-
     lines: dict[str, Timeline | None] = {}
     by_id = {k.id: k for k in kpis}
     for number, m in measurements:

@@ -222,7 +222,7 @@ class TableRef(Spec):
                     if key not in self.columns:
                         raise ctx.fail(path + (i, key), f"unknown key {key!r}; expected one of: {', '.join(self.columns)}")
                 rows.append((ctx.lines.get(path + (i,), i + 1), dict(row)))
-            from .tables import InlineRows
+            from .vocabulary import InlineRows
 
             return ("rows", (InlineRows(ctx.source, dotted(path)), rows))
         raise ctx.fail(path, f"expected a path to a .csv/.xlsx file or a list of rows; got {_shown(value)}")

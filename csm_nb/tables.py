@@ -19,6 +19,7 @@ from . import config
 from .errors import InputError, LimitError
 from .files import ZIP_MAGIC, decode_text, read_limited
 from .model import CashFlowLine, Measurement
+from .vocabulary import InlineRows, row_at
 
 CASH_FLOW_COLUMNS = ("period", "expenditure_est", "expenditure_act", "revenue_est", "revenue_act")
 MEASUREMENT_COLUMNS = ("kpi", "period", "value")
@@ -28,28 +29,6 @@ _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 # Commas only as thousands separators (1,000,000 or the Indian 1,00,000): "3,5"
 # could be a decimal comma and is refused rather than read as 35.
 _GROUPED = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d{1,2}(,\d{2})*,\d{3})(\.\d*)?")
-
-
-class InlineRows(str):
-    """The source of rows written in the engagement file itself: a row is named by its line.
-
-    >>> rows = InlineRows("acme.yaml", "cash_flow")
-    >>> row_at(rows, 6), row_at("cf.csv", 6)
-    ('acme.yaml, line 6: cash_flow', 'cf.csv, row 6')
-    """
-
-    source: str
-    key: str
-
-    def __new__(cls, source: str, key: str) -> InlineRows:
-        made = super().__new__(cls, f"{source}: {key}")
-        made.source, made.key = source, key
-        return made
-
-
-def row_at(source: str, number: int) -> str:
-    """How a message names row ``number`` of ``source``: ``file, row 3``, or for inline rows ``file, line 12: key``."""
-    return f"{source.source}, line {number}: {source.key}" if isinstance(source, InlineRows) else f"{source}, row {number}"
 
 
 def _row_word(source: str) -> str:

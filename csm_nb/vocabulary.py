@@ -1,4 +1,4 @@
-"""Words and codes the files may use, in one place.
+"""Words and codes the files may use, and how messages name a place in a file, in one place.
 
 Currencies are ISO 4217 alphabetic codes in use (December 2026), plus the
 fund and metal codes a treasury may report in; ``None`` for an amount always
@@ -21,3 +21,26 @@ def currency_code(value: object) -> str | None:
         return None
     code = value.strip().upper()
     return code if code in CURRENCIES else None
+
+
+# -- naming a row in a message -------------------------------------------------------------
+class InlineRows(str):
+    """The source of rows written in the engagement file itself: a row is named by its line.
+
+    >>> rows = InlineRows("acme.yaml", "cash_flow")
+    >>> row_at(rows, 6), row_at("cf.csv", 6)
+    ('acme.yaml, line 6: cash_flow', 'cf.csv, row 6')
+    """
+
+    source: str
+    key: str
+
+    def __new__(cls, source: str, key: str) -> InlineRows:
+        made = super().__new__(cls, f"{source}: {key}")
+        made.source, made.key = source, key
+        return made
+
+
+def row_at(source: str, number: int) -> str:
+    """How a message names row ``number`` of ``source``: ``file, row 3``, or for inline rows ``file, line 12: key``."""
+    return f"{source.source}, line {number}: {source.key}" if isinstance(source, InlineRows) else f"{source}, row {number}"
