@@ -40,6 +40,8 @@ MAX_TABLE_BYTES = 50 * 1024 * 1024  # a CSV or .xlsx file
 MAX_TABLE_ROWS = 200_000  # data rows in one table (measurements)
 MAX_CASH_FLOW_PERIODS = 10_000  # rows of one cash flow
 MAX_PERIOD_INDEX = 1_200  # a period index: a century of months
+MAX_YAML_DEPTH = 32  # lists and mappings inside one another (real files need fewer than ten)
+MAX_NUMBER_CHARS = 100  # one whole number as written: longer is a pasted code, and 1:2:3... sexagesimals grow quadratically
 
 
 def project_dir() -> Path:

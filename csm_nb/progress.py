@@ -166,8 +166,12 @@ def months_between(start: dt.date, end: dt.date) -> float:
     whole = (end.year - start.year) * 12 + end.month - start.month
     while whole > 0 and add_months(start, whole) > end:
         whole -= 1
-    anchor, following = add_months(start, whole), add_months(start, whole + 1)
-    return sign * (whole + (end - anchor).days / (following - anchor).days)
+    anchor = add_months(start, whole)
+    try:
+        days = (add_months(start, whole + 1) - anchor).days
+    except ValueError:  # the month after December 9999 is past the calendar; December has 31 days
+        days = 31
+    return sign * (whole + (end - anchor).days / days)
 
 
 def periods_between(start: dt.date, end: dt.date, unit: str) -> float:
@@ -239,7 +243,14 @@ class Timeline:
         return f"{self.unit.capitalize()} {position:.2f}"
 
     def date(self, position: float) -> dt.date | None:
-        return None if self.start is None else date_at(self.start, position, self.unit)
+        """The date at ``position``; ``None`` without a start date, or past the calendar (a forecast
+        thousands of years away, from a trend that barely rises)."""
+        if self.start is None:
+            return None
+        try:
+            return date_at(self.start, position, self.unit)
+        except (ValueError, OverflowError):
+            return None
 
 
 def timeline(kpi: Kpi) -> Timeline:
@@ -270,6 +281,9 @@ def timeline(kpi: Kpi) -> Timeline:
             )
         if start is None:
             raise InputError(f"KPI {kpi.id!r}: a dated deadline needs a start date; add start: YYYY-MM-DD")
+        if end == dt.date.max:  # the end of that day would be past the calendar
+            raise InputError(f"KPI {kpi.id!r}: the deadline {kpi.deadline!r} is the last day of the calendar; "
+                             "give the real deadline (YYYY-MM-DD) or a span such as '10 months'")
         length = periods_between(start, end + dt.timedelta(days=1), unit)
     if length <= 0:
         raise InputError(f"KPI {kpi.id!r}: the deadline {kpi.deadline!r} is not after the start {kpi.start!r}")
@@ -531,11 +545,12 @@ class KpiProgress:
         """Per-KPI figures for the results file (SPEC 4.4): fractions, period indexes."""
         t = self.timeline
         forecast_date = t.date(self.forecast.period) if self.forecast.period is not None else None
+        deadline = t.date(t.length)
         return {
             "name": self.label(), "kind": self.kpi.kind, "unit": self.kpi.unit, "direction": self.kpi.direction,
             "baseline": self.baseline, "target": self.target,
             "period_unit": t.unit, "plan_periods": t.length, "start": t.start.isoformat() if t.start else None,
-            "deadline": t.date(t.length).isoformat() if t.start else None,
+            "deadline": deadline.isoformat() if deadline else None,
             "periods": self.periods, "values": self.values,
             "progress": self.progress, "planned": self.planned, "status": self.status,
             "crossings": [c.period for c in self.crossings],

@@ -81,7 +81,7 @@ class Number(Spec):
     def check(self, value: Any, path: Path_, ctx: Context) -> Any:
         from .tables import parse_amount
 
-        if isinstance(value, bool) or isinstance(value, (list, dict)):
+        if isinstance(value, (bool, list, dict)):
             raise ctx.fail(path, f"expected a number, got {_shown(value)}")
         try:
             number = parse_amount(value, where=ctx.where(path))
@@ -160,12 +160,16 @@ class PeriodKey(Spec):
     """A period index (0, 1, ...) or an ISO date."""
 
     def check(self, value: Any, path: Path_, ctx: Context) -> Any:
+        from .config import MAX_PERIOD_INDEX
         from .tables import parse_period
 
         try:
             return parse_period(value, where=ctx.where(path))
         except InputError:
-            raise ctx.fail(path, f"expected a period index (0, 1, ...) or a date, got {_shown(value)}") from None
+            # The range is named so 100000000000000000000000 reads as out of range, not as "not a number".
+            raise ctx.fail(
+                path, f"expected a period index (0 to {MAX_PERIOD_INDEX:,}) or a date (YYYY-MM-DD), got {_shown(value)}"
+            ) from None
 
 
 class Anything(Spec):
@@ -204,8 +208,9 @@ class TableRef(Spec):
     YAML line numbers for inline rows, spreadsheet rows for files.
     """
 
-    def __init__(self, columns: tuple[str, ...]) -> None:
-        self.columns = columns
+    def __init__(self, columns: tuple[str, ...], *, limit: str, rows_are: str, advice: str) -> None:
+        # ``limit`` names the csm_nb.config constant, read at each check so a lowered limit applies.
+        self.columns, self.limit, self.rows_are, self.advice = columns, limit, rows_are, advice
 
     def check(self, value: Any, path: Path_, ctx: Context) -> Any:
         if isinstance(value, str):
@@ -214,6 +219,12 @@ class TableRef(Spec):
                 target = ctx.base_dir / target
             return ("file", target)
         if isinstance(value, list):
+            from . import config
+            from .errors import LimitError
+
+            limit = getattr(config, self.limit)
+            if len(value) > limit:  # named at the first row past the limit, before any row is read
+                raise LimitError(f"{ctx.where(path + (limit,))}: more than {limit:,} {self.rows_are}; {self.advice}")
             rows = []
             for i, row in enumerate(value):
                 if not isinstance(row, Mapping):
@@ -304,8 +315,14 @@ ENGAGEMENT = Record(
         "csm": Text(), "tags": ListOf(Text()),
         "initiative": INITIATIVE, "solution": SOLUTION, "stakeholders": ListOf(STAKEHOLDER),
         "outcomes": ListOf(OUTCOME), "kpis": ListOf(KPI), "financial_links": ListOf(FINANCIAL_LINK),
-        "cash_flow": TableRef(("period", "expenditure_est", "expenditure_act", "revenue_est", "revenue_act")),
-        "measurements": TableRef(("kpi", "period", "value")),
+        "cash_flow": TableRef(
+            ("period", "expenditure_est", "expenditure_act", "revenue_est", "revenue_act"),
+            limit="MAX_CASH_FLOW_PERIODS", rows_are="cash-flow periods",
+            advice="use longer periods (months, quarters) or split the plan",
+        ),
+        "measurements": TableRef(
+            ("kpi", "period", "value"), limit="MAX_TABLE_ROWS", rows_are="measurements", advice="split them across files",
+        ),
         "workshop": MappingOf(Text(), MappingOf(Text(), Anything())),
     },
     required=("schema", "id", "customer"),

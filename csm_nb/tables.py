@@ -16,13 +16,30 @@ from pathlib import Path
 from typing import Any
 
 from . import config
-from .errors import InputError, LimitError
+from .errors import CsmError, InputError, LimitError
 from .files import ZIP_MAGIC, decode_text, read_limited
 from .model import CashFlowLine, Measurement
 from .vocabulary import InlineRows, row_at
 
 CASH_FLOW_COLUMNS = ("period", "expenditure_est", "expenditure_act", "revenue_est", "revenue_act")
 MEASUREMENT_COLUMNS = ("kpi", "period", "value")
+
+# The limits a table is held to (README "Limits") live in config beside the engagement-file
+# limits, where the README test checks them, and are read at each check (a test may lower them):
+#   MAX_TABLE_BYTES        50 MB  a CSV or .xlsx file, checked by stat before it is read
+#   MAX_TABLE_ROWS       200,000  data rows of one table: reading stops at the first row past it
+#   MAX_CASH_FLOW_PERIODS 10,000  periods of one cash flow (rendering a million needed > 8 GB)
+#   MAX_PERIOD_INDEX       1,200  a measurement's period index: a century of months
+
+# One part of an .xlsx unzipped (the worksheet read, the shared strings): a 50 MB zip can
+# inflate a thousandfold, and openpyxl holds the shared strings in memory. A 200,000-row
+# measurements sheet saved by Excel is about 25 MB of XML; this is ten times that.
+MAX_XLSX_PART_BYTES = 250 * 1024 * 1024
+
+# An old .xls workbook, or an .xlsx saved with a password (both are OLE compound files).
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# Enough of the first line to tell its delimiter; sniffing a 50 MB line would take minutes.
+_SNIFF_CHARS = 8192
 
 _CURRENCY_MARKS = re.compile(r"[$€£¥₹]|\b[A-Z]{3}\b")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
@@ -89,16 +106,22 @@ def read_rows(path: Path, *, sheet: str, max_rows: int | None = None) -> tuple[s
     """Where rows are (the file, and the sheet of a workbook), the header and the numbered data rows (blank ones skipped).
 
     ``sheet`` is the worksheet to read in a workbook (``cash_flow`` or
-    ``measurements``); without one of that name the only visible sheet is
-    read, and with several the file is refused naming them. A row with more
-    cells than the header, a formula with no saved value, or more than
-    ``max_rows`` data rows is refused naming the row.
+    ``measurements``, any case); without one of that name the only visible
+    sheet is read, and with several the file is refused naming them. A hidden
+    sheet is never read. A row with more cells than the header, a value under
+    a column with no header, a column named twice, a formula with no saved
+    value, or more than ``max_rows`` data rows is refused naming the row.
+    Rows are read one at a time, so a file past the limit is refused without
+    reading the rest.
     """
     max_rows = config.MAX_TABLE_ROWS if max_rows is None else max_rows
     suffix = path.suffix.lower()
     if suffix not in {".csv", ".xlsx", ".xlsm"}:
         raise InputError(f"{path}: expected a .csv or .xlsx file, got {suffix or 'no extension'!r}")
     raw = read_limited(path, limit=config.MAX_TABLE_BYTES, what="a table")
+    if raw.startswith(_OLE_MAGIC):
+        raise InputError(f"{path}: this is an old-format Excel .xls workbook or a password-protected one; "
+                         "save it from Excel as .xlsx without a password, or as 'CSV UTF-8'")
     if suffix == ".csv":
         if raw.startswith(ZIP_MAGIC):
             raise InputError(f"{path}: this is an Excel workbook (a zip file) with a .csv name; rename it to .xlsx, "
@@ -110,18 +133,24 @@ def read_rows(path: Path, *, sheet: str, max_rows: int | None = None) -> tuple[s
             raise InputError(f"{path}: not an Excel .xlsx workbook (it is not a zip file); save it from Excel as .xlsx or CSV")
         rows, where = _xlsx_rows(path, raw, sheet=sheet)
     header: list[str] | None = None
+    width = 0
     body: list[tuple[int, list[Any]]] = []
     for number, row in enumerate(rows, start=1):
-        if not any(c not in (None, "") for c in row):
+        if all(_blank(c) for c in row):
             continue
         if header is None:
-            header = [str(h or "").strip().lower() for h in row]
-            width = max(i + 1 for i, h in enumerate(header) if h) if any(header) else 0
+            header = ["" if h is None else str(h).strip().lower() for h in row]
+            width = max(i + 1 for i, h in enumerate(header) if h)
+            _check_header(where, number, header)
             continue
-        filled = max(i + 1 for i, c in enumerate(row) if c not in (None, ""))
+        filled = max(i + 1 for i, c in enumerate(row) if not _blank(c))
         if filled > width:
             raise InputError(f"{where}, row {number}: {filled} cells but the header has {width} columns; "
                              "remove the extra cells or add a header for them")
+        for i in range(filled):
+            if not header[i] and not _blank(row[i]):
+                raise InputError(f"{where}, row {number}, column {_column_letter(i + 1)}: {_shown(row[i])} is in a column "
+                                 "with no header; name the column or clear the cell")
         if len(body) >= max_rows:
             raise LimitError(f"{where}: more than {max_rows:,} data rows; split the file (the limit is in the README)")
         body.append((number, list(row)))
@@ -130,10 +159,40 @@ def read_rows(path: Path, *, sheet: str, max_rows: int | None = None) -> tuple[s
     return where, header, body
 
 
+def _blank(cell: Any) -> bool:
+    """Nothing in the cell: empty, or only spaces (a cell a person cleared with the space bar)."""
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def _shown(cell: Any) -> str:
+    text = repr(cell.strip() if isinstance(cell, str) else cell)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _check_header(where: str, number: int, header: list[str]) -> None:
+    """One column a name: with two, one of them would be silently ignored."""
+    first: dict[str, int] = {}
+    for i, name in enumerate(header):
+        if not name:
+            continue
+        if name in first:
+            raise InputError(f"{where}, row {number}: the column {name!r} is named twice (columns "
+                             f"{_column_letter(first[name] + 1)} and {_column_letter(i + 1)}); keep one of them")
+        first[name] = i
+
+
+def _column_letter(index: int) -> str:
+    """Column ``index`` (1 = A) as Excel names it, for CSV files too (people open them in Excel)."""
+    from openpyxl.utils import get_column_letter  # only on the error path
+
+    return get_column_letter(index)
+
+
 def _csv_rows(raw: bytes, *, source: str) -> Iterator[list[str]]:
     text = decode_text(raw, source=source, save_as="'CSV UTF-8' (Excel: File > Save As > CSV UTF-8)")
+    first_line = re.split(r"\r\n|\r|\n", text[:_SNIFF_CHARS], maxsplit=1)[0]
     try:
-        dialect: Any = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
+        dialect: Any = csv.Sniffer().sniff(first_line, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
@@ -144,47 +203,111 @@ def _csv_rows(raw: bytes, *, source: str) -> Iterator[list[str]]:
 
 
 def _xlsx_rows(path: Path, raw: bytes, *, sheet: str) -> tuple[Iterator[list[Any]], str]:
+    import warnings
+    import zipfile
+
     from openpyxl import load_workbook  # only needed for spreadsheets
+
+    # openpyxl warns about features it drops when saving (data validation, extensions);
+    # we only read, and a warning on the console would look like an error to a user.
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"openpyxl(\.|$)")
+
+    def unreadable(exc: BaseException, at: str = "") -> InputError:
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())
+        return InputError(f"{path}: not a readable .xlsx file ({at}{detail[:160]}); open and save it in Excel, or export it as CSV")
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+        parts = {info.filename.lstrip("/"): info.file_size for info in archive.infolist()}
+    except Exception as exc:  # BadZipFile, or a damaged directory that zipfile trips over
+        raise unreadable(exc) from None
+
+    def check_part(name: str | None) -> None:
+        size = parts.get((name or "").lstrip("/"), 0)
+        if size > MAX_XLSX_PART_BYTES:
+            raise LimitError(f"{path}: its part {name} unzips to {size / 1024 / 1024:,.0f} MB, more than the "
+                             f"{MAX_XLSX_PART_BYTES / 1024 / 1024:,.0f} MB allowed; export the sheet as CSV")
+
+    for name in parts:
+        if name.lower().endswith("sharedstrings.xml"):  # loaded whole, with the workbook
+            check_part(name)
 
     def opened(data_only: bool) -> Any:
         try:
             return load_workbook(io.BytesIO(raw), read_only=True, data_only=data_only)
+        except CsmError:
+            raise
         except Exception as exc:  # openpyxl raises many kinds for a damaged file
-            raise InputError(f"{path}: not a readable .xlsx file ({type(exc).__name__}: {exc})") from None
+            raise unreadable(exc) from None
 
     book = opened(True)
     chosen = _choose_sheet(path, book, sheet)
     where = f"{path}, sheet {chosen!r}"
-    has_formulas = _sheet_has_formulas(raw, getattr(book[chosen], "_worksheet_path", None))
+    member = getattr(book[chosen], "_worksheet_path", None)
+    check_part(member)
+    has_formulas = _sheet_has_formulas(archive, member)
 
     def rows() -> Iterator[list[Any]]:
-        formulas: Any = None  # the same sheet with formulas, opened only once a row has an empty cell
+        formula_book: Any = None  # the same workbook with formulas, opened once a row has an empty cell
+        formulas: Iterator[tuple[Any, ...]] = iter(())
         at = 0  # rows of ``formulas`` read so far
+        number = 0
         try:
-            for number, values in enumerate(book[chosen].iter_rows(values_only=True), start=1):
+            values_rows = book[chosen].iter_rows(values_only=True)
+            while True:
+                try:  # openpyxl reads the sheet's XML lazily: a damaged sheet fails here, not on opening
+                    values = next(values_rows, None)
+                except Exception as exc:
+                    raise unreadable(exc, f"sheet {chosen!r}, after row {number}: ") from None
+                if values is None:
+                    return
+                number += 1
                 values = list(values)
                 if has_formulas and None in values:
                     # A formula saved without its value (written by a script, never opened in
                     # Excel) reads as empty; the cost is one more pass over the sheet, only then.
-                    if formulas is None:
-                        formulas = opened(False)[chosen].iter_rows(values_only=True)
-                    cells: tuple[Any, ...] = ()
-                    while at < number:
-                        cells, at = next(formulas, ()), at + 1
+                    try:
+                        if formula_book is None:
+                            formula_book = opened(False)
+                            formulas = formula_book[chosen].iter_rows(values_only=True)
+                        cells: tuple[Any, ...] = ()
+                        while at < number:
+                            cells, at = next(formulas, ()), at + 1
+                    except CsmError:
+                        raise
+                    except Exception as exc:
+                        raise unreadable(exc, f"sheet {chosen!r}, row {number}: ") from None
                     for column, (value, cell) in enumerate(zip(values, cells, strict=False), start=1):
-                        if value is None and isinstance(cell, str) and cell.startswith("="):
+                        formula = _formula_text(cell) if value is None else None
+                        if formula is not None:
                             raise InputError(
                                 f"{where}, row {number}, column {_column_letter(column)}: a formula with no saved value "
-                                f"({cell[:40]}); open and save the file in Excel, or export it as CSV"
+                                f"({formula[:40]}); open and save the file in Excel, or export it as CSV"
                             )
                 yield values
         finally:
             book.close()
+            if formula_book is not None:
+                formula_book.close()
 
     return rows(), where
 
 
-def _sheet_has_formulas(raw: bytes, member: str | None) -> bool:
+def _formula_text(cell: Any) -> str | None:
+    """The formula a cell holds, as written, or ``None``: plain ``=...`` text, or an array or data-table formula."""
+    if isinstance(cell, str):
+        return cell if cell.startswith("=") else None
+    from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+
+    if isinstance(cell, ArrayFormula):
+        text = str(cell.text or "")
+        return text if text.startswith("=") else f"={text}"
+    if isinstance(cell, DataTableFormula):
+        return "a data table"
+    return None
+
+
+def _sheet_has_formulas(archive: Any, member: str | None) -> bool:
     """Whether the sheet's XML holds any formula (``<f>``): most do not, and then the second pass is skipped.
 
     Measured with ``read_cash_flow`` on a 10,000-row cash flow whose actuals
@@ -200,32 +323,34 @@ def _sheet_has_formulas(raw: bytes, member: str | None) -> bool:
         return True  # cannot tell: look
     tail = b""
     try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as archive, archive.open(member.lstrip("/")) as xml:
+        with archive.open(member.lstrip("/")) as xml:
             while chunk := xml.read(1 << 20):
                 window = tail + chunk
                 if any(tag in window for tag in (b"<f>", b"<f ", b":f>", b":f ")):
                     return True
                 tail = window[-4:]
-    except (KeyError, zipfile.BadZipFile, OSError, RuntimeError):
-        return True
+    except (KeyError, zipfile.BadZipFile, OSError, RuntimeError, EOFError, ValueError):
+        return True  # let the reading itself name what is wrong
     return False
 
 
 def _choose_sheet(path: Path, book: Any, wanted: str) -> str:
-    by_name = {name.strip().lower(): name for name in book.sheetnames}
-    if wanted in by_name:
-        return by_name[wanted]
-    visible = [ws.title for ws in book.worksheets if getattr(ws, "sheet_state", "visible") == "visible"]
+    # Worksheets only: a chart sheet has no rows to read.
+    sheets = [(ws.title, getattr(ws, "sheet_state", "visible") == "visible") for ws in book.worksheets]
+    named = [(title, visible) for title, visible in sheets if title.strip().lower() == wanted]
+    if named:
+        title, visible = named[0]
+        if not visible:
+            raise InputError(f"{path}: the worksheet {title!r} is hidden; unhide it in Excel (right-click a sheet tab, "
+                             "Unhide) to have it read, or rename it")
+        return title
+    visible = [title for title, shown in sheets if shown]
     if len(visible) == 1:
         return visible[0]
     names = ", ".join(repr(n) for n in book.sheetnames)
+    if not visible:
+        raise InputError(f"{path}: no visible worksheet (it has {names}); unhide the one to read, or name it {wanted!r}")
     raise InputError(f"{path}: which worksheet? it has {names}; name the one to read {wanted!r}")
-
-
-def _column_letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(index)
 
 
 def _check_columns(source: str, header: list[str], expected: tuple[str, ...]) -> dict[str, int]:
@@ -329,17 +454,23 @@ def parse_period(cell: Any, *, where: str) -> int | str:
     if isinstance(cell, float) and cell.is_integer():
         cell = int(cell)
     if isinstance(cell, str) and re.fullmatch(r"\s*[+-]?\d+\s*", cell):
+        # Past 15 digits it is no period (and int() refuses 4,300 digits with a traceback).
+        if len(cell.strip().lstrip("+-")) > 15:
+            raise InputError(f"{where}: expected a period index from 0 to {config.MAX_PERIOD_INDEX} (or a date), "
+                             f"got a {len(cell.strip())}-digit number")
         cell = int(cell)
     if isinstance(cell, int):
         if not 0 <= cell <= config.MAX_PERIOD_INDEX:
             raise InputError(f"{where}: expected a period index from 0 to {config.MAX_PERIOD_INDEX} (or a date), got {cell}")
         return cell
     text = str(cell).strip()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+    if re.match(r"\d{4}-\d{2}-\d{2}(?:[T ]|$)", text):  # a date, perhaps with a time: the day must exist
         try:
-            return dt.date.fromisoformat(text).isoformat()
+            day = dt.date.fromisoformat(text[:10]).isoformat()
         except ValueError:
-            raise InputError(f"{where}: {text} is not a date that exists; expected YYYY-MM-DD") from None
+            raise InputError(f"{where}: {text[:10]} is not a date that exists; expected YYYY-MM-DD") from None
+        if len(text) == 10:
+            return day
     try:
         return dt.datetime.fromisoformat(text).date().isoformat()
     except ValueError:
