@@ -75,6 +75,10 @@ class _Messages:
                               .format(_TONES[tone], text))
         self.retry_button.layout.display = "" if retry else "none"
 
+    def show_error(self, exc: BaseException, *, retry: Callable[[], Any] | None = None) -> None:
+        """Why a change was not saved, with Retry when ``retry`` repeats it."""
+        self.say(not_saved_message(exc, then="press Retry" if retry else "try again"), "bad", retry=retry)
+
     def retry(self) -> None:
         """Repeat the change that could not be saved (the form's handler shows what happens)."""
         action, self._retry = self._retry, None
@@ -104,7 +108,16 @@ CANDIDATE_FIELDS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-class KpiWorkshopForm:
+class _StatusForm:
+    """A form with one status line: what :func:`shown_errors` calls to show a failure."""
+
+    status: _Messages
+
+    def show_error(self, exc: BaseException, *, retry: Callable[[], Any] | None = None) -> None:
+        self.status.show_error(exc, retry=retry)
+
+
+class KpiWorkshopForm(_StatusForm):
     """Candidates, weights, shortlist and register for one engagement."""
 
     def __init__(self, engagement_id: str, *, db: str | None = None, author: str | None = None) -> None:
@@ -181,8 +194,6 @@ class KpiWorkshopForm:
         e = self.engagement
         return kpis.workshop_state(e.outcomes, e.kpis, self._answers())
 
-    def show_error(self, exc: BaseException, *, retry: Callable[[], Any] | None = None) -> None:
-        self.status.say(not_saved_message(exc, then="press Retry" if retry else "try again"), "bad", retry=retry)
 
     def _save(self, key: str, value: Any, *, retry: Callable[[], Any]) -> bool:
         """Save one answer; a conflict is shown and the form reloads what is saved; a busy store offers Retry."""
@@ -380,7 +391,7 @@ class KpiWorkshopForm:
 # ------------------------------------------------------------------------------------- linkage
 
 
-class LinkageForm:
+class LinkageForm(_StatusForm):
     """One financial link: factors and accuracies in boxes, the figures and tornado recomputed live.
 
     Each valid change is saved at once as a draft (answer ``link.<id>`` of the
@@ -455,8 +466,6 @@ class LinkageForm:
         return self.status.message
 
     # -- editing ---------------------------------------------------------------------------------
-    def show_error(self, exc: BaseException, *, retry: Callable[[], Any] | None = None) -> None:
-        self.status.say(not_saved_message(exc, then="press Retry" if retry else "try again"), "bad", retry=retry)
 
     def set_factor(self, step: int, text: Any) -> None:
         """Type a factor for step ``step`` (1-based); percent and margin steps take percentages (5 for 5 %)."""

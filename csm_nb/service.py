@@ -160,7 +160,7 @@ def import_measurements(
                            "import engagement files without --engagement")
         parsed.append((path, read_numbered_measurements(path)))
     with Store(db) as store, store.transaction():
-        kpis = store.load(engagement_id).kpis
+        kpis = store.kpis(engagement_id)
         known = {k.id for k in kpis}
         for path, numbered in parsed:
             for number, m in numbered:

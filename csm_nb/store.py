@@ -479,6 +479,22 @@ class Store:
         )
 
     @_translated
+    def kpis(self, engagement_id: str) -> list[Kpi]:
+        """The engagement's KPIs alone (checking a measurement file needs no more than these)."""
+        with self._reading() as db:
+            if db.execute("SELECT 1 FROM engagement WHERE id = ?", (engagement_id,)).fetchone() is None:
+                raise self._missing(engagement_id)
+            return self._kpis(db, engagement_id)
+
+    @staticmethod
+    def _kpis(db: sqlite3.Connection, engagement_id: str) -> list[Kpi]:
+        return [
+            _kpi_from_row(r) for r in db.execute(
+                f"SELECT {', '.join(_KPI_COLUMNS)} FROM kpi WHERE engagement_id = ? ORDER BY position", (engagement_id,),
+            )
+        ]
+
+    @_translated
     def load(self, engagement_id: str) -> Engagement:
         """The whole engagement, as of one consistent snapshot."""
         with self._reading() as db:  # all tables from the same moment
@@ -500,12 +516,7 @@ class Store:
                     (engagement_id,),
                 )
             ]
-            engagement.kpis = [
-                _kpi_from_row(r) for r in db.execute(
-                    f"SELECT {', '.join(_KPI_COLUMNS)} FROM kpi WHERE engagement_id = ? ORDER BY position",
-                    (engagement_id,),
-                )
-            ]
+            engagement.kpis = self._kpis(db, engagement_id)
             engagement.cash_flow = [
                 CashFlowLine(*r) for r in db.execute(
                     "SELECT period, expenditure_est, expenditure_act, revenue_est, revenue_act FROM cash_flow_line "
