@@ -16,12 +16,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from csm_nb.engagement import read_engagement
-from csm_nb.forms import WorkshopForm
-from csm_nb.kpi_forms import KpiWorkshopForm, LinkageForm
+from csm_nb.data.engagement import read_engagement
+from csm_nb.data.questions import load_bank
+from csm_nb.data.store import Store
+from csm_nb.forms.widgets import WorkshopForm
+from csm_nb.pages.financial_linkage import FinancialLinkagePage
+from csm_nb.pages.kpi_workshop import KpiWorkshopPage
 from csm_nb.pages.outcome_discovery import OutcomeDiscoveryPage
-from csm_nb.questions import load_bank
-from csm_nb.store import Store
 
 TARGET_MS = 150.0
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "employee-engagement.yaml"
@@ -50,8 +51,8 @@ def main() -> None:
         discovery = WorkshopForm(page.bank, engagement, db=db, composer=page.compose, summary=page.live_summary,
                                  context=page.context_for)
         page.form = discovery
-        linkage = LinkageForm(EID, db=db)
-        workshop = KpiWorkshopForm(EID, db=db)
+        linkage = FinancialLinkagePage.form(EID, db=db)
+        workshop = KpiWorkshopPage.form(EID, db=db)
         results = {
             "outcome discovery: type a run rate": timed(args.repeat, lambda i: discovery.set("monthly_run_rate", str(1700 + i))),
             "financial link: change a factor": timed(args.repeat, lambda i: linkage.set_factor(2, str(370 + i % 10))),

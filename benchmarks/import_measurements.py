@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from csm_nb.service import import_engagements
+from csm_nb.run.service import import_engagements
 
 TARGET_SECONDS = 1.0
 

@@ -83,7 +83,7 @@ def synthetic_engagement(index: int, *, seed: int = 7) -> Any:
 
 def make_store(path: Path, count: int, *, seed: int = 7) -> list[str]:
     """Write ``count`` synthetic engagements into a new store at ``path``; returns their ids."""
-    from csm_nb.store import Store
+    from csm_nb.data.store import Store
 
     ids = []
     with Store(path) as store:
@@ -180,7 +180,7 @@ def cold_costs(env: dict[str, str]) -> dict[str, float]:
         "python_start": seconds("pass"),
         "import_papermill": seconds("import papermill"),
         "import_nbconvert_exporter": seconds("from nbconvert import HTMLExporter"),
-        "import_csm_nb_calculations": seconds("import csm_nb.cashflow, csm_nb.store"),
+        "import_csm_nb_calculations": seconds("import csm_nb.method.cashflow, csm_nb.data.store"),
     }
 
 
@@ -193,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="FILE", help="also write the measurements as JSON")
     args = parser.parse_args(argv)
 
-    from csm_nb import config, runner
+    from csm_nb import config
+    from csm_nb.run import runner
 
     workbook = runner.get_workbook(args.workbook)
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="csm-nb-bench-"))

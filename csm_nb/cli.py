@@ -1,7 +1,7 @@
 """``csm-nb``: the command line (SPEC section 3).
 
 A thin layer: each command parses its arguments, calls a function in
-``csm_nb.service`` or ``csm_nb.runner`` and prints. User errors print one line,
+``csm_nb.run.service`` or ``csm_nb.run.runner`` and prints. User errors print one line,
 ``error: <message>``, and exit 1; usage errors exit 2.
 """
 from __future__ import annotations
@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__, config
-from .errors import CsmError
+from csm_nb import __version__, config
+from csm_nb.errors import CsmError
 
 if TYPE_CHECKING:  # the CLI imports its commands' modules lazily, to start fast
-    from .service import EngagementReport
+    from csm_nb.run.service import EngagementReport
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -40,7 +40,7 @@ def _say(text: str) -> None:
 
 
 def _imported_line(item: object) -> str:
-    from .service import Imported
+    from csm_nb.run.service import Imported
 
     assert isinstance(item, Imported)
     line = f"{item.status} {item.engagement_id} (revision {item.revision}) from {item.source}"
@@ -52,7 +52,7 @@ def _imported_line(item: object) -> str:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .service import import_engagements
+    from csm_nb.run.service import import_engagements
 
     if getattr(args, "engagement", None):
         if args.replace:
@@ -65,7 +65,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_import_measurements(args: argparse.Namespace) -> int:
     """``import FILE... --engagement ID``: append measurements (CSV/XLSX); the same rows again change nothing."""
-    from .service import import_measurements
+    from csm_nb.run.service import import_measurements
 
     for path, counts in import_measurements(args.files, engagement_id=args.engagement, db=args.db):
         _say(f"{args.engagement}: {counts['added']} added, {counts['updated']} updated, {counts['unchanged']} unchanged from {path}")
@@ -73,7 +73,7 @@ def cmd_import_measurements(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .service import render_engagement_report
+    from csm_nb.run.service import render_engagement_report
 
     _say_report(render_engagement_report(args.engagement, db=args.db, out=args.out))
     return EXIT_OK
@@ -89,7 +89,7 @@ def _say_report(report: EngagementReport) -> list[Path]:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .service import export_engagement
+    from csm_nb.run.service import export_engagement
 
     text = export_engagement(args.engagement_id, db=args.db, to=args.output)
     if args.output:
@@ -100,7 +100,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .runner import coerce_parameter, run_workbook
+    from csm_nb.run.runner import coerce_parameter, run_workbook
 
     parameters = {name: coerce_parameter(value) for name, value in args.parameter or []}
     result = run_workbook(args.workbook, engagement_id=args.engagement, out=args.out, parameters=parameters, db=args.db)
@@ -110,7 +110,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from .store import Store
+    from csm_nb.data.store import Store
 
     with Store(args.db) as store:
         rows = store.engagements()
@@ -122,13 +122,17 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
-    from .lab import run_lab
+    from csm_nb.run.lab import run_lab
 
     return run_lab(db=args.db, port=args.port, open_browser=not args.no_browser, author=args.author, notebook=args.workbook)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .service import example_files, import_engagements, render_engagement_report
+    from csm_nb.run.service import (
+        example_files,
+        import_engagements,
+        render_engagement_report,
+    )
 
     imported = import_engagements(example_files(), db=args.db, keep_changed=True)
     _say(f"store: {config.db_path(args.db)}")
@@ -143,8 +147,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_portfolio(args: argparse.Namespace) -> int:
     """Every engagement's report; exit 0 all good, 3 some engagements failed (see summary.json)."""
-    from .portfolio import UsageError, progress_for, run_portfolio
-    from .runner import coerce_parameter
+    from csm_nb.run.portfolio import UsageError, progress_for, run_portfolio
+    from csm_nb.run.runner import coerce_parameter
 
     if args.workers is not None and args.scheduler:
         raise UsageError("--workers is for local runs; with --scheduler the Dask cluster decides")

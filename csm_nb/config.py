@@ -23,7 +23,7 @@ import os
 import re
 from pathlib import Path
 
-from .errors import InputError
+from csm_nb.errors import InputError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ENGAGEMENT_SCHEMA = "csm-nb/engagement@1"
@@ -110,19 +110,3 @@ def check_engagement_id(value: object, *, where: str = "engagement id") -> str:
     return value
 
 
-def output_dir_for(engagement_id: str, out: str | os.PathLike[str] | None = None) -> Path:
-    """``<out>/<engagement_id>``, refusing anything that would leave ``<out>``.
-
-    ``<out>`` itself may be a link the user named; ``<out>/<id>`` must not be
-    one (nobody typed it, and following it would write somewhere else).
-    """
-    from .results import refuse_link
-
-    base = runs_dir(out).resolve()
-    if base.exists() and not base.is_dir():
-        raise InputError(f"--out {base} is a file, not a folder; give a folder for the reports")
-    target = base / check_engagement_id(engagement_id)
-    refuse_link(target)
-    if target.resolve().parent != base:
-        raise InputError(f"engagement id {engagement_id!r} would write outside {base}")
-    return target

@@ -6,6 +6,14 @@ means "not known yet" (see :mod:`csm_nb.model`).
 """
 from __future__ import annotations
 
+import datetime as dt
+import math
+import re
+from typing import Any
+
+from csm_nb import config
+from csm_nb.errors import InputError
+
 NOT_KNOWN = "not known yet"
 
 CURRENCIES: frozenset[str] = frozenset(["AED", "AFN", "ALL", "AMD", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BHD", "BIF", "BMD", "BND", "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHE", "CHF", "CHW", "CLF", "CLP", "CNY", "COP", "COU", "CRC", "CUP", "CVE", "CZK", "DJF", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL", "GHS", "GIP", "GMD", "GNF", "GTQ", "GYD", "HKD", "HNL", "HTG", "HUF", "IDR", "ILS", "INR", "IQD", "IRR", "ISK", "JMD", "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW", "KWD", "KYD", "KZT", "LAK", "LBP", "LKR", "LRD", "LSL", "LYD", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MXV", "MYR", "MZN", "NAD", "NGN", "NIO", "NOK", "NPR", "NZD", "OMR", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "PYG", "QAR", "RON", "RSD", "RUB", "RWF", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SOS", "SRD", "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TND", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "USN", "UYI", "UYU", "UYW", "UZS", "VED", "VES", "VND", "VUV", "WST", "XAF", "XAG", "XAU", "XCD", "XCG", "XDR", "XOF", "XPD", "XPF", "XPT", "XSU", "XUA", "YER", "ZAR", "ZMW", "ZWG"])
@@ -44,3 +52,197 @@ class InlineRows(str):
 def row_at(source: str, number: int) -> str:
     """How a message names row ``number`` of ``source``: ``file, row 3``, or for inline rows ``file, line 12: key``."""
     return f"{source.source}, line {number}: {source.key}" if isinstance(source, InlineRows) else f"{source}, row {number}"
+
+
+# -- reading figures people typed ----------------------------------------------------------
+_CURRENCY_MARKS = re.compile(r"[$€£¥₹]|\b[A-Z]{3}\b")
+
+
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+_GROUPED = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d{1,2}(,\d{2})*,\d{3})(\.\d*)?")
+
+
+def parse_amount(cell: Any, *, where: str) -> float | None:
+    """A money or number cell: ``None`` when empty (not known yet), else a float.
+
+    Accepts thousands separators, currency symbols or codes, a trailing ``%``
+    is *not* accepted (amounts are money), accounting negatives in brackets,
+    and a lone ``-`` (the accounting dash for zero).
+
+    >>> parse_amount("$20,000", where="row 2, column revenue_est")
+    20000.0
+    >>> parse_amount("(1,250.50)", where="x")
+    -1250.5
+    >>> parse_amount("", where="x") is None
+    True
+    >>> parse_amount("-", where="x")
+    0.0
+    """
+    if cell is None:
+        return None
+    if isinstance(cell, bool):
+        raise InputError(f"{where}: expected a number, got {cell!r}")
+    if isinstance(cell, (int, float)):
+        if cell != cell:  # NaN from a spreadsheet means nothing is there
+            return None
+        if not math.isfinite(cell):
+            raise InputError(f"{where}: expected a finite number, got {cell!r}")
+        return float(cell)
+    text = str(cell).strip()
+    if not text:
+        return None
+    if text in {"-", "–", "—"}:
+        return 0.0
+    negative = text.startswith("(") and text.endswith(")")
+    cleaned = text[1:-1] if negative else text
+    cleaned = _CURRENCY_MARKS.sub("", cleaned).replace(" ", "").replace("\u00a0", "")
+    if "," in cleaned:
+        if not _GROUPED.fullmatch(cleaned):
+            raise InputError(
+                f"{where}: expected a number such as 20000 or $20,000 (commas only between thousands), got {text!r}"
+            )
+        cleaned = cleaned.replace(",", "")
+    if cleaned.startswith("-") and _CURRENCY_MARKS.search(text):
+        cleaned = "-" + cleaned.lstrip("-")
+    if not _NUMBER.fullmatch(cleaned):
+        raise InputError(f"{where}: expected a number such as 20000 or $20,000 (or empty for not known yet), got {text!r}")
+    value = float(cleaned)
+    if not math.isfinite(value):
+        raise InputError(f"{where}: expected a finite number, got {text!r}")
+    return -value if negative else value
+
+
+def parse_period(cell: Any, *, where: str) -> int | str:
+    """A measurement's period: a whole period index (0, 1, ...) or an ISO date.
+
+    >>> parse_period("3", where="x"), parse_period("2026-01-31", where="x")
+    (3, '2026-01-31')
+    """
+    if isinstance(cell, bool) or cell is None or cell == "":
+        raise InputError(f"{where}: expected a period index (0, 1, 2 ...) or a date (YYYY-MM-DD), got {cell!r}")
+    if isinstance(cell, (dt.datetime, dt.date)):
+        return cell.isoformat()[:10]
+    if isinstance(cell, float) and cell.is_integer():
+        cell = int(cell)
+    if isinstance(cell, str) and re.fullmatch(r"\s*[+-]?\d+\s*", cell):
+        # Past 15 digits it is no period (and int() refuses 4,300 digits with a traceback).
+        if len(cell.strip().lstrip("+-")) > 15:
+            raise InputError(f"{where}: expected a period index from 0 to {config.MAX_PERIOD_INDEX} (or a date), "
+                             f"got a {len(cell.strip())}-digit number")
+        cell = int(cell)
+    if isinstance(cell, int):
+        if not 0 <= cell <= config.MAX_PERIOD_INDEX:
+            raise InputError(f"{where}: expected a period index from 0 to {config.MAX_PERIOD_INDEX} (or a date), got {cell}")
+        return cell
+    text = str(cell).strip()
+    if re.match(r"\d{4}-\d{2}-\d{2}(?:[T ]|$)", text):  # a date, perhaps with a time: the day must exist
+        try:
+            day = dt.date.fromisoformat(text[:10]).isoformat()
+        except ValueError:
+            raise InputError(f"{where}: {text[:10]} is not a date that exists; expected YYYY-MM-DD") from None
+        if len(text) == 10:
+            return day
+    try:
+        return dt.datetime.fromisoformat(text).date().isoformat()
+    except ValueError:
+        raise InputError(
+            f"{where}: expected a period index (0, 1, 2 ...) or a date (YYYY-MM-DD), got {text!r}"
+        ) from None
+
+
+# -- writing figures for people ------------------------------------------------------------
+COMPACT_UNITS = ((1e12, "tn"), (1e9, "bn"), (1e6, "m"), (1e3, "k"), (1.0, ""))
+
+
+def compact_number(value: float, *, decimals: int | None = None) -> str:
+    """A short number for axes and labels: ``52k``, ``1.2m``, ``-20k``.
+
+    ``decimals`` is the most decimals to keep (trailing zeros are dropped);
+    by default about three significant figures: one decimal below 100 of a
+    unit, none above. Non-finite values read ``n/a``.
+
+    >>> [compact_number(v) for v in (1234, 8_100_000, -20_000, 0.5, 52_000, 0, 999_999, 12.34)]
+    ['1.2k', '8.1m', '-20k', '0.5', '52k', '0', '1m', '12.3']
+    >>> compact_number(1250, decimals=2), compact_number(2.5e9)
+    ('1.25k', '2.5bn')
+    """
+    number = float(value)
+    if not math.isfinite(number):
+        return "n/a"
+    magnitude = abs(number)
+    i = next((k for k, (div, _) in enumerate(COMPACT_UNITS) if magnitude >= div), len(COMPACT_UNITS) - 1)
+    while True:
+        div, suffix = COMPACT_UNITS[i]
+        scaled = magnitude / div
+        if decimals is not None:
+            places = max(0, int(decimals))
+        elif suffix:
+            places = 0 if scaled >= 100 else 1
+        else:
+            places = 0 if scaled >= 100 else (1 if scaled >= 10 else 2)
+        rounded = round(scaled, places)
+        if rounded >= 1000 and i > 0:  # 999,999 should read 1m, not 1000k
+            i -= 1
+            continue
+        break
+    if rounded == 0:
+        return "0"
+    text = f"{rounded:.{places}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{'-' if number < 0 else ''}{text}{suffix}"
+
+
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "AUD": "A$", "CAD": "C$"}
+
+
+TO_COME = "to come"
+
+
+def money(value: float | None, currency: str = "USD", *, unknown: str = TO_COME, decimals: int = 0) -> str:
+    """Money for people: ``-$20,000``; ``None`` is "to come", never zero.
+
+    >>> money(-20000, "USD"), money(1650000.5, "EUR"), money(None), money(5, "CHF")
+    ('-$20,000', '€1,650,000', 'to come', 'CHF 5')
+    """
+    if value is None:
+        return unknown
+    symbol = CURRENCY_SYMBOLS.get(currency.upper())
+    amount = f"{abs(value):,.{decimals}f}"
+    sign = "-" if round(value, decimals) < 0 else ""
+    return f"{sign}{symbol}{amount}" if symbol else f"{sign}{currency.upper()} {amount}"
+
+
+def money_compact(value: float, currency: str = "USD") -> str:
+    """Short money for chart axes: ``-$20k``, ``$8.1m``."""
+    symbol = CURRENCY_SYMBOLS.get(currency.upper(), "")
+    return f"{'-' if value < 0 else ''}{symbol}{compact_number(abs(value))}"
+
+
+def percent(fraction: float | None, *, decimals: int = 1, unknown: str = "not yet known") -> str:
+    """A fraction as a percentage: 1.325 -> '132.5 %'.
+
+    >>> percent(1.325), percent(0.37295625), percent(None)
+    ('132.5 %', '37.3 %', 'not yet known')
+    """
+    if fraction is None:
+        return unknown
+    return f"{fraction * 100:,.{decimals}f} %"
+
+
+def number(value: float | None, *, decimals: int = 0, unknown: str = TO_COME) -> str:
+    """>>> number(1800), number(22.5, decimals=1)
+    ('1,800', '22.5')
+    """
+    if value is None:
+        return unknown
+    return f"{value:,.{decimals}f}"
+
+
+# -- verdict words ---------------------------------------------------------------------------
+OVERALL_TAGS = {
+    "on_track": ("good", "on track"), "attention": ("warn", "points to watch"),
+    "off_track": ("bad", "off track"), "not_started": ("", "too early to tell"),
+}

@@ -166,7 +166,7 @@ def rendered_examples(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
     Returns ``{"db": Path, "out": Path, "reports": {engagement id: EngagementReport}}``.
     """
-    from csm_nb.service import import_engagements, render_engagement_report
+    from csm_nb.run.service import import_engagements, render_engagement_report
 
     base = tmp_path_factory.mktemp("rendered-examples")
     db, out = base / "store.sqlite", base / "runs"
@@ -307,8 +307,8 @@ def _wait_for_server(url: str, process, log: Path, *, seconds: float = 90) -> No
 
 def store_with_example(db: Path, engagement_id: str = "employee-engagement") -> Path:
     """A store holding one example engagement, without its workshop answers (a workshop starts empty)."""
-    from csm_nb.engagement import read_engagement
-    from csm_nb.store import Store
+    from csm_nb.data.engagement import read_engagement
+    from csm_nb.data.store import Store
 
     engagement = read_engagement(EXAMPLES_DIR / f"{engagement_id}.yaml")
     engagement.workshop = None
@@ -343,7 +343,7 @@ def running_lab(base: Path, notebooks: dict[str, dict[str, object]], *, db: Path
     """
     import subprocess
 
-    from csm_nb.lab import lab_command
+    from csm_nb.run.lab import lab_command
 
     workbooks = base / "workbooks"
     workbooks.mkdir()

@@ -1,4 +1,4 @@
-"""Cash-flow maths (csm_nb.cashflow): the worked example, edge cases and properties."""
+"""Cash-flow maths (csm_nb.method.cashflow): the worked example, edge cases and properties."""
 from __future__ import annotations
 
 import dataclasses
@@ -10,9 +10,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from csm_nb import cashflow as cf
+from csm_nb.data.results import plain
+from csm_nb.method import cashflow as cf
 from csm_nb.model import CashFlowLine
-from csm_nb.results import plain
 
 # The worked example's figures, written out by hand (not produced by the code).
 NCF_EST = [-20000, -20000, -8000, -6000, -2000, 2000, 5000, 10000, 25000, 22000, 18000, 14000, 12000]

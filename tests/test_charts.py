@@ -1,4 +1,4 @@
-"""Tests for csm_nb.charts: the SVG charts in the customer reports."""
+"""Tests for csm_nb.render.charts: the SVG charts in the customer reports."""
 from __future__ import annotations
 
 import math
@@ -9,18 +9,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from csm_nb.charts import (
+from csm_nb.render.charts import (
     Band,
     Marker,
     Series,
     Svg,
     bar_chart,
-    compact_number,
     line_chart,
     nice_ticks,
     small_multiples,
     tornado_chart,
 )
+from csm_nb.vocabulary import compact_number
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
 EVIL = "<script>alert(1)</script>"

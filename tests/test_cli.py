@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from csm_nb import cli
-from csm_nb.engagement import read_engagement
+from csm_nb.data.engagement import read_engagement
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -186,8 +186,8 @@ def test_installed_console_script_prints_no_traceback(tmp_path: Path) -> None:
 
 
 def test_list_never_prints_control_characters_from_stored_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from csm_nb.data.store import Store
     from csm_nb.model import Engagement
-    from csm_nb.store import Store
 
     db = tmp_path / "s.sqlite"
     with Store(db) as store:

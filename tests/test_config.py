@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from csm_nb import config
+from csm_nb.data.files import output_dir_for
 from csm_nb.errors import InputError
 
 
@@ -20,9 +21,9 @@ def test_invalid_engagement_ids_are_refused(bad: object) -> None:
 
 
 def test_output_dir_stays_inside_the_runs_dir(tmp_path: Path) -> None:
-    assert config.output_dir_for("acme", tmp_path) == (tmp_path / "acme").resolve()
+    assert output_dir_for("acme", tmp_path) == (tmp_path / "acme").resolve()
     with pytest.raises(InputError):
-        config.output_dir_for("../acme", tmp_path)
+        output_dir_for("../acme", tmp_path)
 
 
 def test_store_path_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -51,7 +52,7 @@ def test_the_readme_states_the_limits_the_code_applies() -> None:
     from pathlib import Path
 
     from csm_nb import config
-    from csm_nb.store import MAX_ANSWER_CHARS
+    from csm_nb.data.store import MAX_ANSWER_CHARS
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     rows = dict(line.strip("|").split("|")[:2] for line in readme.splitlines()

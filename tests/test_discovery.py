@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from csm_nb import discovery
-from csm_nb.discovery import (
+from csm_nb.method import discovery
+from csm_nb.method.discovery import (
     check_stated,
     maths_check,
     outcome_requirements,

@@ -1,4 +1,4 @@
-"""Engagement files (csm_nb.schema + csm_nb.engagement): validation with line numbers, round trips."""
+"""Engagement files (csm_nb.data.schema + csm_nb.data.engagement): validation with line numbers, round trips."""
 from __future__ import annotations
 
 import codecs
@@ -13,9 +13,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from csm_nb import schema
 from csm_nb.config import ENGAGEMENT_SCHEMA
-from csm_nb.engagement import (
+from csm_nb.data import schema
+from csm_nb.data.engagement import (
     dump_engagement,
     engagement_document,
     parse_engagement,

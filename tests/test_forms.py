@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from csm_nb.engagement import read_engagement
+from csm_nb.data.engagement import read_engagement
+from csm_nb.data.questions import load_bank
+from csm_nb.data.store import Store
 from csm_nb.errors import ConflictError
-from csm_nb.forms import WorkshopForm
+from csm_nb.forms.widgets import WorkshopForm
 from csm_nb.pages import engagement_brief, outcome_discovery
-from csm_nb.questions import load_bank
-from csm_nb.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 TODAY = dt.date(2026, 11, 23)
@@ -226,7 +226,7 @@ def test_a_form_recompute_is_a_few_milliseconds(store_path: Path) -> None:
 
 # -- the engagement picker ---------------------------------------------------------------------------------------------
 def test_the_picker_creates_and_opens_an_engagement(store_path: Path) -> None:
-    from csm_nb.forms import EngagementPicker
+    from csm_nb.forms.widgets import EngagementPicker
 
     opened: list[str] = []
     picker = EngagementPicker(db=str(store_path), on_pick=opened.append)
@@ -430,7 +430,7 @@ def test_the_same_field_typed_again_and_again_saves_each_value_and_the_mark_tell
 
 
 def test_a_store_held_by_another_process_says_not_saved_and_retry_saves_it(store_path, hold_write_lock, monkeypatch) -> None:
-    from csm_nb import forms
+    from csm_nb.forms import widgets as forms
 
     monkeypatch.setattr(forms, "SAVE_WAIT_SECONDS", 0.3)
     _, form = discovery_form(store_path)

@@ -2,16 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from csm_nb.html import (
-    Html,
-    callout,
-    figures,
-    money,
-    paragraph,
-    percent,
-    section,
-    table,
-)
+from csm_nb.render.html import Html, callout, figures, paragraph, section, table
+from csm_nb.vocabulary import money, percent
 
 EVIL = '<img src=x onerror="alert(1)">'
 

@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from csm_nb.engagement import read_engagement
-from csm_nb.kpi_forms import KpiWorkshopForm, LinkageForm
-from csm_nb.store import Store
+from csm_nb.data.engagement import read_engagement
+from csm_nb.data.store import Store
+from csm_nb.pages.financial_linkage import FinancialLinkagePage
+from csm_nb.pages.kpi_workshop import KpiWorkshopPage
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "employee-engagement.yaml"
@@ -30,7 +31,7 @@ def answers(db: str, workbook: str = "kpi_workshop") -> dict:
 
 # -- KPI workshop -------------------------------------------------------------------------------------
 def test_the_form_shows_the_saved_ranking(db):
-    form = KpiWorkshopForm(EID, db=db)
+    form = KpiWorkshopPage.form(EID, db=db)
     html = form.ranking_html.value
     assert html.index("Line-manager engagement rating") < html.index("Monthly pulse survey") < html.index("Annual job-satisfaction")
     assert [form.sliders[c].value for c in ("link", "warning", "frequency")] == [3, 2, 2]
@@ -38,7 +39,7 @@ def test_the_form_shows_the_saved_ranking(db):
 
 
 def test_a_new_candidate_is_checked_and_saved_at_once(db):
-    form = KpiWorkshopForm(EID, db=db)
+    form = KpiWorkshopPage.form(EID, db=db)
     for name, value in {"name": "Staff absence days", "outcome": "clients-this-year", "frequency": "monthly",
                         "lead_time_months": "3", "effort": "low", "baseline": "4.2", "direction": "decrease",
                         "approvals": "HR, Works council"}.items():
@@ -54,7 +55,7 @@ def test_a_new_candidate_is_checked_and_saved_at_once(db):
 
 
 def test_a_bad_candidate_is_refused_and_nothing_is_saved(db):
-    form = KpiWorkshopForm(EID, db=db)
+    form = KpiWorkshopPage.form(EID, db=db)
     before = answers(db)
     assert form.save_candidate({"name": "Pulse", "baseline": "about six"}) is None
     assert form.message().startswith("Not saved: Baseline: expected a number")
@@ -64,7 +65,7 @@ def test_a_bad_candidate_is_refused_and_nothing_is_saved(db):
 
 
 def test_moving_a_weight_reranks_and_saves(db):
-    form = KpiWorkshopForm(EID, db=db)
+    form = KpiWorkshopPage.form(EID, db=db)
     for cid in ("link", "frequency", "effort", "approvals", "ready"):
         form.sliders[cid].value = 0
     form.sliders["warning"].value = 5
@@ -75,7 +76,7 @@ def test_moving_a_weight_reranks_and_saves(db):
 
 
 def test_all_weights_zero_is_refused_and_the_slider_springs_back(db):
-    form = KpiWorkshopForm(EID, db=db)
+    form = KpiWorkshopPage.form(EID, db=db)
     for cid in ("link", "warning", "frequency", "effort", "approvals"):
         form.set_weight(cid, 0)
     form.sliders["ready"].value = 0
@@ -85,8 +86,8 @@ def test_all_weights_zero_is_refused_and_the_slider_springs_back(db):
 
 
 def test_a_colleagues_change_is_not_overwritten(db):
-    mine = KpiWorkshopForm(EID, db=db)
-    theirs = KpiWorkshopForm(EID, db=db, author="colleague")
+    mine = KpiWorkshopPage.form(EID, db=db)
+    theirs = KpiWorkshopPage.form(EID, db=db, author="colleague")
     theirs.set_weight("effort", 4)
     mine.set_weight("effort", 2)
     assert mine.message().startswith("Not saved: 'weights' was changed by colleague")
@@ -97,7 +98,7 @@ def test_a_colleagues_change_is_not_overwritten(db):
 
 
 def test_the_shortlist_goes_into_the_register(db):
-    form = KpiWorkshopForm(EID, db=db)
+    form = KpiWorkshopPage.form(EID, db=db)
     form.shortlist_boxes["pulse-survey"].value = True
     assert answers(db)["shortlist"] == ["clients-served", "engagement-score", "pulse-survey"]
     form.adopt_button.click()
@@ -113,7 +114,7 @@ def test_the_shortlist_goes_into_the_register(db):
 
 
 def test_a_shortlist_of_one_is_not_put_in_the_register(db):
-    form = KpiWorkshopForm(EID, db=db)
+    form = KpiWorkshopPage.form(EID, db=db)
     form.shortlist_boxes["clients-served"].value = False
     assert form.message() == "Shortlist: 1 KPI (choose 2 to 5)."
     assert form.adopt_shortlist() is False
@@ -123,7 +124,7 @@ def test_a_shortlist_of_one_is_not_put_in_the_register(db):
 
 
 def test_removing_a_candidate_takes_it_off_the_shortlist(db):
-    form = KpiWorkshopForm(EID, db=db)
+    form = KpiWorkshopPage.form(EID, db=db)
     form.picker.value = "engagement-score"
     assert form.inputs["name"].value == "Line-manager engagement rating (0-10)"
     assert form.inputs["approvals"].value == "HR"
@@ -136,7 +137,7 @@ def test_removing_a_candidate_takes_it_off_the_shortlist(db):
 
 # -- linkage ----------------------------------------------------------------------------------------------
 def test_changing_a_factor_recomputes_and_saves_a_draft(db):
-    form = LinkageForm(EID, db=db)
+    form = FinancialLinkagePage.form(EID, db=db)
     assert form.summary.revenue_per_year == 405_000.0
     assert "$405,000" in form.output.value and "2.04 points" in form.output.value
     form.boxes[("steps", 1, "factor")].value = "400"  # $400 a client instead of $375
@@ -152,7 +153,7 @@ def test_changing_a_factor_recomputes_and_saves_a_draft(db):
 
 
 def test_a_zero_factor_is_refused_naming_the_link(db):
-    form = LinkageForm(EID, db=db)
+    form = FinancialLinkagePage.form(EID, db=db)
     form.set_factor(2, "0")
     assert form.message() == (
         "Not saved: financial link 'engagement-to-revenue', step 2 (average revenue per client served): the factor must "
@@ -163,7 +164,7 @@ def test_a_zero_factor_is_refused_naming_the_link(db):
 
 
 def test_agreeing_writes_the_chain_into_the_engagement(db):
-    form = LinkageForm(EID, db=db)
+    form = FinancialLinkagePage.form(EID, db=db)
     form.set_value(("steps", 0, "accuracy"), "10")
     form.agree_button.click()
     assert form.message() == "The chain is agreed and saved in the engagement."
@@ -175,8 +176,8 @@ def test_agreeing_writes_the_chain_into_the_engagement(db):
 
 
 def test_agreeing_is_refused_when_someone_changed_the_link_meanwhile(db):
-    form = LinkageForm(EID, db=db)
-    other = LinkageForm(EID, db=db, author="colleague")
+    form = FinancialLinkagePage.form(EID, db=db)
+    other = FinancialLinkagePage.form(EID, db=db, author="colleague")
     other.set_factor(2, "380")
     assert other.agree()
     form.set_value(("steps", 1, "accuracy"), "2")  # the draft conflicts too: the colleague saved it first
@@ -188,9 +189,9 @@ def test_agreeing_is_refused_when_someone_changed_the_link_meanwhile(db):
 
 
 def test_a_draft_left_behind_is_restored(db):
-    first = LinkageForm(EID, db=db)
+    first = FinancialLinkagePage.form(EID, db=db)
     first.set_factor(2, "390")
-    again = LinkageForm(EID, db=db)
+    again = FinancialLinkagePage.form(EID, db=db)
     assert again.link["steps"][1]["factor"] == 390.0
     assert again.message().startswith("A draft saved by")
     assert again.boxes[("steps", 1, "factor")].value == "390"
@@ -212,7 +213,7 @@ def draft_in_file(db: str) -> tuple:
 def test_the_same_factor_typed_three_times_then_wrong_then_right_and_reopening_shows_the_latest(db) -> None:
     import threading
 
-    form = LinkageForm(EID, db=db)
+    form = FinancialLinkagePage.form(EID, db=db)
     box = form.boxes[("steps", 1, "factor")]
     for raw, revision in (("380", 1), ("390", 2), ("400", 3)):
         worker = threading.Thread(target=lambda r=raw: setattr(box, "value", r))  # kernels deliver on any thread
@@ -223,15 +224,15 @@ def test_the_same_factor_typed_three_times_then_wrong_then_right_and_reopening_s
     assert form.message().startswith("Not saved: step 2 factor: expected a number") and draft_in_file(db) == (400.0, 3)
     box.value = "410"
     assert (form.message(), draft_in_file(db)) == ("Draft saved.", (410.0, 4))
-    again = LinkageForm(EID, db=db)
+    again = FinancialLinkagePage.form(EID, db=db)
     assert again.boxes[("steps", 1, "factor")].value == "410" and again.link["steps"][1]["factor"] == 410.0
 
 
 def test_a_busy_store_keeps_the_change_for_retry_in_the_linkage_form(db, hold_write_lock, monkeypatch) -> None:
-    from csm_nb import forms
+    from csm_nb.forms import widgets as forms
 
     monkeypatch.setattr(forms, "SAVE_WAIT_SECONDS", 0.3)
-    form = LinkageForm(EID, db=db)
+    form = FinancialLinkagePage.form(EID, db=db)
     holder = hold_write_lock(Path(db))
     form.set_factor(2, "420")
     assert form.message().startswith(f"Not saved: the store is busy (held by pid {holder.pid} ")
@@ -245,10 +246,10 @@ def test_a_busy_store_keeps_the_change_for_retry_in_the_linkage_form(db, hold_wr
 
 
 def test_a_busy_store_keeps_the_weight_for_retry_in_the_kpi_form(db, hold_write_lock, monkeypatch) -> None:
-    from csm_nb import forms
+    from csm_nb.forms import widgets as forms
 
     monkeypatch.setattr(forms, "SAVE_WAIT_SECONDS", 0.3)
-    form = KpiWorkshopForm(EID, db=db)
+    form = KpiWorkshopPage.form(EID, db=db)
     criterion = next(iter(form.sliders))
     before = answers(db).get("weights")
     holder = hold_write_lock(Path(db))
@@ -261,7 +262,7 @@ def test_a_busy_store_keeps_the_weight_for_retry_in_the_kpi_form(db, hold_write_
 
 
 def test_a_bug_in_a_kpi_form_handler_is_shown_not_only_logged(db, monkeypatch) -> None:
-    form = KpiWorkshopForm(EID, db=db)
+    form = KpiWorkshopPage.form(EID, db=db)
     monkeypatch.setattr(form.saver.store, "save_answer", lambda *a, **k: {}["boom"])
     form.sliders[next(iter(form.sliders))].value = 1
     assert form.message().startswith("Not saved: an unexpected problem (KeyError: 'boom')")

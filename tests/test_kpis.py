@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from csm_nb import kpis
-from csm_nb.engagement import read_engagement
+from csm_nb.data.engagement import read_engagement
 from csm_nb.errors import InputError
+from csm_nb.method import kpis
 from csm_nb.model import Kpi, Outcome
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from csm_nb import lab
+from csm_nb.run import lab
 
 ROOT = Path(__file__).resolve().parents[1]
 CSM_NB = Path(sys.executable).with_name("csm-nb")

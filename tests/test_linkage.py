@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from csm_nb import linkage
-from csm_nb.engagement import dump_engagement, parse_engagement, read_engagement
+from csm_nb.data.engagement import dump_engagement, parse_engagement, read_engagement
 from csm_nb.errors import InputError
+from csm_nb.method import linkage
 from csm_nb.model import CashFlowLine, Kpi, Measurement
 
 ROOT = Path(__file__).resolve().parents[1]

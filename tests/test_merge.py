@@ -1,4 +1,4 @@
-"""Re-import merge rules (csm_nb.merge) and what import and demo do with them."""
+"""Re-import merge rules (csm_nb.data.merge) and what import and demo do with them."""
 from __future__ import annotations
 
 import shutil
@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from csm_nb import cli
-from csm_nb.merge import plan_import
+from csm_nb.data.merge import plan_import
+from csm_nb.data.store import Store
 from csm_nb.model import CashFlowLine, Engagement, Kpi, Measurement, Outcome
-from csm_nb.service import import_engagements
-from csm_nb.store import Store
+from csm_nb.run.service import import_engagements
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

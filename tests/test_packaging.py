@@ -41,7 +41,7 @@ def test_every_package_directory_is_listed_for_installation() -> None:
 
 def test_calculation_modules_do_not_import_notebook_machinery() -> None:
     code = (
-        "import sys, csm_nb.cashflow, csm_nb.engagement, csm_nb.store, csm_nb.tables, csm_nb.charts;"
+        "import sys, csm_nb.method.cashflow, csm_nb.data.engagement, csm_nb.data.store, csm_nb.data.tables, csm_nb.render.charts;"
         "heavy = [m for m in ('papermill', 'nbconvert', 'ipywidgets', 'IPython', 'matplotlib') if m in sys.modules];"
         "print(','.join(heavy))"
     )

@@ -1,4 +1,4 @@
-"""csm_nb.portfolio and ``csm-nb portfolio``: selection, isolation of failures,
+"""csm_nb.run.portfolio and ``csm-nb portfolio``: selection, isolation of failures,
 summary.json and the index page, --resume after a kill, and Dask.
 
 The big run (40 engagements, one corrupt) happens once per session in the
@@ -30,10 +30,12 @@ from conftest import (
     synthetic_engagements,
 )
 
-from csm_nb import cashflow, cli, portfolio, runner
+from csm_nb import cli
+from csm_nb.data.store import EngagementSummary, Store
 from csm_nb.errors import NotFoundError
+from csm_nb.method import cashflow
 from csm_nb.model import Engagement
-from csm_nb.store import EngagementSummary, Store
+from csm_nb.run import portfolio, runner
 
 CSM_NB = Path(sys.executable).with_name("csm-nb")
 

@@ -1,4 +1,4 @@
-"""Progress maths (csm_nb.progress), the progress page, measurement imports, and
+"""Progress maths (csm_nb.method.progress), the progress page, measurement imports, and
 the order-to-ship worked example through a real ``csm-nb run progress``."""
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from csm_nb import cli
-from csm_nb import progress as pg
+from csm_nb.data.tables import read_measurements
 from csm_nb.errors import InputError
+from csm_nb.method import progress as pg
 from csm_nb.model import Engagement, Kpi, Measurement
 from csm_nb.pages import progress as page_mod
-from csm_nb.tables import read_measurements
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -384,7 +384,7 @@ def test_measurements_from_an_xlsx_with_date_cells_are_appended(tmp_path, capsys
     book.save(path)
     assert cli.main(["--db", str(db), "import", str(path), "--engagement", "order-to-ship"]) == 0
     assert capsys.readouterr().out.splitlines()[-1].startswith("order-to-ship: 1 added, 0 updated, 1 unchanged")
-    from csm_nb.store import Store
+    from csm_nb.data.store import Store
 
     with Store(db) as store:
         e = store.load("order-to-ship")

@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from csm_nb.engagement import read_engagement
-from csm_nb.errors import InputError
-from csm_nb.questions import (
+from csm_nb.data.engagement import read_engagement
+from csm_nb.data.questions import (
     BANK_PATH,
     KINDS,
     TYPES,
@@ -22,6 +21,7 @@ from csm_nb.questions import (
     open_questions,
     parse_answers_parameter,
 )
+from csm_nb.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 TODAY = dt.date(2026, 11, 23)

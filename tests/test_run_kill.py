@@ -24,9 +24,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from csm_nb import runner
+from csm_nb.data.store import Store
 from csm_nb.model import CashFlowLine, Engagement
-from csm_nb.store import Store
+from csm_nb.run import runner
 
 FIXTURE_WORKBOOKS = Path(__file__).parent / "fixtures" / "workbooks"
 WORKBOOK = "tiny_report"
@@ -36,7 +36,8 @@ RENAMES = len(runner.OUTPUT_SUFFIXES)
 # rename number AT (0-based), or after the last one when AT == number of renames.
 KILLER = """
 import os, signal, sys
-from csm_nb import cli, runner
+from csm_nb import cli
+from csm_nb.run import runner
 
 at, calls, real = int(sys.argv[1]), [0], runner._land
 

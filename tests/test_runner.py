@@ -1,4 +1,4 @@
-"""csm_nb.runner: parameters, fingerprints, kernels, failures and atomic outputs.
+"""csm_nb.run.runner: parameters, fingerprints, kernels, failures and atomic outputs.
 
 Kernel-running tests use the tiny workbook in tests/fixtures/workbooks (a
 kernel start and a few imports), so they stay quick; the real workbooks are
@@ -18,10 +18,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from csm_nb import runner
+from csm_nb.data.store import Store
 from csm_nb.errors import InputError, NotFoundError
 from csm_nb.model import CashFlowLine, Engagement
-from csm_nb.store import Store
+from csm_nb.run import runner
 
 FIXTURE_WORKBOOKS = Path(__file__).parent / "fixtures" / "workbooks"
 ROOT = Path(__file__).resolve().parents[1]
@@ -166,7 +166,7 @@ def test_socket_folders_of_dead_runs_are_removed_and_live_or_unnamed_ones_kept(t
 
 
 def test_warm_up_imports_page_modules_only_for_workbooks_with_pages() -> None:
-    assert runner.warm_up_code(["cash_flow", "no_such_page"]) == "import csm_nb.notebook\nimport csm_nb.pages.cash_flow"
+    assert runner.warm_up_code(["cash_flow", "no_such_page"]) == "import csm_nb.run.kernel\nimport csm_nb.pages.cash_flow"
 
 
 # -- the event loop of our own -----------------------------------------------------------
@@ -335,6 +335,6 @@ def test_a_linked_engagement_folder_is_refused_before_any_kernel_starts(
 
 
 def test_the_calculations_import_without_the_notebook_machinery() -> None:
-    code = "import sys, csm_nb.runner, csm_nb.portfolio; print(sorted(m for m in ('papermill', 'nbconvert', 'nbclient', 'ipywidgets') if m in sys.modules))"
+    code = "import sys, csm_nb.run.runner, csm_nb.run.portfolio; print(sorted(m for m in ('papermill', 'nbconvert', 'nbclient', 'ipywidgets') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
     assert out.strip() == "[]"

@@ -1,7 +1,7 @@
 """Writes never go through links or over special files (issue 9, report 7).
 
 Every output (reports, summary.json, index pages, ``export -o``) is written by
-``csm_nb.results.write_bytes_atomic``: it refuses a target that exists and is
+``csm_nb.data.results.write_bytes_atomic``: it refuses a target that exists and is
 not a regular file, refuses a linked folder under ``runs/`` that nobody named,
 and turns an OSError into one line naming the path, leaving no temporary file.
 """
@@ -14,10 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from csm_nb import cli, config, portfolio, results
+from csm_nb import cli
+from csm_nb.data import results
+from csm_nb.data.files import output_dir_for
+from csm_nb.data.store import Store
 from csm_nb.errors import CsmError, InputError
 from csm_nb.model import Engagement
-from csm_nb.store import Store
+from csm_nb.run import portfolio
 
 
 @pytest.fixture
@@ -115,26 +118,26 @@ def test_a_linked_engagement_folder_under_runs_is_refused(tmp_path: Path) -> Non
     elsewhere.mkdir()
     (runs / "acme").symlink_to(elsewhere)
     with pytest.raises(InputError) as info:
-        config.output_dir_for("acme", runs)
+        output_dir_for("acme", runs)
     assert str(info.value) == (f"{runs / 'acme'} is a symbolic link; csm-nb does not write folders through links: "
                                "remove the link or use another --out")
     # Even a link to a sibling inside runs/ (the old check only caught links leaving runs/).
     (runs / "beta").mkdir()
     (runs / "gamma").symlink_to(runs / "beta")
     with pytest.raises(InputError, match="is a symbolic link"):
-        config.output_dir_for("gamma", runs)
+        output_dir_for("gamma", runs)
     # A linked runs folder itself is what the user named with --out: fine.
     (tmp_path / "runs-link").symlink_to(runs)
-    assert config.output_dir_for("beta", tmp_path / "runs-link") == runs.resolve() / "beta"
+    assert output_dir_for("beta", tmp_path / "runs-link") == runs.resolve() / "beta"
 
 
 def test_an_engagement_folder_that_is_a_file_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "acme").write_text("not a folder")
     with pytest.raises(InputError, match=r"acme is a file, not a folder"):
-        config.output_dir_for("acme", tmp_path)
+        output_dir_for("acme", tmp_path)
     (tmp_path / "runs.txt").write_text("")
     with pytest.raises(InputError, match=r"--out .*runs.txt is a file, not a folder"):
-        config.output_dir_for("acme", tmp_path / "runs.txt")
+        output_dir_for("acme", tmp_path / "runs.txt")
 
 
 def test_a_target_under_a_file_is_one_line(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The SQLite store (csm_nb.store): round trips, revisions, conflicts, atomicity, bad files."""
+"""The SQLite store (csm_nb.data.store): round trips, revisions, conflicts, atomicity, bad files."""
 from __future__ import annotations
 
 import copy
@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from csm_nb.engagement import read_engagement
+from csm_nb.data.engagement import read_engagement
+from csm_nb.data.store import MIGRATIONS, SCHEMA_VERSION, Store
 from csm_nb.errors import (
     ConflictError,
     InputError,
@@ -19,7 +20,6 @@ from csm_nb.errors import (
     StoreError,
 )
 from csm_nb.model import CashFlowLine, Engagement, Kpi, Measurement, Outcome
-from csm_nb.store import MIGRATIONS, SCHEMA_VERSION, Store
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from csm_nb.data.store import MIGRATIONS, SCHEMA_VERSION, Store
 from csm_nb.errors import InputError
-from csm_nb.store import MIGRATIONS, SCHEMA_VERSION, Store
 
 
 def make_v1_store(path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Cash-flow and measurement tables (csm_nb.tables): amounts, CSV/XLSX, error messages."""
+"""Cash-flow and measurement tables (csm_nb.data.tables): amounts, CSV/XLSX, error messages."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,17 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from csm_nb.errors import CsmError, InputError, LimitError, NotFoundError
-from csm_nb.model import CashFlowLine, Measurement
-from csm_nb.tables import (
+from csm_nb.data.tables import (
     CASH_FLOW_COLUMNS,
     cash_flow_from_rows,
-    parse_amount,
-    parse_period,
     read_cash_flow,
     read_measurements,
     write_csv,
 )
+from csm_nb.errors import CsmError, InputError, LimitError, NotFoundError
+from csm_nb.model import CashFlowLine, Measurement
+from csm_nb.vocabulary import parse_amount, parse_period
 
 
 def copy_fixture(fixtures_dir: Path, name: str, tmp_path: Path) -> Path:

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from csm_nb import cli
-from csm_nb.engagement import read_engagement
+from csm_nb.data.engagement import read_engagement
 from csm_nb.model import CashFlowLine, Engagement, Kpi, Measurement, Outcome
 from csm_nb.pages import value_report as vr
-from csm_nb.report_index import IndexEntry, index_html
+from csm_nb.render.index import IndexEntry, index_html
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -175,7 +175,7 @@ def test_csm_nb_report_is_idempotent_and_prints_the_index(rendered_examples, cap
 
 @pytest.mark.slow
 def test_a_second_report_says_what_changed(tmp_path):
-    from csm_nb.runner import run_workbook
+    from csm_nb.run.runner import run_workbook
 
     db, out = tmp_path / "s.sqlite", tmp_path / "runs"
     assert cli.main(["--db", str(db), "import", str(EXAMPLES / "order-to-ship.yaml")]) == 0

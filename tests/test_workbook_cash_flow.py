@@ -10,8 +10,8 @@ import pytest
 from conftest import AD_PERIODS, ad_campaign, open_report
 
 from csm_nb import cli
+from csm_nb.data.store import Store
 from csm_nb.model import Engagement
-from csm_nb.store import Store
 
 pytestmark = pytest.mark.slow
 
@@ -177,7 +177,7 @@ def test_outputs_are_complete_and_no_temporary_files_are_left(rendered: dict[str
 
 
 def test_second_run_of_unchanged_data_is_skipped(rendered: dict[str, Path]) -> None:
-    from csm_nb.runner import run_workbook
+    from csm_nb.run.runner import run_workbook
 
     folder = rendered["ad-xlsx"]
     db = folder.parent.parent / "store.sqlite"

@@ -11,10 +11,10 @@ import pytest
 from conftest import open_report
 
 from csm_nb import cli
-from csm_nb.engagement import read_engagement
+from csm_nb.data.engagement import read_engagement
+from csm_nb.data.store import Store
 from csm_nb.errors import InputError
 from csm_nb.pages import financial_linkage, kpi_workshop
-from csm_nb.store import Store
 
 EID = "employee-engagement"
 ROOT = Path(__file__).resolve().parents[1]

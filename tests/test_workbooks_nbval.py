@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from csm_nb.service import import_engagements
+from csm_nb.run.service import import_engagements
 
 ROOT = Path(__file__).resolve().parents[1]
 

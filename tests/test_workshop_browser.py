@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import open_workbook, running_lab, store_with_example
 
-from csm_nb.store import Store
+from csm_nb.data.store import Store
 
 OUTPUT = Path(__file__).parent / "output"
 EID = "employee-engagement"

@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 from conftest import LockHolder, open_workbook, running_lab, store_with_example
 
-from csm_nb.forms import SAVE_WAIT_SECONDS
+from csm_nb.forms.widgets import SAVE_WAIT_SECONDS
 
 OUTPUT = Path(__file__).parent / "output"
 EID02, EID04 = "employee-engagement", "employee-engagement-linkage"  # 02's and 04's engagements, one store
@@ -87,7 +87,7 @@ def draft_run_rate(db: Path) -> tuple[Any, int] | None:
 # -- the server and the two pages ----------------------------------------------------------
 def store_with_two_engagements(db: Path) -> Path:
     """The example engagement (for 02) and a copy of it under another id (for 04), no workshop answers."""
-    from csm_nb.store import Store
+    from csm_nb.data.store import Store
 
     store_with_example(db, EID02)
     with Store(db) as store:

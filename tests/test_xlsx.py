@@ -8,7 +8,7 @@ import pytest
 from conftest import ad_campaign
 from openpyxl import load_workbook
 
-from csm_nb.xlsx import HEADERS, cash_flow_workbook_bytes
+from csm_nb.render.xlsx import HEADERS, cash_flow_workbook_bytes
 
 
 @pytest.fixture
@@ -183,7 +183,7 @@ def recalculated(xlsx: Path, work: Path) -> tuple[list[list], list[list]]:
 @pytest.mark.slow
 def test_libreoffice_computes_the_same_totals_and_keeps_hostile_labels_as_text(hostile_book: tuple[bytes, list],
                                                                                 tmp_path: Path) -> None:
-    from csm_nb import cashflow
+    from csm_nb.method import cashflow
 
     data, lines = hostile_book
     xlsx = tmp_path / "cash flow.xlsx"

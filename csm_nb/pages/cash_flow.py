@@ -6,23 +6,14 @@ import base64
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import cashflow, charts
-from ..errors import InputError
-from ..html import (
-    TO_COME,
-    Html,
-    callout,
-    figures,
-    money,
-    money_compact,
-    paragraph,
-    percent,
-    section,
-    table,
-)
-from ..model import Engagement
-from ..results import write_results
-from ..store import Store
+from csm_nb.data.results import write_results
+from csm_nb.data.store import Store
+from csm_nb.errors import InputError
+from csm_nb.method import cashflow
+from csm_nb.model import Engagement
+from csm_nb.render import charts
+from csm_nb.render.html import Html, callout, figures, paragraph, section, table
+from csm_nb.vocabulary import TO_COME, money, money_compact, percent
 
 WORKBOOK = "cash_flow"
 TITLE = "Cash flow: estimated and actual"
@@ -245,7 +236,7 @@ class CashFlowPage:
 
     def download(self) -> Html:
         """A self-contained link to the .xlsx with live formulas (no server needed)."""
-        from ..xlsx import cash_flow_workbook_bytes
+        from csm_nb.render.xlsx import cash_flow_workbook_bytes
 
         if not self.summary.lines:
             return Html("")

@@ -12,21 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..forms import WorkshopPage
-from ..html import (
-    Html,
-    callout,
-    figures,
-    join,
-    money,
-    number,
-    paragraph,
-    section,
-    table,
-)
-from ..model import Engagement, Outcome
-from ..questions import load_bank, option_label, parse_answers_parameter
-from ..store import Store
+from csm_nb.data.questions import load_bank, option_label, parse_answers_parameter
+from csm_nb.data.store import Store
+from csm_nb.forms.widgets import WorkshopPage
+from csm_nb.model import Engagement, Outcome
+from csm_nb.render.html import Html, callout, figures, join, paragraph, section, table
+from csm_nb.vocabulary import money, number
 
 WORKBOOK = "engagement_brief"
 TITLE = "Engagement brief"
@@ -227,8 +218,8 @@ class EngagementBriefPage(WorkshopPage):
                          f"{self.engagement.id}", css_class="note")
 
     def results(self) -> dict[str, Any]:
-        from ..model import without_none
-        from ..questions import open_questions
+        from csm_nb.data.questions import open_questions
+        from csm_nb.model import without_none
 
         done, total = self.answered_counts()
         outcomes = self.outcomes()

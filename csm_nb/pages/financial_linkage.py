@@ -8,24 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import charts, linkage
-from ..errors import InputError
-from ..html import (
-    Html,
-    callout,
-    figures,
-    join,
-    money,
-    money_compact,
-    number,
-    paragraph,
-    percent,
-    section,
-    table,
-)
-from ..model import Engagement
-from ..results import write_results
-from ..store import Store
+from csm_nb.data.results import write_results
+from csm_nb.data.store import Store
+from csm_nb.errors import InputError
+from csm_nb.method import linkage
+from csm_nb.model import Engagement
+from csm_nb.render import charts
+from csm_nb.render.html import Html, callout, figures, join, paragraph, section, table
+from csm_nb.vocabulary import money, money_compact, number, percent
 
 WORKBOOK = "financial_linkage"
 TITLE = "Financial linkage: from a KPI to money"
@@ -65,10 +55,22 @@ class FinancialLinkagePage:
         """The linkage forms (one per link) when run by hand; nothing in a headless report."""
         if not self.interactive or not self.summaries:
             return Html("")
-        from ..kpi_forms import LinkageForm, _w
+        from csm_nb.forms.widgets import ipywidgets
 
-        forms = [LinkageForm(self.engagement.id, s.link.id, db=self.db, gap_fraction=self.gap_fraction) for s in self.summaries]
-        return forms[0] if len(forms) == 1 else _w().VBox([f.widget for f in forms])
+        forms = [self.form(self.engagement.id, s.link.id, db=self.db, gap_fraction=self.gap_fraction) for s in self.summaries]
+        return forms[0] if len(forms) == 1 else ipywidgets().VBox([f.widget for f in forms])
+
+    @staticmethod
+    def form(engagement_id: str, link_id: str = "", *, db: str | None = None, gap_fraction: float = 0.5,
+             author: str | None = None) -> Any:
+        """The form for one link, drawing its verdict, figures, gap and sensitivity as this page does."""
+        from csm_nb.forms.kpi import LinkageForm
+
+        def draw(engagement: Engagement, summary: linkage.LinkSummary, gap: float) -> Html:
+            page = FinancialLinkagePage(engagement, [summary], gap_fraction=gap)
+            return join([page.verdict(), page.headline_figures(), page.gap(), page.sensitivity()])
+
+        return LinkageForm(engagement_id, link_id, draw=draw, db=db, gap_fraction=gap_fraction, author=author)
 
     @property
     def currency(self) -> str:

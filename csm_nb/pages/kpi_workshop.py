@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import charts, kpis
-from ..html import Html, callout, join, number, paragraph, section, table
-from ..model import Engagement, Kpi
-from ..results import write_results
-from ..store import Store
+from csm_nb.data.results import write_results
+from csm_nb.data.store import Store
+from csm_nb.method import kpis
+from csm_nb.model import Engagement, Kpi
+from csm_nb.render import charts
+from csm_nb.render.html import Html, callout, join, paragraph, section, table
+from csm_nb.vocabulary import number
 
 WORKBOOK = kpis.WORKBOOK
 TITLE = "KPI workshop: leading and lagging indicators"
@@ -44,9 +46,18 @@ class KpiWorkshopPage:
         """The workshop forms when run by hand; nothing in a headless report."""
         if not self.interactive:
             return Html("")
-        from ..kpi_forms import KpiWorkshopForm
+        return self.form(self.engagement.id, db=self.db)
 
-        return KpiWorkshopForm(self.engagement.id, db=self.db)
+    @staticmethod
+    def form(engagement_id: str, *, db: str | None = None, author: str | None = None) -> Any:
+        """The KPI workshop form for ``engagement_id``, drawing its ranking and register as this page does."""
+        from csm_nb.forms.kpi import KpiWorkshopForm
+
+        def draw(engagement: Engagement, workshop: kpis.Workshop) -> tuple[Html, Html]:
+            page = KpiWorkshopPage(engagement, workshop)
+            return page.ranking(), join([page.warnings(), page.register()])
+
+        return KpiWorkshopForm(engagement_id, draw=draw, db=db, author=author)
 
     # -- plain words first -----------------------------------------------------------
     def verdict(self) -> Html:

@@ -12,24 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import discovery
-from ..errors import ConflictError, CsmError, InputError
-from ..forms import WorkshopPage
-from ..html import (
-    Html,
-    callout,
-    figures,
-    join,
-    money,
-    number,
-    paragraph,
-    percent,
-    section,
-    table,
-)
-from ..model import Engagement, Outcome
-from ..questions import Question, load_bank, parse_answers_parameter
-from ..store import Store
+from csm_nb.data.questions import Question, load_bank, parse_answers_parameter
+from csm_nb.data.store import Store
+from csm_nb.errors import ConflictError, CsmError, InputError
+from csm_nb.forms.widgets import WorkshopPage
+from csm_nb.method import discovery
+from csm_nb.model import Engagement, Outcome
+from csm_nb.render.html import Html, callout, figures, join, paragraph, section, table
+from csm_nb.vocabulary import money, number, percent
 
 WORKBOOK = "outcome_discovery"
 TITLE = "Outcome discovery"
@@ -209,8 +199,8 @@ class OutcomeDiscoveryPage(WorkshopPage):
         done, total = self.answered_counts()
         outcomes = self.outcomes()
         maths = self.maths()
-        from ..model import without_none
-        from ..questions import open_questions
+        from csm_nb.data.questions import open_questions
+        from csm_nb.model import without_none
 
         return {
             "workbook": WORKBOOK, "engagement": self.engagement.id, "currency": self.currency,

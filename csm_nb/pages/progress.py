@@ -7,13 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import charts, progress
-from ..errors import InputError
-from ..html import Html, callout, join, number, paragraph, section, table
-from ..model import Engagement
-from ..progress import STATUS_WORDS, KpiProgress
-from ..results import write_results
-from ..store import Store
+from csm_nb.data.results import write_results
+from csm_nb.data.store import Store
+from csm_nb.errors import InputError
+from csm_nb.method import progress
+from csm_nb.method.progress import STATUS_WORDS, KpiProgress
+from csm_nb.model import Engagement
+from csm_nb.render import charts
+from csm_nb.render.html import Html, callout, join, paragraph, section, table
+from csm_nb.vocabulary import number
 
 WORKBOOK = "progress"
 TITLE = "Progress towards the outcomes"

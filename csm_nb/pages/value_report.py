@@ -15,25 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import cashflow, charts, progress
-from ..errors import InputError
-from ..html import (
-    Html,
-    callout,
-    figures,
-    join,
-    money,
-    money_compact,
-    paragraph,
-    percent,
-    section,
-    table,
-)
-from ..model import Engagement, Outcome
-from ..progress import STATUS_WORDS, KpiProgress
-from ..results import write_results
-from ..store import Store
-from .progress import (
+from csm_nb.data.results import write_results
+from csm_nb.data.store import Store
+from csm_nb.errors import InputError
+from csm_nb.method import cashflow, progress
+from csm_nb.method.progress import STATUS_WORDS, KpiProgress
+from csm_nb.model import Engagement, Outcome
+from csm_nb.pages.progress import (
     check_settings,
     forecast_words,
     kpi_chart,
@@ -42,6 +30,9 @@ from .progress import (
     status_tag,
     trend_words,
 )
+from csm_nb.render import charts
+from csm_nb.render.html import Html, callout, figures, join, paragraph, section, table
+from csm_nb.vocabulary import money, money_compact, percent
 
 WORKBOOK = "value_report"
 TITLE = "Value report"
@@ -53,10 +44,6 @@ OVERALL_WORDS = {
     "not_started": ("info", "Too early to tell."),
 }
 # The same verdicts as short tags, for index pages (tone, words).
-OVERALL_TAGS = {
-    "on_track": ("good", "on track"), "attention": ("warn", "points to watch"),
-    "off_track": ("bad", "off track"), "not_started": ("", "too early to tell"),
-}
 # Page-local layout (the report template allows inline styles, nothing else): four
 # headline figures in a row and two-column blocks, so the page prints on one or two A4 sheets.
 STYLE = """<style>

@@ -11,7 +11,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from .errors import CsmError, InputError
+from csm_nb.errors import CsmError, InputError
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)

@@ -40,11 +40,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from . import __version__, config
-from .engagement import engagement_document
-from .errors import CsmError, InputError, NotFoundError, RunError
-from .model import Engagement
-from .store import Store
+from csm_nb import __version__, config
+from csm_nb.data.engagement import engagement_document
+from csm_nb.data.files import output_dir_for
+from csm_nb.data.store import Store
+from csm_nb.errors import CsmError, InputError, NotFoundError, RunError
+from csm_nb.model import Engagement
 
 OUTPUT_SUFFIXES = (".json", ".ipynb", ".html")  # rename order: html last marks "complete"
 FAILED_SUFFIX = ".failed.ipynb"
@@ -360,9 +361,9 @@ def warm_up_code(workbook_ids: Iterable[str]) -> str:
     """What a waiting kernel imports before it is handed a notebook (saves that time later).
 
     >>> warm_up_code(["cash_flow"])
-    'import csm_nb.notebook\\nimport csm_nb.pages.cash_flow'
+    'import csm_nb.run.kernel\\nimport csm_nb.pages.cash_flow'
     """
-    modules = ["csm_nb.notebook"] + [f"csm_nb.pages.{w}" for w in workbook_ids if _has_page(w)]
+    modules = ["csm_nb.run.kernel"] + [f"csm_nb.pages.{w}" for w in workbook_ids if _has_page(w)]
     return "\n".join(f"import {m}" for m in dict.fromkeys(modules))
 
 
@@ -677,7 +678,7 @@ def _remove_stale_socket_dirs(root: Path | None = None) -> None:
 
 def _refuse_special_outputs(out_dir: Path, workbook_id: str) -> None:
     """Before any kernel runs: a link, FIFO or folder under an output's name is refused at once."""
-    from .results import check_target
+    from csm_nb.data.results import check_target
 
     for path in [*outputs_for(out_dir, workbook_id).values(), failed_notebook_path(out_dir, workbook_id)]:
         check_target(path)
@@ -732,7 +733,7 @@ async def run_workbook_async(
     """
     import nbformat
 
-    from .results import make_dirs, write_text_atomic
+    from csm_nb.data.results import make_dirs, write_text_atomic
 
     begun = time.perf_counter()
     config.check_engagement_id(engagement_id)
@@ -741,7 +742,7 @@ async def run_workbook_async(
     db_file = config.db_path(db).resolve()
     if engagement is None:
         engagement = _load_engagement(engagement_id, db_file)
-    out_dir = config.output_dir_for(engagement_id, out)
+    out_dir = output_dir_for(engagement_id, out)
     stamp = fingerprint(engagement, workbook, parameters)
     final = outputs_for(out_dir, workbook_id)
     if skip_current and is_current(out_dir, workbook_id, stamp):
@@ -800,7 +801,7 @@ def _land_outputs(staged: dict[str, Path], final: dict[str, Path]) -> None:
     Until the new html is in place the outputs are incomplete (``is_current``
     is False), so a kill at any rename makes the next run render again.
     """
-    from .results import check_target
+    from csm_nb.data.results import check_target
 
     for path in final.values():  # a link, FIFO or folder under a final name is refused, not replaced
         check_target(path)
@@ -831,12 +832,12 @@ def run_workbook(
     workbook = get_workbook(workbook_id)
     check_parameters(workbook, dict(parameters or {}))
     engagement = _load_engagement(engagement_id, config.db_path(db).resolve())
-    _refuse_special_outputs(config.output_dir_for(engagement_id, out), workbook_id)
+    _refuse_special_outputs(output_dir_for(engagement_id, out), workbook_id)
 
     async def go() -> RunResult:
         if skip_current:
             stamp = fingerprint(engagement, workbook, dict(parameters or {}))
-            out_dir = config.output_dir_for(engagement_id, out)
+            out_dir = output_dir_for(engagement_id, out)
             if is_current(out_dir, workbook_id, stamp):
                 _remove_leftovers(out_dir, workbook_id)
                 final = outputs_for(out_dir, workbook_id)

@@ -26,7 +26,7 @@ import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .model import Engagement, Measurement
+from csm_nb.model import Engagement, Measurement
 
 # The figures of a cash-flow line, in the order a person reads them.
 _CASH_FIGURES = ("expenditure_est", "expenditure_act", "revenue_est", "revenue_act")

@@ -43,9 +43,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .errors import InputError
-from .model import Kpi, Measurement
-from .vocabulary import row_at
+from csm_nb.errors import InputError
+from csm_nb.model import Kpi, Measurement
+from csm_nb.vocabulary import row_at
 
 Status = Literal["ahead", "on_plan", "behind"]
 STATUS_WORDS: dict[str, str] = {"ahead": "ahead of plan", "on_plan": "on plan", "behind": "behind plan"}
@@ -613,7 +613,7 @@ def track_all(
 ) -> tuple[list[KpiProgress], dict[str, str]]:
     """Track every KPI; a KPI that cannot be tracked goes into ``problems`` (id -> one line)
     instead of stopping the others."""
-    from .errors import CsmError
+    from csm_nb.errors import CsmError
 
     tracked, problems = [], {}
     for kpi in kpis:

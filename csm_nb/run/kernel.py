@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from .errors import CsmError
+from csm_nb.errors import CsmError
 
 
 def _show_csm_error(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None) -> None:

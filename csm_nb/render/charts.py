@@ -26,6 +26,8 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from csm_nb.vocabulary import COMPACT_UNITS, compact_number
+
 __all__ = [
     "PALETTE",
     "Band",
@@ -33,7 +35,6 @@ __all__ = [
     "Series",
     "Svg",
     "bar_chart",
-    "compact_number",
     "line_chart",
     "nice_ticks",
     "small_multiples",
@@ -131,48 +132,6 @@ class Svg:
 
 
 # ----------------------------------------------------------------------- numbers
-
-
-_UNITS = ((1e12, "tn"), (1e9, "bn"), (1e6, "m"), (1e3, "k"), (1.0, ""))
-
-
-def compact_number(value: float, *, decimals: int | None = None) -> str:
-    """A short number for axes and labels: ``52k``, ``1.2m``, ``-20k``.
-
-    ``decimals`` is the most decimals to keep (trailing zeros are dropped);
-    by default about three significant figures: one decimal below 100 of a
-    unit, none above. Non-finite values read ``n/a``.
-
-    >>> [compact_number(v) for v in (1234, 8_100_000, -20_000, 0.5, 52_000, 0, 999_999, 12.34)]
-    ['1.2k', '8.1m', '-20k', '0.5', '52k', '0', '1m', '12.3']
-    >>> compact_number(1250, decimals=2), compact_number(2.5e9)
-    ('1.25k', '2.5bn')
-    """
-    number = float(value)
-    if not math.isfinite(number):
-        return "n/a"
-    magnitude = abs(number)
-    i = next((k for k, (div, _) in enumerate(_UNITS) if magnitude >= div), len(_UNITS) - 1)
-    while True:
-        div, suffix = _UNITS[i]
-        scaled = magnitude / div
-        if decimals is not None:
-            places = max(0, int(decimals))
-        elif suffix:
-            places = 0 if scaled >= 100 else 1
-        else:
-            places = 0 if scaled >= 100 else (1 if scaled >= 10 else 2)
-        rounded = round(scaled, places)
-        if rounded >= 1000 and i > 0:  # 999,999 should read 1m, not 1000k
-            i -= 1
-            continue
-        break
-    if rounded == 0:
-        return "0"
-    text = f"{rounded:.{places}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return f"{'-' if number < 0 else ''}{text}{suffix}"
 
 
 def nice_ticks(lo: float, hi: float, *, target: int = 5) -> list[float]:
@@ -329,7 +288,7 @@ def _tick_labels(ticks: list[float], fmt: Callable[[float], str]) -> list[str]:
     step = abs(ticks[1] - ticks[0])
     labels = []
     for t in ticks:
-        div = next((d for d, _ in _UNITS if abs(t) >= d), 1.0)
+        div = next((d for d, _ in COMPACT_UNITS if abs(t) >= d), 1.0)
         places = max(0, -math.floor(math.log10(step / div) + 1e-9)) if step > 0 else 0
         labels.append(compact_number(t, decimals=min(places, 12)))
     return labels

@@ -8,18 +8,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import config
-from .engagement import (
+from csm_nb import config
+from csm_nb.data.engagement import (
     dump_engagement,
     engagement_document,
     read_engagement,
     write_engagement,
 )
-from .errors import CsmError, InputError, WouldRemoveError
-from .merge import describe, plan_import
-from .model import Engagement
-from .runner import RunResult, applicable_workbooks, run_workbook
-from .store import Store
+from csm_nb.data.files import output_dir_for
+from csm_nb.data.merge import describe, plan_import
+from csm_nb.data.store import Store
+from csm_nb.errors import CsmError, InputError, WouldRemoveError
+from csm_nb.model import Engagement
+from csm_nb.run.runner import RunResult, applicable_workbooks, run_workbook
 
 
 @dataclass
@@ -41,7 +42,7 @@ def import_engagements(
 ) -> list[Imported]:
     """Validate every file, then save them all in one transaction: all or nothing.
 
-    A re-import merges by the rules of :mod:`csm_nb.merge`: appended
+    A re-import merges by the rules of :mod:`csm_nb.data.merge`: appended
     measurements and workshop answers are kept; anything else the file lacks
     makes the import refuse (``WouldRemoveError``) unless ``replace``.
     Identical data changes nothing (the revision stays). ``keep_changed``
@@ -121,8 +122,8 @@ def render_engagement_report(
 ) -> EngagementReport:
     """Render every workbook that applies (the value report always does) and
     write ``<out>/<id>/index.html`` linking them; returns what was rendered."""
-    from .report_index import IndexEntry, write_index
-    from .runner import get_workbook
+    from csm_nb.render.index import IndexEntry, write_index
+    from csm_nb.run.runner import get_workbook
 
     engagement = load_engagement(engagement_id, db=db)
     results = []
@@ -134,7 +135,7 @@ def render_engagement_report(
     entries = [
         IndexEntry(r.workbook, get_workbook(r.workbook).title, r.outputs[".html"], r.results) for r in results
     ]
-    index = write_index(engagement, entries, config.output_dir_for(engagement_id, out))
+    index = write_index(engagement, entries, output_dir_for(engagement_id, out))
     return EngagementReport(engagement_id, results, index)
 
 
@@ -148,8 +149,8 @@ def import_measurements(
     same value is left alone, so importing the same file again changes
     nothing. Returns the counts per file.
     """
-    from .progress import check_measurement_window
-    from .tables import read_numbered_measurements
+    from csm_nb.data.tables import read_numbered_measurements
+    from csm_nb.method.progress import check_measurement_window
 
     config.check_engagement_id(engagement_id)
     parsed = []

@@ -13,18 +13,26 @@ from typing import Any
 
 import yaml
 
-from . import config, schema
-from .config import ENGAGEMENT_SCHEMA, check_engagement_id
-from .errors import InputError, LimitError
-from .files import decode_text, read_limited
-from .model import CashFlowLine, Engagement, Kpi, Measurement, Outcome, without_none
-from .progress import check_measurement_window
-from .tables import (
+from csm_nb import config
+from csm_nb.config import ENGAGEMENT_SCHEMA, check_engagement_id
+from csm_nb.data import schema
+from csm_nb.data.files import decode_text, read_limited
+from csm_nb.data.tables import (
     CASH_FLOW_COLUMNS,
     cash_flow_from_rows,
     numbered_measurements,
     read_cash_flow,
     read_numbered_measurements,
+)
+from csm_nb.errors import InputError, LimitError
+from csm_nb.method.progress import check_measurement_window
+from csm_nb.model import (
+    CashFlowLine,
+    Engagement,
+    Kpi,
+    Measurement,
+    Outcome,
+    without_none,
 )
 
 # libyaml's parser when present: ten times faster on files with many rows.
@@ -100,7 +108,7 @@ class _Walk:
         self.source, self.seen, self.count = source, set[int](), 0
 
     def fail(self, node: yaml.Node, path: tuple[Any, ...], problem: str) -> InputError:
-        from .schema import dotted
+        from csm_nb.data.schema import dotted
 
         where = f": {dotted(path)}" if path else ""  # as schema.Context.where writes it
         return InputError(f"{self.source}, line {node.start_mark.line + 1}{where}: {problem}")
@@ -113,7 +121,7 @@ class _AliasFound(Exception):
         self.source, self.path = source, path
 
     def at(self, line: int | None, name: str | None) -> InputError:
-        from .schema import dotted
+        from csm_nb.data.schema import dotted
 
         where = f", line {line}" if line else ""
         key = f": {dotted(self.path)}" if self.path else ""
@@ -280,8 +288,8 @@ def check_references(engagement: Engagement, ctx: schema.Context) -> None:
     for i, link in enumerate(engagement.financial_links or []):
         if link.get("kpi") is not None and link["kpi"] not in kpi_ids:
             raise ctx.fail(("financial_links", i, "kpi"), f"{link['kpi']!r} is not the id of any KPI")
-    # What a chain of factors means (positive factors, baselines, units that follow on): csm_nb.linkage.
-    from .linkage import check_link
+    # What a chain of factors means (positive factors, baselines, units that follow on): csm_nb.method.linkage.
+    from csm_nb.method.linkage import check_link
 
     link_ids: dict[str, int] = {}
     for i, link in enumerate(engagement.financial_links or []):
@@ -356,7 +364,7 @@ def dump_engagement(engagement: Engagement) -> str:
 
 
 def write_engagement(engagement: Engagement, path: str | Path) -> Path:
-    from .results import write_text_atomic
+    from csm_nb.data.results import write_text_atomic
 
     return write_text_atomic(Path(path), dump_engagement(engagement))
 

@@ -14,7 +14,7 @@ and headline figures).
   renamed; ``resume=True`` skips workbooks whose outputs are complete and
   were made from the current data, notebook and parameters.
 * Local by default: notebooks run ``workers`` at a time in kernels started
-  ahead of need (see ``csm_nb.runner.KernelPool``). With ``scheduler`` the
+  ahead of need (see ``csm_nb.run.runner.KernelPool``). With ``scheduler`` the
   same work goes, one task an engagement, to an existing Dask distributed
   cluster whose workers see the same store and output folder.
 """
@@ -35,11 +35,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__, config, runner
-from .errors import ConflictError, CsmError, InputError, NotFoundError
-from .model import Engagement
-from .pages.value_report import OVERALL_TAGS
-from .store import EngagementSummary, Store
+from csm_nb import __version__, config
+from csm_nb.data.store import EngagementSummary, Store
+from csm_nb.errors import ConflictError, CsmError, InputError, NotFoundError
+from csm_nb.model import Engagement
+from csm_nb.run import runner
+from csm_nb.vocabulary import OVERALL_TAGS
 
 DEFAULT_WORKBOOK = "value_report"
 SUMMARY_SCHEMA = "csm-nb/portfolio-summary@1"
@@ -676,7 +677,7 @@ def _signals_as_interrupts() -> Iterator[None]:
 
 def _run_folder(out: str | os.PathLike[str] | None, label: str) -> Path:
     """``<runs>/<label>``, made if need be; a file as ``--out`` or a linked label folder is refused in one line."""
-    from .results import make_dirs, refuse_link
+    from csm_nb.data.results import make_dirs, refuse_link
 
     base = config.runs_dir(out).resolve()
     if base.exists() and not base.is_dir():
@@ -689,7 +690,7 @@ def _run_folder(out: str | os.PathLike[str] | None, label: str) -> Path:
 
 def _open_lock_file(path: Path) -> int:
     """Open (or create) the lock file without following a link; refuse anything but a regular file."""
-    from .results import kind_of
+    from csm_nb.data.results import kind_of
 
     flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
@@ -743,7 +744,7 @@ class _SummaryWriter:
         self.resources: dict[str, Any] = {}
 
     def write(self, finished: dict[str, EngagementOutcome], *, complete: bool, duration: float) -> Path:
-        from .results import write_text_atomic
+        from csm_nb.data.results import write_text_atomic
 
         outcomes = [finished.get(t.engagement_id) or _not_run(t) for t in self.tasks]
         counts = {status: 0 for status in STATUS_TEXT}
@@ -812,7 +813,8 @@ table.portfolio tr:has(+ tr.failure-row) td { border-bottom: none; }
 
 def figure_cells(figures: dict[str, Any], currency: str) -> list[Any]:
     """The Profit, Return, Payback and Overall cells of an index row; estimated values are marked."""
-    from .html import Html, money, percent
+    from csm_nb.render.html import Html
+    from csm_nb.vocabulary import money, percent
 
     mark = Html('<div class="muted est">estimated</div>') if figures.get("estimated") else Html("")
     profit = figures.get("profit")
@@ -829,7 +831,7 @@ def figure_cells(figures: dict[str, Any], currency: str) -> list[Any]:
 def index_html(label: str, outcomes: Sequence[EngagementOutcome], *, started_at: dt.datetime, duration: float,
                interrupted: bool = False) -> str:
     """The run's index page: self-contained (no scripts, no network), every user text escaped."""
-    from .html import Html, esc, join, standalone_page
+    from csm_nb.render.html import Html, esc, join, standalone_page
 
     counts = {status: 0 for status in STATUS_TEXT}
     for o in outcomes:
@@ -914,7 +916,7 @@ def _duration_text(seconds: float) -> str:
 
 def write_index(run_dir: Path, label: str, outcomes: Sequence[EngagementOutcome], *, started_at: dt.datetime,
                 duration: float, interrupted: bool = False) -> Path:
-    from .results import write_text_atomic
+    from csm_nb.data.results import write_text_atomic
 
     page = index_html(label, outcomes, started_at=started_at, duration=duration, interrupted=interrupted)
     return write_text_atomic(run_dir / "index.html", page, follow_parent=False)

@@ -27,8 +27,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .html import money, number, percent
-from .model import Outcome
+from csm_nb.model import Outcome
+from csm_nb.vocabulary import money, number, percent
 
 MONTHS_PER_YEAR = 12
 DEFAULT_TOLERANCE = 0.02  # two percentage points: "about 15 %" for 14.4 % is fine, "about 20 %" for 16.9 % is not
@@ -171,8 +171,8 @@ def answer_number(answers: Mapping[str, Any], key: str) -> float | None:
         return None
     if isinstance(value, (int, float)):
         return float(value)
-    from .errors import InputError
-    from .tables import parse_amount
+    from csm_nb.errors import InputError
+    from csm_nb.vocabulary import parse_amount
 
     try:
         return parse_amount(str(value).rstrip("% "), where=key)

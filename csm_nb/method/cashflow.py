@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .model import CashFlowLine
+from csm_nb.model import CashFlowLine
 
 Amount = float | None
 Headline = Literal["return_on_cost", "net_roi"]

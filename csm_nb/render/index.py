@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .html import Html, join, standalone_page
-from .model import Engagement
-from .pages.value_report import OVERALL_TAGS
-from .results import write_text_atomic
+from csm_nb.data.results import write_text_atomic
+from csm_nb.model import Engagement
+from csm_nb.render.html import Html, join, standalone_page
+from csm_nb.vocabulary import OVERALL_TAGS
 
 INDEX_NAME = "index.html"
 
@@ -44,7 +44,7 @@ class IndexEntry:
 
 def describe(entry: IndexEntry, currency: str) -> str:
     """A one-line summary of a report's key figure, from its results file."""
-    from .html import money
+    from csm_nb.vocabulary import money
 
     r = entry.results or {}
     if entry.workbook == "value_report":

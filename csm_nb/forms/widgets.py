@@ -39,12 +39,26 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from . import config
-from .errors import ConflictError, CsmError, InputError, StoreBusyError, StoreError
-from .html import Html, esc
-from .model import Engagement
-from .questions import Bank, Field, Item, Question, is_answered, items, option_label
-from .store import Answer, Store, answer_json
+from csm_nb import config
+from csm_nb.data.questions import (
+    Bank,
+    Field,
+    Item,
+    Question,
+    is_answered,
+    items,
+    option_label,
+)
+from csm_nb.data.store import Answer, Store, answer_json
+from csm_nb.errors import (
+    ConflictError,
+    CsmError,
+    InputError,
+    StoreBusyError,
+    StoreError,
+)
+from csm_nb.model import Engagement
+from csm_nb.render.html import Html, esc
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +113,8 @@ def shown_errors(handler: H) -> H:
     return guarded  # type: ignore[return-value]
 
 
-def _w() -> Any:
+def ipywidgets() -> Any:
+    """The ipywidgets module, imported on first use (a headless report never needs it)."""
     import ipywidgets
 
     return ipywidgets
@@ -155,7 +170,7 @@ class FieldWidget:
         on_saved: Callable[[FieldWidget], None] | None = None,
         today: dt.date | None = None,
     ) -> None:
-        w = _w()
+        w = ipywidgets()
         self.field, self.key, self.saver, self.on_saved, self.today = field, key, saver, on_saved, today
         self.revision = answer.revision if answer else 0
         self.value: Any = answer.value if answer else None
@@ -305,7 +320,7 @@ class QuestionCard:
     """A question: prompt, type, why-we-ask on demand, its fields, follow-ups, composed text."""
 
     def __init__(self, question: Question, form: WorkshopForm) -> None:
-        w = _w()
+        w = ipywidgets()
         self.question, self.form = question, form
         header = Html(
             '<div class="csm-question"><span class="csm-type" style="display:inline-block;font-size:12px;'
@@ -336,7 +351,7 @@ class QuestionCard:
 
     def sync(self) -> None:
         """(Re)build the field rows: repeated questions follow their list (e.g. documented outcomes)."""
-        w = _w()
+        w = ipywidgets()
         q, form = self.question, self.form
         rows = []
         current = items(q, form.context())
@@ -380,7 +395,7 @@ class WorkshopForm:
         author: str | None = None,
         today: dt.date | None = None,
     ) -> None:
-        w = _w()
+        w = ipywidgets()
         self.bank, self.engagement, self.today = bank, engagement, today
         self.saver = AnswerSaver(db=db, engagement_id=engagement.id, workbook=bank.workbook, author=author)
         self.saved = self.saver.load()
@@ -464,7 +479,7 @@ class EngagementPicker:
     NEW_HINT = "e.g. acme-2026"
 
     def __init__(self, *, db: str | None, on_pick: Callable[[str], None], selected: str | None = None) -> None:
-        w = _w()
+        w = ipywidgets()
         self.db, self.on_pick = db, on_pick
         self.dropdown = w.Dropdown(description="Engagement", options=self._options(), value=None,
                                    style={"description_width": "initial"}, layout=w.Layout(width="460px"))
@@ -530,7 +545,7 @@ class WorkshopApp:
     """The picker above the form of the picked engagement."""
 
     def __init__(self, *, db: str | None, build: Callable[[str], WorkshopForm], selected: str | None = None) -> None:
-        w = _w()
+        w = ipywidgets()
         self.build, self.form = build, None
         self.area = w.VBox()
         self.picker = EngagementPicker(db=db, on_pick=self.open, selected=selected)
@@ -575,7 +590,7 @@ class WorkshopPage:
 
     def __init__(self, engagement: Engagement, bank: Bank, *, db: str | None = None, interactive: bool = False,
                  supplied: Mapping[str, Any] | None = None, saved: Mapping[str, Any] | None = None) -> None:
-        from .questions import defaults
+        from csm_nb.data.questions import defaults
 
         self.engagement, self.bank, self.db, self.interactive = engagement, bank, db, interactive
         self.supplied = dict(supplied or {})
@@ -606,7 +621,7 @@ class WorkshopPage:
         return type(self)(engagement, self.bank, db=self.db, interactive=True)
 
     def build_form(self, engagement_id: str) -> WorkshopForm:
-        from .questions import defaults
+        from csm_nb.data.questions import defaults
 
         with Store(self.db or None) as store:
             engagement = store.load(engagement_id)
@@ -645,7 +660,7 @@ class WorkshopPage:
 
     def transcript(self) -> Html:
         """What was said, stage by stage: each question with its type and the answers given."""
-        from .html import join, section
+        from csm_nb.render.html import join, section
 
         if self.interactive:
             return Html("")
@@ -675,8 +690,8 @@ class WorkshopPage:
                        intro="Each question with its type and the answers recorded in the workshop.")
 
     def open_questions(self) -> Html:
-        from .html import join, section
-        from .questions import open_questions
+        from csm_nb.data.questions import open_questions
+        from csm_nb.render.html import join, section
 
         if self.interactive:
             return Html("")
@@ -693,7 +708,7 @@ class WorkshopPage:
                        intro=f"{len(still)} to settle before or at the next meeting.")
 
     def supplied_note(self) -> Html:
-        from .html import paragraph
+        from csm_nb.render.html import paragraph
 
         if not self.supplied:
             return Html("")
@@ -705,7 +720,7 @@ class WorkshopPage:
 
     def save_results(self, path: str | None) -> None:
         """Write the results file when a path is given (headless runs give one)."""
-        from .results import write_results
+        from csm_nb.data.results import write_results
 
         if path:
             write_results(path, self.results())

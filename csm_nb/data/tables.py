@@ -9,17 +9,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from . import config
-from .errors import CsmError, InputError, LimitError
-from .files import ZIP_MAGIC, decode_text, read_limited
-from .model import CashFlowLine, Measurement
-from .vocabulary import InlineRows, row_at
+from csm_nb import config
+from csm_nb.data.files import ZIP_MAGIC, decode_text, read_limited
+from csm_nb.errors import CsmError, InputError, LimitError
+from csm_nb.model import CashFlowLine, Measurement
+from csm_nb.vocabulary import InlineRows, parse_amount, parse_period, row_at
 
 CASH_FLOW_COLUMNS = ("period", "expenditure_est", "expenditure_act", "revenue_est", "revenue_act")
 MEASUREMENT_COLUMNS = ("kpi", "period", "value")
@@ -41,65 +40,12 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # Enough of the first line to tell its delimiter; sniffing a 50 MB line would take minutes.
 _SNIFF_CHARS = 8192
 
-_CURRENCY_MARKS = re.compile(r"[$€£¥₹]|\b[A-Z]{3}\b")
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 # Commas only as thousands separators (1,000,000 or the Indian 1,00,000): "3,5"
 # could be a decimal comma and is refused rather than read as 35.
-_GROUPED = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d{1,2}(,\d{2})*,\d{3})(\.\d*)?")
 
 
 def _row_word(source: str) -> str:
     return "line" if isinstance(source, InlineRows) else "row"
-
-
-def parse_amount(cell: Any, *, where: str) -> float | None:
-    """A money or number cell: ``None`` when empty (not known yet), else a float.
-
-    Accepts thousands separators, currency symbols or codes, a trailing ``%``
-    is *not* accepted (amounts are money), accounting negatives in brackets,
-    and a lone ``-`` (the accounting dash for zero).
-
-    >>> parse_amount("$20,000", where="row 2, column revenue_est")
-    20000.0
-    >>> parse_amount("(1,250.50)", where="x")
-    -1250.5
-    >>> parse_amount("", where="x") is None
-    True
-    >>> parse_amount("-", where="x")
-    0.0
-    """
-    if cell is None:
-        return None
-    if isinstance(cell, bool):
-        raise InputError(f"{where}: expected a number, got {cell!r}")
-    if isinstance(cell, (int, float)):
-        if cell != cell:  # NaN from a spreadsheet means nothing is there
-            return None
-        if not math.isfinite(cell):
-            raise InputError(f"{where}: expected a finite number, got {cell!r}")
-        return float(cell)
-    text = str(cell).strip()
-    if not text:
-        return None
-    if text in {"-", "–", "—"}:
-        return 0.0
-    negative = text.startswith("(") and text.endswith(")")
-    cleaned = text[1:-1] if negative else text
-    cleaned = _CURRENCY_MARKS.sub("", cleaned).replace(" ", "").replace("\u00a0", "")
-    if "," in cleaned:
-        if not _GROUPED.fullmatch(cleaned):
-            raise InputError(
-                f"{where}: expected a number such as 20000 or $20,000 (commas only between thousands), got {text!r}"
-            )
-        cleaned = cleaned.replace(",", "")
-    if cleaned.startswith("-") and _CURRENCY_MARKS.search(text):
-        cleaned = "-" + cleaned.lstrip("-")
-    if not _NUMBER.fullmatch(cleaned):
-        raise InputError(f"{where}: expected a number such as 20000 or $20,000 (or empty for not known yet), got {text!r}")
-    value = float(cleaned)
-    if not math.isfinite(value):
-        raise InputError(f"{where}: expected a finite number, got {text!r}")
-    return -value if negative else value
 
 
 def read_rows(path: Path, *, sheet: str, max_rows: int | None = None) -> tuple[str, list[str], list[tuple[int, list[Any]]]]:
@@ -439,44 +385,6 @@ def numbered_measurements(source: str, rows: Iterable[tuple[int, Mapping[str, An
                              "one value a KPI a period (remove one of them)")
         out.append((number, Measurement(kpi=kpi, period=period, value=value)))
     return out
-
-
-def parse_period(cell: Any, *, where: str) -> int | str:
-    """A measurement's period: a whole period index (0, 1, ...) or an ISO date.
-
-    >>> parse_period("3", where="x"), parse_period("2026-01-31", where="x")
-    (3, '2026-01-31')
-    """
-    if isinstance(cell, bool) or cell is None or cell == "":
-        raise InputError(f"{where}: expected a period index (0, 1, 2 ...) or a date (YYYY-MM-DD), got {cell!r}")
-    if isinstance(cell, (dt.datetime, dt.date)):
-        return cell.isoformat()[:10]
-    if isinstance(cell, float) and cell.is_integer():
-        cell = int(cell)
-    if isinstance(cell, str) and re.fullmatch(r"\s*[+-]?\d+\s*", cell):
-        # Past 15 digits it is no period (and int() refuses 4,300 digits with a traceback).
-        if len(cell.strip().lstrip("+-")) > 15:
-            raise InputError(f"{where}: expected a period index from 0 to {config.MAX_PERIOD_INDEX} (or a date), "
-                             f"got a {len(cell.strip())}-digit number")
-        cell = int(cell)
-    if isinstance(cell, int):
-        if not 0 <= cell <= config.MAX_PERIOD_INDEX:
-            raise InputError(f"{where}: expected a period index from 0 to {config.MAX_PERIOD_INDEX} (or a date), got {cell}")
-        return cell
-    text = str(cell).strip()
-    if re.match(r"\d{4}-\d{2}-\d{2}(?:[T ]|$)", text):  # a date, perhaps with a time: the day must exist
-        try:
-            day = dt.date.fromisoformat(text[:10]).isoformat()
-        except ValueError:
-            raise InputError(f"{where}: {text[:10]} is not a date that exists; expected YYYY-MM-DD") from None
-        if len(text) == 10:
-            return day
-    try:
-        return dt.datetime.fromisoformat(text).date().isoformat()
-    except ValueError:
-        raise InputError(
-            f"{where}: expected a period index (0, 1, 2 ...) or a date (YYYY-MM-DD), got {text!r}"
-        ) from None
 
 
 def read_measurements(path: Path) -> list[Measurement]:

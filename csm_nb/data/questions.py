@@ -28,7 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from csm_nb.errors import InputError
 
 BANK_PATH = Path(__file__).with_name("question_bank.yaml")
 BANK_SCHEMA = "csm-nb/question-bank@1"
@@ -90,7 +90,7 @@ class Field:
         return self._date(raw, today or dt.date.today())
 
     def _number(self, raw: Any) -> float | int:
-        from .tables import parse_amount
+        from csm_nb.vocabulary import parse_amount
 
         shown = str(raw).strip()
         if isinstance(raw, bool):

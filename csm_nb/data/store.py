@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from . import config
-from .errors import (
+from csm_nb import config
+from csm_nb.errors import (
     ConflictError,
     CsmError,
     InputError,
@@ -44,7 +44,14 @@ from .errors import (
     StoreBusyError,
     StoreError,
 )
-from .model import CashFlowLine, Engagement, Kpi, Measurement, Outcome, field_names
+from csm_nb.model import (
+    CashFlowLine,
+    Engagement,
+    Kpi,
+    Measurement,
+    Outcome,
+    field_names,
+)
 
 MIGRATIONS: list[str] = [
     # 0 -> 1: the foundation.

@@ -12,8 +12,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "AUD": "A$", "CAD": "C$"}
-TO_COME = "to come"
+from csm_nb.vocabulary import TO_COME
 
 
 class Html(Markup):
@@ -29,48 +28,6 @@ def esc(value: Any) -> Html:
 
 def join(parts: Iterable[Any], sep: str = "") -> Html:
     return Html(Html(sep).join(esc(p) if not isinstance(p, Markup) else p for p in parts))
-
-
-def money(value: float | None, currency: str = "USD", *, unknown: str = TO_COME, decimals: int = 0) -> str:
-    """Money for people: ``-$20,000``; ``None`` is "to come", never zero.
-
-    >>> money(-20000, "USD"), money(1650000.5, "EUR"), money(None), money(5, "CHF")
-    ('-$20,000', '€1,650,000', 'to come', 'CHF 5')
-    """
-    if value is None:
-        return unknown
-    symbol = CURRENCY_SYMBOLS.get(currency.upper())
-    amount = f"{abs(value):,.{decimals}f}"
-    sign = "-" if round(value, decimals) < 0 else ""
-    return f"{sign}{symbol}{amount}" if symbol else f"{sign}{currency.upper()} {amount}"
-
-
-def money_compact(value: float, currency: str = "USD") -> str:
-    """Short money for chart axes: ``-$20k``, ``$8.1m``."""
-    from .charts import compact_number
-
-    symbol = CURRENCY_SYMBOLS.get(currency.upper(), "")
-    return f"{'-' if value < 0 else ''}{symbol}{compact_number(abs(value))}"
-
-
-def percent(fraction: float | None, *, decimals: int = 1, unknown: str = "not yet known") -> str:
-    """A fraction as a percentage: 1.325 -> '132.5 %'.
-
-    >>> percent(1.325), percent(0.37295625), percent(None)
-    ('132.5 %', '37.3 %', 'not yet known')
-    """
-    if fraction is None:
-        return unknown
-    return f"{fraction * 100:,.{decimals}f} %"
-
-
-def number(value: float | None, *, decimals: int = 0, unknown: str = TO_COME) -> str:
-    """>>> number(1800), number(22.5, decimals=1)
-    ('1,800', '22.5')
-    """
-    if value is None:
-        return unknown
-    return f"{value:,.{decimals}f}"
 
 
 def table(
@@ -149,7 +106,7 @@ def paragraph(text: str, *, css_class: str = "") -> Html:
 def house_css() -> str:
     """The reports' stylesheet (``templates/csm_report/report.css``), so the
     stand-alone pages (index pages) look and print like the reports."""
-    from .config import templates_dir
+    from csm_nb.config import templates_dir
 
     try:
         return (templates_dir() / "csm_report" / "report.css").read_text(encoding="utf-8")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from csm_nb.errors import InputError
 
 Path_ = tuple[Any, ...]
 
@@ -79,7 +79,7 @@ class Number(Spec):
         return "a number"
 
     def check(self, value: Any, path: Path_, ctx: Context) -> Any:
-        from .tables import parse_amount
+        from csm_nb.vocabulary import parse_amount
 
         if isinstance(value, (bool, list, dict)):
             raise ctx.fail(path, f"expected a number, got {_shown(value)}")
@@ -126,7 +126,7 @@ class Currency(Spec):
     """An ISO 4217 code such as USD; lower case is accepted and upper-cased."""
 
     def check(self, value: Any, path: Path_, ctx: Context) -> Any:
-        from .vocabulary import currency_code
+        from csm_nb.vocabulary import currency_code
 
         code = currency_code(value)
         if code is None:
@@ -160,8 +160,8 @@ class PeriodKey(Spec):
     """A period index (0, 1, ...) or an ISO date."""
 
     def check(self, value: Any, path: Path_, ctx: Context) -> Any:
-        from .config import MAX_PERIOD_INDEX
-        from .tables import parse_period
+        from csm_nb.config import MAX_PERIOD_INDEX
+        from csm_nb.vocabulary import parse_period
 
         try:
             return parse_period(value, where=ctx.where(path))
@@ -219,8 +219,8 @@ class TableRef(Spec):
                 target = ctx.base_dir / target
             return ("file", target)
         if isinstance(value, list):
-            from . import config
-            from .errors import LimitError
+            from csm_nb import config
+            from csm_nb.errors import LimitError
 
             limit = getattr(config, self.limit)
             if len(value) > limit:  # named at the first row past the limit, before any row is read
@@ -233,7 +233,7 @@ class TableRef(Spec):
                     if key not in self.columns:
                         raise ctx.fail(path + (i, key), f"unknown key {key!r}; expected one of: {', '.join(self.columns)}")
                 rows.append((ctx.lines.get(path + (i,), i + 1), dict(row)))
-            from .vocabulary import InlineRows
+            from csm_nb.vocabulary import InlineRows
 
             return ("rows", (InlineRows(ctx.source, dotted(path)), rows))
         raise ctx.fail(path, f"expected a path to a .csv/.xlsx file or a list of rows; got {_shown(value)}")
@@ -293,7 +293,7 @@ SOLUTION = Record({
     "support": Record({"level": Text(), "description": Text(), "amount": Number(minimum=0)}),
 })
 STAKEHOLDER = Record({"name": Text(), "role": Text(), "email": Text(), "notes": Text()}, required=("name",))
-# A chain of agreed factors from one unit of KPI movement to money (csm_nb.linkage
+# A chain of agreed factors from one unit of KPI movement to money (csm_nb.method.linkage
 # checks the meaning: positive factors, baselines present, units that follow on).
 FINANCIAL_LINK = Record({
     "id": Text(), "kpi": Text(), "description": Text(), "period": Text(),

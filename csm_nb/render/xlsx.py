@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from .model import CashFlowLine
+from csm_nb.model import CashFlowLine
 
 HEADERS = (
     "Period", "Expenditure (est)", "Expenditure (act)", "Increased revenue (est)", "Increased revenue (act)",

@@ -8,7 +8,7 @@
   tornado chart recompute as you type.
 
 Every change is saved at once as a workshop answer through
-:class:`csm_nb.forms.AnswerSaver` (``Store.save_answer`` with the revision the
+:class:`csm_nb.forms.widgets.AnswerSaver` (``Store.save_answer`` with the revision the
 form last saw, so a colleague's change is never silently overwritten). The two
 deliberate steps that change the engagement itself, "put the shortlist in the
 register" and "agree the chain", read the engagement fresh and save it with
@@ -17,7 +17,7 @@ register" and "agree the chain", read the engagement fresh and save it with
 A save waits a few seconds for a store another program holds, showing
 "Saving…", then says "Not saved: the store is busy (held by ...)" with a Retry
 button that repeats the change; "saved" is said only after the answer has
-been read back. Every handler runs through :func:`csm_nb.forms.shown_errors`,
+been read back. Every handler runs through :func:`csm_nb.forms.widgets.shown_errors`,
 so no exception reaches only the Jupyter log.
 
 Nothing here needs a browser: tests call the same methods the buttons call
@@ -32,24 +32,25 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import kpis, linkage
-from .errors import ConflictError, CsmError, InputError
-from .forms import AnswerSaver, not_saved_message, shown_errors
-from .html import Html, join
-from .store import Store
+from csm_nb.data.store import Store
+from csm_nb.errors import ConflictError, CsmError, InputError
+from csm_nb.forms.widgets import (
+    AnswerSaver,
+    ipywidgets,
+    not_saved_message,
+    shown_errors,
+)
+from csm_nb.method import kpis, linkage
+from csm_nb.model import Engagement
+from csm_nb.render.html import Html
 
 _TONES = {"good": "#1b7f4b", "info": "#1f5f99", "warn": "#8a5a00", "bad": "#b3261e"}
 
 
-def _w() -> Any:
-    import ipywidgets
-
-    return ipywidgets
-
 
 def _number(text: Any, label: str) -> float | None:
     """A number typed in a box: empty is "not known"; '$1,800' and '1800' both read 1800."""
-    from .tables import parse_amount
+    from csm_nb.vocabulary import parse_amount
 
     return parse_amount(text, where=label)
 
@@ -58,7 +59,7 @@ class _Messages:
     """One status line under a form: what was saved, or why not, with Retry when repeating may help."""
 
     def __init__(self) -> None:
-        w = _w()
+        w = ipywidgets()
         self.message, self.tone = "", "info"
         self.html = w.HTML()
         self.retry_button = w.Button(description="Retry", button_style="warning",
@@ -120,9 +121,11 @@ class _StatusForm:
 class KpiWorkshopForm(_StatusForm):
     """Candidates, weights, shortlist and register for one engagement."""
 
-    def __init__(self, engagement_id: str, *, db: str | None = None, author: str | None = None) -> None:
-        w = _w()
-        self.engagement_id, self.db = engagement_id, db
+    def __init__(self, engagement_id: str, *, draw: Callable[[Engagement, kpis.Workshop], tuple[Html, Html]],
+                 db: str | None = None, author: str | None = None) -> None:
+        w = ipywidgets()
+        # The page draws the ranking and the register (forms sit below pages and never import one).
+        self.engagement_id, self.db, self.draw = engagement_id, db, draw
         self.saver = AnswerSaver(db=db, engagement_id=engagement_id, workbook=kpis.WORKBOOK, author=author)
         self.status = _Messages()
         self._quiet = False
@@ -350,9 +353,7 @@ class KpiWorkshopForm(_StatusForm):
     # -- drawing ------------------------------------------------------------------------------------
     def refresh(self, *, select: str | None = None) -> None:
         """Recompute the ranking, the shortlist boxes and the register from what is saved."""
-        from .pages.kpi_workshop import KpiWorkshopPage
-
-        w = _w()
+        w = ipywidgets()
         try:
             self.state = self._state()
         except InputError as exc:
@@ -377,9 +378,8 @@ class KpiWorkshopForm(_StatusForm):
         finally:
             self._quiet = quiet
         engagement = dataclasses.replace(self.engagement, workshop={kpis.WORKBOOK: self._answers()})
-        page = KpiWorkshopPage(engagement, self.state)
-        self.ranking_html.value = str(page.ranking())
-        self.register_html.value = str(join([page.warnings(), page.register()]))
+        ranking, register = self.draw(engagement, self.state)
+        self.ranking_html.value, self.register_html.value = str(ranking), str(register)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
@@ -402,10 +402,12 @@ class LinkageForm(_StatusForm):
 
     WORKBOOK = "financial_linkage"
 
-    def __init__(self, engagement_id: str, link_id: str = "", *, db: str | None = None, gap_fraction: float = 0.5,
-                 author: str | None = None) -> None:
-        w = _w()
-        self.engagement_id, self.db, self.gap_fraction = engagement_id, db, gap_fraction
+    def __init__(self, engagement_id: str, link_id: str = "", *,
+                 draw: Callable[[Engagement, linkage.LinkSummary, float], Html],
+                 db: str | None = None, gap_fraction: float = 0.5, author: str | None = None) -> None:
+        w = ipywidgets()
+        # The page draws the verdict and figures (forms sit below pages and never import one).
+        self.engagement_id, self.db, self.gap_fraction, self.draw = engagement_id, db, gap_fraction, draw
         self.saver = AnswerSaver(db=db, engagement_id=engagement_id, workbook=self.WORKBOOK, author=author)
         self.status = _Messages()
         with Store(db or None) as store:
@@ -455,7 +457,7 @@ class LinkageForm(_StatusForm):
         self.recompute(save=False)
 
     def _box(self, path: tuple[Any, ...], label: str, value: Any) -> Any:
-        w = _w()
+        w = ipywidgets()
         box = w.Text(value="" if value is None else f"{value:g}", description=label, continuous_update=False,
                      style={"description_width": "initial"}, layout=w.Layout(width="170px"))
         box.observe(lambda ch, p=path: self.set_value(p, ch["new"]), names="value")
@@ -512,16 +514,13 @@ class LinkageForm(_StatusForm):
         return self._check_and_draw() and (not save or self._save_draft())
 
     def _check_and_draw(self) -> bool:
-        from .pages.financial_linkage import FinancialLinkagePage
-
         try:
             link = linkage.parse_link(self.link, kpi=self.kpi, currency=self.engagement.currency)
             self.summary = linkage.summarise(link, kpi=self.kpi, gap_fraction=self.gap_fraction)
         except InputError as exc:
             self.status.say(f"Not saved: {exc}", "bad")
             return False
-        page = FinancialLinkagePage(self.engagement, [self.summary], gap_fraction=self.gap_fraction)
-        self.output.value = str(join([page.verdict(), page.headline_figures(), page.gap(), page.sensitivity()]))
+        self.output.value = str(self.draw(self.engagement, self.summary, self.gap_fraction))
         return True
 
     @shown_errors

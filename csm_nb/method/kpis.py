@@ -34,8 +34,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from .errors import InputError
-from .model import Kpi, Outcome
+from csm_nb.errors import InputError
+from csm_nb.model import Kpi, Outcome
 
 WORKBOOK = "kpi_workshop"
 CANDIDATE_PREFIX = "candidate."

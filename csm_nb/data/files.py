@@ -7,10 +7,12 @@ guess (cp1252, say) would store Chinese or Japanese text as mojibake.
 from __future__ import annotations
 
 import codecs
+import os
 import stat
 from pathlib import Path
 
-from .errors import InputError, LimitError, NotFoundError
+from csm_nb.config import check_engagement_id, runs_dir
+from csm_nb.errors import InputError, LimitError, NotFoundError
 
 ZIP_MAGIC = b"PK\x03\x04"
 
@@ -82,3 +84,21 @@ def _size(n: int) -> str:
 
 
 __all__ = ["ZIP_MAGIC", "decode_text", "read_limited"]
+
+
+def output_dir_for(engagement_id: str, out: str | os.PathLike[str] | None = None) -> Path:
+    """``<out>/<engagement_id>``, refusing anything that would leave ``<out>``.
+
+    ``<out>`` itself may be a link the user named; ``<out>/<id>`` must not be
+    one (nobody typed it, and following it would write somewhere else).
+    """
+    from csm_nb.data.results import refuse_link
+
+    base = runs_dir(out).resolve()
+    if base.exists() and not base.is_dir():
+        raise InputError(f"--out {base} is a file, not a folder; give a folder for the reports")
+    target = base / check_engagement_id(engagement_id)
+    refuse_link(target)
+    if target.resolve().parent != base:
+        raise InputError(f"engagement id {engagement_id!r} would write outside {base}")
+    return target

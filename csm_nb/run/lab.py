@@ -16,8 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import config
-from .errors import NotFoundError
+from csm_nb import config
+from csm_nb.errors import NotFoundError
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def lab_command(
             # No news or update pop-ups over a workshop on a projector, and no calls out to the internet.
             "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
             # Answers live in the store; saving in Lab must not write outputs into the committed workbooks.
-            "--FileContentsManager.pre_save_hook=csm_nb.lab.strip_outputs_before_save"]
+            "--FileContentsManager.pre_save_hook=csm_nb.run.lab.strip_outputs_before_save"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         argv.append("--allow-root")  # containers and CI run as root; Jupyter refuses that unless told
     if port is not None:

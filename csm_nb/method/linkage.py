@@ -54,8 +54,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .errors import InputError
-from .model import CashFlowLine, Kpi, Measurement
+from csm_nb.errors import InputError
+from csm_nb.model import CashFlowLine, Kpi, Measurement
 
 Basis = Literal["revenue", "profit"]
 KINDS = ("multiply", "percent", "margin")
@@ -359,7 +359,7 @@ def _number(value: Any, where: str) -> float | None:
         if not math.isfinite(value):
             raise InputError(f"{where}: expected a finite number, got {value!r}")
         return float(value)
-    from .tables import parse_amount
+    from csm_nb.vocabulary import parse_amount
 
     return parse_amount(value, where=where)
 

@@ -1,0 +1,1 @@
+"""The data: engagement files and tables, their schema, the SQLite store, results files."""

@@ -1,0 +1,1 @@
+"""The method's pure maths: no files, no store, no widgets."""

@@ -1,0 +1,1 @@
+"""Rendering: charts, report HTML, the index pages, spreadsheets."""

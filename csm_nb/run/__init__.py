@@ -1,0 +1,1 @@
+"""Running workbooks: the registry, kernels, export, reports and portfolios."""
