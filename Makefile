@@ -7,12 +7,12 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 PIP_FLAGS ?= --disable-pip-version-check --quiet
 
-.PHONY: demo test setup setup-test browser system-packages lab benchmark clean clean-runs help
+.PHONY: demo test lint setup setup-test browser system-packages lab benchmark clean clean-runs help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make demo       set up and render the example reports into runs/"
-	@echo "make test       set up and run the test suite"
+	@echo "make test       set up and run the test suite (ruff lint and format check first)"
 	@echo "make lab        open JupyterLab on the workbooks, wired to the store"
 	@echo "make benchmark  run the speed benchmarks"
 	@echo "make clean      remove the virtual environment, the demo store and runs/"
@@ -56,8 +56,15 @@ browser system-packages:
 demo: setup
 	$(BIN)/csm-nb demo
 
+# ruff first: a lint or format finding fails the tests (ruff format . fixes the second kind).
 test: setup-test system-packages
+	$(BIN)/ruff check --quiet .
+	$(BIN)/ruff format --check --quiet .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 lab: setup
 	$(BIN)/csm-nb lab

@@ -8,6 +8,7 @@ and its ratio to the target.
 
     .venv/bin/python benchmarks/forms.py [--repeat 50]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,8 +49,9 @@ def main() -> None:
             store.save(read_engagement(EXAMPLE))
             engagement = store.load(EID)
         page = OutcomeDiscoveryPage(engagement, load_bank("outcome_discovery"), db=db, interactive=True)
-        discovery = WorkshopForm(page.bank, engagement, db=db, composer=page.compose, summary=page.live_summary,
-                                 context=page.context_for)
+        discovery = WorkshopForm(
+            page.bank, engagement, db=db, composer=page.compose, summary=page.live_summary, context=page.context_for
+        )
         page.form = discovery
         linkage = FinancialLinkagePage.form(EID, db=db)
         workshop = KpiWorkshopPage.form(EID, db=db)
@@ -64,8 +66,10 @@ def main() -> None:
     print(f"form change -> save -> recompute -> redraw ({args.repeat} changes each); target {TARGET_MS:.0f} ms")
     for name, ms in results.items():
         worst = max(ms)
-        print(f"  {name:<38} median {statistics.median(ms):6.1f} ms  worst {worst:6.1f} ms  "
-              f"{worst / TARGET_MS:5.2f} x target  {'OK' if worst < TARGET_MS else 'OVER'}")
+        print(
+            f"  {name:<38} median {statistics.median(ms):6.1f} ms  worst {worst:6.1f} ms  "
+            f"{worst / TARGET_MS:5.2f} x target  {'OK' if worst < TARGET_MS else 'OVER'}"
+        )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ process, as a user runs it). Prints each time and its ratio to the target.
 
     .venv/bin/python benchmarks/import_measurements.py [--rows 10000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,7 +31,8 @@ def write_files(folder: Path, rows: int) -> tuple[Path, Path]:
     per_kpi = rows // len(kpis)
     inline = folder / "inline.yaml"
     inline.write_text(
-        header.replace("ENGAGEMENT", "bench-inline") + "measurements:\n"
+        header.replace("ENGAGEMENT", "bench-inline")
+        + "measurements:\n"
         + "".join(f"  - {{kpi: {k}, period: {p}, value: {p * 0.5 + 1}}}\n" for k in kpis for p in range(per_kpi))
     )
     (folder / "m.csv").write_text(
@@ -61,16 +63,24 @@ def main() -> None:
         results = {}
         for name, path in (("inline YAML rows", inline), ("CSV file", csv_ref)):
             db_counter = iter(range(1000))
-            results[name] = best_of(args.repeat, lambda: import_engagements([path], db=folder / f"s{next(db_counter)}.sqlite"))
+            results[name] = best_of(
+                args.repeat,
+                lambda path=path, db_counter=db_counter: import_engagements([path], db=folder / f"s{next(db_counter)}.sqlite"),
+            )
         cli = Path(sys.executable).with_name("csm-nb")
         results["csm-nb import (new process, CSV)"] = best_of(
             args.repeat,
-            lambda: subprocess.run([str(cli), "--db", str(folder / f"cli{time.time_ns()}.sqlite"), "import", str(csv_ref)],
-                                   check=True, capture_output=True),
+            lambda: subprocess.run(
+                [str(cli), "--db", str(folder / f"cli{time.time_ns()}.sqlite"), "import", str(csv_ref)],
+                check=True,
+                capture_output=True,
+            ),
         )
     print(f"import of one engagement with {args.rows:,} measurements (best of {args.repeat}); target {TARGET_SECONDS:.1f} s")
     for name, seconds in results.items():
-        print(f"  {name:<36} {seconds:6.3f} s   {seconds / TARGET_SECONDS:5.2f} x target  {'OK' if seconds < TARGET_SECONDS else 'OVER'}")
+        print(
+            f"  {name:<36} {seconds:6.3f} s   {seconds / TARGET_SECONDS:5.2f} x target  {'OK' if seconds < TARGET_SECONDS else 'OVER'}"
+        )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Portfolio throughput: ``csm-nb portfolio`` against the naive loop (SPEC 6).
+"""Portfolio throughput: ``csm-nb portfolio`` against the naive loop (target: at least 8x faster).
 
 Generates N synthetic engagements (default 40; cash flows of 6 to 60 periods,
 one to four KPIs with measurements) in a temporary store, then in one run:
@@ -16,6 +16,7 @@ Nothing outside a temporary folder is touched (not the project's store, not
     .venv/bin/python benchmarks/portfolio.py            # 40 engagements, the value report
     .venv/bin/python benchmarks/portfolio.py -n 10 --workbook cash_flow --keep /tmp/bench
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,31 +54,52 @@ def synthetic_engagement(index: int, *, seed: int = 7) -> Any:
         spend = float(rng.randrange(5_000, 40_000, 500)) if p < spend_periods else 0.0
         revenue = 0.0 if p < 2 else float(rng.randrange(2_000, 60_000, 250))
         known = p < actual_until
-        lines.append(CashFlowLine(
-            period=f"{unit} {p}", expenditure_est=spend, revenue_est=revenue,
-            expenditure_act=round(spend * rng.uniform(0.9, 1.15), 2) if known else None,
-            revenue_act=round(revenue * rng.uniform(0.7, 1.3), 2) if known else None,
-        ))
+        lines.append(
+            CashFlowLine(
+                period=f"{unit} {p}",
+                expenditure_est=spend,
+                revenue_est=revenue,
+                expenditure_act=round(spend * rng.uniform(0.9, 1.15), 2) if known else None,
+                revenue_act=round(revenue * rng.uniform(0.7, 1.3), 2) if known else None,
+            )
+        )
     kpis, measurements = [], []
     for k in range(rng.randint(1, 4)):
         rising = rng.random() < 0.5
         baseline = float(rng.randint(10, 100))
         target = baseline * (1.5 if rising else 0.5)
         kpi_id = f"kpi-{k}"
-        kpis.append(Kpi(
-            id=kpi_id, outcome="main", name=f"Indicator {k}", kind="lagging" if k == 0 else "leading",
-            unit="points", direction="increase" if rising else "decrease", baseline=baseline, target=target,
-            start="2026-01-01", deadline="12 months", frequency="monthly", source="synthetic", owner="Benchmark",
-        ))
+        kpis.append(
+            Kpi(
+                id=kpi_id,
+                outcome="main",
+                name=f"Indicator {k}",
+                kind="lagging" if k == 0 else "leading",
+                unit="points",
+                direction="increase" if rising else "decrease",
+                baseline=baseline,
+                target=target,
+                start="2026-01-01",
+                deadline="12 months",
+                frequency="monthly",
+                source="synthetic",
+                owner="Benchmark",
+            )
+        )
         for period in range(rng.randint(2, 12)):
             step = (target - baseline) / 12 * period * rng.uniform(0.6, 1.2)
             measurements.append(Measurement(kpi_id, period, round(baseline + step, 2)))
     return Engagement(
-        id=f"bench-{index:03d}", customer=f"Customer {index:03d} Ltd", currency=rng.choice(["USD", "EUR", "GBP"]),
-        csm=rng.choice(["Dana Whitfield", "Sam Okafor", "Ines Duarte"]), tags=["benchmark", rng.choice(["emea", "amer"])],
+        id=f"bench-{index:03d}",
+        customer=f"Customer {index:03d} Ltd",
+        currency=rng.choice(["USD", "EUR", "GBP"]),
+        csm=rng.choice(["Dana Whitfield", "Sam Okafor", "Ines Duarte"]),
+        tags=["benchmark", rng.choice(["emea", "amer"])],
         initiative={"name": f"Initiative {index}", "purpose": "A synthetic engagement for the portfolio benchmark."},
         outcomes=[Outcome(id="main", description="Improve the main indicator", status="stated", priority="primary")],
-        kpis=kpis, cash_flow=lines, measurements=measurements,
+        kpis=kpis,
+        cash_flow=lines,
+        measurements=measurements,
     )
 
 
@@ -126,7 +148,9 @@ def compare(naive_dir: Path, fast_dir: Path, ids: list[str], workbook: str) -> l
 
 
 # -- the two ways ---------------------------------------------------------------------
-def naive(ids: list[str], *, store: Path, out: Path, workbook_path: Path, templates: Path, env: dict[str, str]) -> dict[str, float]:
+def naive(
+    ids: list[str], *, store: Path, out: Path, workbook_path: Path, templates: Path, env: dict[str, str]
+) -> dict[str, float]:
     """(a): papermill CLI then nbconvert CLI, one engagement after another."""
     times = {"papermill": 0.0, "nbconvert": 0.0}
     wid = workbook_path.stem.split("_", 1)[1] if workbook_path.stem[:2].isdigit() else workbook_path.stem
@@ -136,18 +160,51 @@ def naive(ids: list[str], *, store: Path, out: Path, workbook_path: Path, templa
         nb = folder / f"{wid}.ipynb"
         began = time.perf_counter()
         subprocess.run(
-            [str(BIN / "papermill"), str(workbook_path), str(nb), "-p", "engagement_id", eid, "-p", "db", str(store),
-             "-p", "results_path", str(folder / f"{wid}.json"), "--cwd", str(workbook_path.parent), "--no-progress-bar",
-             "--log-level", "ERROR"],
-            check=True, env=env, capture_output=True,
+            [
+                str(BIN / "papermill"),
+                str(workbook_path),
+                str(nb),
+                "-p",
+                "engagement_id",
+                eid,
+                "-p",
+                "db",
+                str(store),
+                "-p",
+                "results_path",
+                str(folder / f"{wid}.json"),
+                "--cwd",
+                str(workbook_path.parent),
+                "--no-progress-bar",
+                "--log-level",
+                "ERROR",
+            ],
+            check=True,
+            env=env,
+            capture_output=True,
         )
         mid = time.perf_counter()
         subprocess.run(
-            [str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", "--no-prompt", "--template", "csm_report",
-             f"--TemplateExporter.extra_template_basedirs={templates}", "--TagRemovePreprocessor.enabled=True",
-             "--TagRemovePreprocessor.remove_cell_tags=interactive-only", "--HTMLExporter.anchor_link_text=",
-             "--log-level", "ERROR", str(nb)],
-            check=True, env=env, capture_output=True,
+            [
+                str(BIN / "jupyter"),
+                "nbconvert",
+                "--to",
+                "html",
+                "--no-input",
+                "--no-prompt",
+                "--template",
+                "csm_report",
+                f"--TemplateExporter.extra_template_basedirs={templates}",
+                "--TagRemovePreprocessor.enabled=True",
+                "--TagRemovePreprocessor.remove_cell_tags=interactive-only",
+                "--HTMLExporter.anchor_link_text=",
+                "--log-level",
+                "ERROR",
+                str(nb),
+            ],
+            check=True,
+            env=env,
+            capture_output=True,
         )
         times["papermill"] += mid - began
         times["nbconvert"] += time.perf_counter() - mid
@@ -156,8 +213,19 @@ def naive(ids: list[str], *, store: Path, out: Path, workbook_path: Path, templa
 
 def fast(*, store: Path, out: Path, workbook: str, workers: int | None, env: dict[str, str]) -> tuple[float, dict[str, Any]]:
     """(b): one csm-nb portfolio command."""
-    command = [str(BIN / "csm-nb"), "--db", str(store), "portfolio", "--out", str(out), "--label", "bench",
-               "--workbooks", workbook, "--quiet"]
+    command = [
+        str(BIN / "csm-nb"),
+        "--db",
+        str(store),
+        "portfolio",
+        "--out",
+        str(out),
+        "--label",
+        "bench",
+        "--workbooks",
+        workbook,
+        "--quiet",
+    ]
     if workers:
         command += ["--workers", str(workers)]
     began = time.perf_counter()
@@ -170,6 +238,7 @@ def fast(*, store: Path, out: Path, workbook: str, workers: int | None, env: dic
 
 def cold_costs(env: dict[str, str]) -> dict[str, float]:
     """What each naive command pays before it does any work: interpreter and imports."""
+
     def seconds(code: str) -> float:
         began = time.perf_counter()
         subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True)
@@ -194,15 +263,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from csm_nb import config
-    from csm_nb.run import runner
+    from csm_nb.run import registry
 
-    workbook = runner.get_workbook(args.workbook)
+    workbook = registry.get_workbook(args.workbook)
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="csm-nb-bench-"))
     root.mkdir(parents=True, exist_ok=True)
     store = root / "store.sqlite"
     if store.exists():
         store.unlink()
-    env = {**os.environ, "CSM_NB_DB": str(store), "CSM_NB_RUNS": str(root / "runs"), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {
+        **os.environ,
+        "CSM_NB_DB": str(store),
+        "CSM_NB_RUNS": str(root / "runs"),
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
     try:
         ids = make_store(store, args.engagements)
         for folder in ("naive", "fast"):
@@ -210,8 +284,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(ids)} engagements, workbook {workbook.id}, {os.cpu_count()} cores, in {root}", flush=True)
 
         began = time.perf_counter()
-        naive_split = naive(ids, store=store, out=root / "naive", workbook_path=workbook.path,
-                            templates=config.templates_dir(), env=env)
+        naive_split = naive(
+            ids, store=store, out=root / "naive", workbook_path=workbook.path, templates=config.templates_dir(), env=env
+        )
         naive_s = time.perf_counter() - began
         print(f"(a) papermill + nbconvert command lines: {naive_s:7.1f} s", flush=True)
 
@@ -221,7 +296,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ratio: {ratio:.1f}x faster (target: at least 8x)")
 
         problems = compare(root / "naive", root / "fast" / "bench", ids, workbook.id)
-        print("outputs equivalent: " + ("yes (same results JSON, same visible report text)" if not problems else f"NO: {problems[:5]}"))
+        print(
+            "outputs equivalent: "
+            + ("yes (same results JSON, same visible report text)" if not problems else f"NO: {problems[:5]}")
+        )
 
         phases: dict[str, list[float]] = {}
         for engagement in summary["engagements"]:
@@ -232,8 +310,12 @@ def main(argv: list[str] | None = None) -> int:
         cold = cold_costs(env)
         n = len(ids)
         report = {
-            "engagements": n, "workbook": workbook.id, "cores": os.cpu_count(),
-            "naive_s": round(naive_s, 2), "portfolio_s": round(fast_s, 2), "ratio": round(ratio, 2),
+            "engagements": n,
+            "workbook": workbook.id,
+            "cores": os.cpu_count(),
+            "naive_s": round(naive_s, 2),
+            "portfolio_s": round(fast_s, 2),
+            "ratio": round(ratio, 2),
             "equivalent": not problems,
             "naive_per_engagement_s": {k: round(v / n, 3) for k, v in naive_split.items()},
             "naive_cold_costs_s": {k: round(v, 3) for k, v in cold.items()},
@@ -242,14 +324,23 @@ def main(argv: list[str] | None = None) -> int:
             "portfolio_resources": res,
         }
         print("\nwhere the time goes")
-        print(f"  naive, per engagement: papermill CLI {report['naive_per_engagement_s']['papermill']:.2f} s, "
-              f"nbconvert CLI {report['naive_per_engagement_s']['nbconvert']:.2f} s")
-        print(f"  naive, paid by every command: python start {cold['python_start']:.2f} s, import papermill "
-              f"{cold['import_papermill']:.2f} s, import nbconvert's exporter {cold['import_nbconvert_exporter']:.2f} s")
-        print("  portfolio, per notebook (mean): " + ", ".join(f"{k} {v:.3f} s" for k, v in report["portfolio_phase_mean_s"].items()))
-        print(f"  portfolio: kernel start (launch to ready with modules imported, overlapping other notebooks) {res.get('kernel_start_mean_s')} s mean; "
-              f"CPU: this process {res.get('cpu_this_process_s')} s, kernels {res.get('cpu_kernels_s')} s; "
-              f"in-process total {summary.get('duration_s')} s of {fast_s:.1f} s wall")
+        print(
+            f"  naive, per engagement: papermill CLI {report['naive_per_engagement_s']['papermill']:.2f} s, "
+            f"nbconvert CLI {report['naive_per_engagement_s']['nbconvert']:.2f} s"
+        )
+        print(
+            f"  naive, paid by every command: python start {cold['python_start']:.2f} s, import papermill "
+            f"{cold['import_papermill']:.2f} s, import nbconvert's exporter {cold['import_nbconvert_exporter']:.2f} s"
+        )
+        print(
+            "  portfolio, per notebook (mean): "
+            + ", ".join(f"{k} {v:.3f} s" for k, v in report["portfolio_phase_mean_s"].items())
+        )
+        print(
+            f"  portfolio: kernel start (launch to ready with modules imported, overlapping other notebooks) {res.get('kernel_start_mean_s')} s mean; "
+            f"CPU: this process {res.get('cpu_this_process_s')} s, kernels {res.get('cpu_kernels_s')} s; "
+            f"in-process total {summary.get('duration_s')} s of {fast_s:.1f} s wall"
+        )
         if args.json:
             Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
         return 0 if not problems else 1

@@ -1,9 +1,10 @@
-"""``csm-nb``: the command line (SPEC section 3).
+"""``csm-nb``: the command line (demo, import, export, run, report, portfolio, lab, list).
 
 A thin layer: each command parses its arguments, calls a function in
-``csm_nb.run.service`` or ``csm_nb.run.runner`` and prints. User errors print one line,
+``csm_nb.run.service`` or ``csm_nb.run.engine`` and prints. User errors print one line,
 ``error: <message>``, and exit 1; usage errors exit 2.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from csm_nb import __version__, config
-from csm_nb.errors import CsmError
+from csm_nb.errors import CsmError, UsageError
 
 if TYPE_CHECKING:  # the CLI imports its commands' modules lazily, to start fast
     from csm_nb.run.service import EngagementReport
@@ -68,7 +69,9 @@ def cmd_import_measurements(args: argparse.Namespace) -> int:
     from csm_nb.run.service import import_measurements
 
     for path, counts in import_measurements(args.files, engagement_id=args.engagement, db=args.db):
-        _say(f"{args.engagement}: {counts['added']} added, {counts['updated']} updated, {counts['unchanged']} unchanged from {path}")
+        _say(
+            f"{args.engagement}: {counts['added']} added, {counts['updated']} updated, {counts['unchanged']} unchanged from {path}"
+        )
     return EXIT_OK
 
 
@@ -100,7 +103,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from csm_nb.run.runner import coerce_parameter, run_workbook
+    from csm_nb.run.engine import run_workbook
+    from csm_nb.run.parameters import coerce_parameter
 
     parameters = {name: coerce_parameter(value) for name, value in args.parameter or []}
     result = run_workbook(args.workbook, engagement_id=args.engagement, out=args.out, parameters=parameters, db=args.db)
@@ -147,17 +151,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_portfolio(args: argparse.Namespace) -> int:
     """Every engagement's report; exit 0 all good, 3 some engagements failed (see summary.json)."""
-    from csm_nb.run.portfolio import UsageError, progress_for, run_portfolio
-    from csm_nb.run.runner import coerce_parameter
+    from csm_nb.run.parameters import coerce_parameter
+    from csm_nb.run.portfolio import progress_for, run_portfolio
 
     if args.workers is not None and args.scheduler:
         raise UsageError("--workers is for local runs; with --scheduler the Dask cluster decides")
     workbooks = [w.strip() for chunk in args.workbooks or [] for w in chunk.split(",") if w.strip()]
     result = run_portfolio(
-        db=args.db, out=args.out, label=args.label, workbooks=workbooks or None, ids=args.engagement or [],
-        tags=args.tag or [], csm=args.csm, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+        db=args.db,
+        out=args.out,
+        label=args.label,
+        workbooks=workbooks or None,
+        ids=args.engagement or [],
+        tags=args.tag or [],
+        csm=args.csm,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        resume=args.resume,
         parameters={name: coerce_parameter(value) for name, value in args.parameter or []},
-        cell_timeout=args.timeout, progress=progress_for(quiet=args.quiet),
+        cell_timeout=args.timeout,
+        progress=progress_for(quiet=args.quiet),
     )
     counts = result.counts()
     rendered = sum(e.rendered for e in result.engagements)
@@ -177,95 +190,158 @@ def cmd_portfolio(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--db", metavar="PATH", default=argparse.SUPPRESS,
+        "--db",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
         help="SQLite store file (default: $CSM_NB_DB, else csm-nb.sqlite in the project)",
     )
     parser = argparse.ArgumentParser(
-        prog="csm-nb", parents=[common],
+        prog="csm-nb",
+        parents=[common],
         description="Consultative workbooks for Customer Success Managers: import engagements, run workbooks, render reports.",
     )
     parser.add_argument("--version", action="version", version=f"csm-nb {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser("demo", parents=[common], help="seed the store with the example engagements and render their reports",
-                       description="Import the example engagements and render every report that applies into runs/. Safe to repeat: unchanged reports are skipped.")
+    p = sub.add_parser(
+        "demo",
+        parents=[common],
+        help="seed the store with the example engagements and render their reports",
+        description="Import the example engagements and render every report that applies into runs/. Safe to repeat: unchanged reports are skipped.",
+    )
     p.add_argument("--out", metavar="DIR", help="output directory (default: runs/)")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("import", parents=[common], help="import engagement file(s) into the store",
-                       description="Validate and import engagement files (YAML, schema csm-nb/engagement@1). All files are checked "
-                                   "first and written in one transaction. Importing over a stored engagement merges: measurements and "
-                                   "workshop answers added since are kept; if the file lacks anything else (an outcome, a KPI, a "
-                                   "cash-flow period), nothing is written unless --replace is given.")
+    p = sub.add_parser(
+        "import",
+        parents=[common],
+        help="import engagement file(s) into the store",
+        description="Validate and import engagement files (YAML, schema csm-nb/engagement@1). All files are checked "
+        "first and written in one transaction. Importing over a stored engagement merges: measurements and "
+        "workshop answers added since are kept; if the file lacks anything else (an outcome, a KPI, a "
+        "cash-flow period), nothing is written unless --replace is given.",
+    )
     p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--replace", action="store_true",
-                   help="let the files remove what they do not have (outcomes, KPIs, periods, measurements added since)")
-    p.add_argument("--engagement", metavar="ID",
-                   help="the files are measurements (CSV/XLSX with columns kpi, period, value) to append to engagement ID; "
-                        "rows already there with the same value change nothing")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="let the files remove what they do not have (outcomes, KPIs, periods, measurements added since)",
+    )
+    p.add_argument(
+        "--engagement",
+        metavar="ID",
+        help="the files are measurements (CSV/XLSX with columns kpi, period, value) to append to engagement ID; "
+        "rows already there with the same value change nothing",
+    )
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("export", parents=[common], help="write an engagement from the store as an engagement file",
-                       description="Export one engagement as YAML (to standard output, or to --output FILE).")
+    p = sub.add_parser(
+        "export",
+        parents=[common],
+        help="write an engagement from the store as an engagement file",
+        description="Export one engagement as YAML (to standard output, or to --output FILE).",
+    )
     p.add_argument("engagement_id", metavar="ID")
     p.add_argument("-o", "--output", metavar="FILE")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("run", parents=[common], help="run one workbook headlessly for one engagement",
-                       description="Execute WORKBOOK for an engagement with papermill and write DIR/ID/WORKBOOK.{ipynb,html,json}.")
+    p = sub.add_parser(
+        "run",
+        parents=[common],
+        help="run one workbook headlessly for one engagement",
+        description="Execute WORKBOOK for an engagement with papermill and write DIR/ID/WORKBOOK.{ipynb,html,json}.",
+    )
     p.add_argument("workbook", metavar="WORKBOOK", help="workbook id, e.g. cash_flow")
     p.add_argument("--engagement", required=True, metavar="ID")
     p.add_argument("--out", metavar="DIR", help="output directory (default: runs/)")
-    p.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
-                   help="set a workbook parameter, e.g. -p discount_rate 0.002 (repeatable)")
+    p.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
+        help="set a workbook parameter, e.g. -p discount_rate 0.002 (repeatable)",
+    )
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("report", parents=[common], help="render every report that applies to one engagement, plus an index page",
-                       description="Run every workbook that applies to the engagement (the value report always does) and write "
-                                   "DIR/ID/index.html linking them. Reports already up to date are not re-rendered.")
+    p = sub.add_parser(
+        "report",
+        parents=[common],
+        help="render every report that applies to one engagement, plus an index page",
+        description="Run every workbook that applies to the engagement (the value report always does) and write "
+        "DIR/ID/index.html linking them. Reports already up to date are not re-rendered.",
+    )
     p.add_argument("--engagement", required=True, metavar="ID")
     p.add_argument("--out", metavar="DIR", help="output directory (default: runs/)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser(
-        "portfolio", parents=[common], help="render every engagement's report (for schedulers), with an index and summary.json",
+        "portfolio",
+        parents=[common],
+        help="render every engagement's report (for schedulers), with an index and summary.json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Run the chosen workbooks (default: the value report) for every engagement in the store, or those\n"
-                    "matching --engagement/--tag/--csm, into DIR/LABEL/ID/, and write DIR/LABEL/index.html and summary.json.\n"
-                    "Each notebook runs in its own kernel; one failing engagement does not stop the others.",
+        "matching --engagement/--tag/--csm, into DIR/LABEL/ID/, and write DIR/LABEL/index.html and summary.json.\n"
+        "Each notebook runs in its own kernel; one failing engagement does not stop the others.",
         epilog="exit codes: 0 every engagement rendered; 3 some engagements failed (listed in summary.json and\n"
-               "on stderr); 1 the store or selection is wrong; 2 a usage error; 143 stopped by SIGTERM.\n\n"
-               "examples:\n  csm-nb portfolio\n  csm-nb portfolio --label 2026-03 --resume --quiet\n"
-               "  csm-nb portfolio --csm 'Dana Whitfield' --workbooks cash_flow,progress\n"
-               "  csm-nb portfolio --scheduler tcp://10.0.0.5:8786",
+        "on stderr); 1 the store or selection is wrong; 2 a usage error; 143 stopped by SIGTERM.\n\n"
+        "examples:\n  csm-nb portfolio\n  csm-nb portfolio --label 2026-03 --resume --quiet\n"
+        "  csm-nb portfolio --csm 'Dana Whitfield' --workbooks cash_flow,progress\n"
+        "  csm-nb portfolio --scheduler tcp://10.0.0.5:8786",
     )
     p.add_argument("--out", metavar="DIR", help="output directory (default: runs/)")
     p.add_argument("--label", metavar="LABEL", help="run folder under DIR (default: today's date, e.g. 2026-03-31)")
-    p.add_argument("--workbooks", action="append", metavar="ID[,ID...]",
-                   help="workbooks to run (default: value_report, or every workbook that applies when there is none)")
+    p.add_argument(
+        "--workbooks",
+        action="append",
+        metavar="ID[,ID...]",
+        help="workbooks to run (default: value_report, or every workbook that applies when there is none)",
+    )
     p.add_argument("--engagement", action="append", metavar="ID", help="only this engagement (repeatable)")
     p.add_argument("--tag", action="append", metavar="TAG", help="only engagements with this tag (repeatable: any of them)")
     p.add_argument("--csm", metavar="NAME", help="only this CSM's engagements (name as in the engagement file, any case)")
-    p.add_argument("--workers", type=int, metavar="N", help="notebooks run at once on this machine (default: the number of cores)")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="send the work to an existing Dask distributed scheduler, e.g. tcp://host:8786 "
-                                                         "(its workers must see the same store and output folder)")
-    p.add_argument("--resume", action="store_true", help="skip reports that are complete and newer than their data (after a stopped run)")
+    p.add_argument(
+        "--workers", type=int, metavar="N", help="notebooks run at once on this machine (default: the number of cores)"
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="send the work to an existing Dask distributed scheduler, e.g. tcp://host:8786 "
+        "(its workers must see the same store and output folder)",
+    )
+    p.add_argument(
+        "--resume", action="store_true", help="skip reports that are complete and newer than their data (after a stopped run)"
+    )
     p.add_argument("--quiet", action="store_true", help="print nothing but failures")
-    p.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS", help="time limit for one notebook cell (default: 600)")
-    p.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
-                   help="set a parameter of the workbooks that have it, e.g. -p discount_rate 0.002 (repeatable)")
+    p.add_argument(
+        "--timeout", type=float, default=600.0, metavar="SECONDS", help="time limit for one notebook cell (default: 600)"
+    )
+    p.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
+        help="set a parameter of the workbooks that have it, e.g. -p discount_rate 0.002 (repeatable)",
+    )
     p.set_defaults(func=cmd_portfolio)
 
     p = sub.add_parser("list", parents=[common], help="list the engagements in the store")
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("lab", parents=[common], help="open JupyterLab on the workbooks, wired to the store",
-                       description="Start JupyterLab in the workbooks folder with CSM_NB_DB set to the store, so the "
-                                   "workshop forms save every answer there. Stop it with Ctrl+C.")
+    p = sub.add_parser(
+        "lab",
+        parents=[common],
+        help="open JupyterLab on the workbooks, wired to the store",
+        description="Start JupyterLab in the workbooks folder with CSM_NB_DB set to the store, so the "
+        "workshop forms save every answer there. Stop it with Ctrl+C.",
+    )
     p.add_argument("workbook", nargs="?", metavar="WORKBOOK", help="open this workbook first, e.g. outcome_discovery")
     p.add_argument("--port", type=int, metavar="N", help="port to listen on (default: Jupyter's, 8888 or the next free one)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser; print the address instead")
-    p.add_argument("--author", metavar="NAME", help="name recorded with every saved answer (default: $CSM_NB_AUTHOR, else the login name)")
+    p.add_argument(
+        "--author", metavar="NAME", help="name recorded with every saved answer (default: $CSM_NB_AUTHOR, else the login name)"
+    )
     p.set_defaults(func=cmd_lab)
     return parser
 

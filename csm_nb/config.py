@@ -17,6 +17,7 @@ examples            ``CSM_NB_EXAMPLES``   ``<project>/examples``
 ``<project>`` is the checkout the package was installed from (an editable
 install), or the current directory when the package lives elsewhere.
 """
+
 from __future__ import annotations
 
 import os
@@ -108,5 +109,3 @@ def check_engagement_id(value: object, *, where: str = "engagement id") -> str:
             "and hyphens, starting with a letter or digit (e.g. 'acme-2026')"
         )
     return value
-
-

@@ -3,6 +3,7 @@
 Money is in the engagement's currency, as a float; ``None`` always means
 "not known yet", never zero. Nothing here does I/O.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields

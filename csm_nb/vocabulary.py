@@ -1,22 +1,212 @@
-"""Words and codes the files may use, and how messages name a place in a file, in one place.
+"""The words and codes of the suite, each in one place.
 
-Currencies are ISO 4217 alphabetic codes in use (December 2026), plus the
-fund and metal codes a treasury may report in; ``None`` for an amount always
-means "not known yet" (see :mod:`csm_nb.model`).
+* **Currencies**: ISO 4217 alphabetic codes in use (December 2026), plus the
+  fund and metal codes a treasury may report in, and the symbols people
+  write for the common ones (``CURRENCY_SYMBOLS``).
+* **Periods and frequencies**: one table (``PERIODS``) of what "weekly",
+  "fortnightly", "monthly" ... mean: the period's length in days, how many
+  make a year, and its whole calendar months where it has them. Every module
+  that reads a frequency or a period word asks :func:`period_unit`.
+* **Verdicts**: the words and tone (good, warn, bad, or info for neutral) of
+  every verdict a report or the portfolio summary shows, keyed by the value the
+  results files carry (``MONEY_VERDICTS``, ``OVERALL_VERDICTS``,
+  ``KPI_STATUSES``), and the colour of each tone (``TONE_COLOURS``, the same as
+  the report stylesheet's).
+* **Not known yet**: ``None`` for an amount always means "not known yet" (see
+  :mod:`csm_nb.model`), and every figure a person reads says so in the same
+  words, ``NOT_KNOWN``.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import math
 import re
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from csm_nb import config
 from csm_nb.errors import InputError
 
 NOT_KNOWN = "not known yet"
 
-CURRENCIES: frozenset[str] = frozenset(["AED", "AFN", "ALL", "AMD", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BHD", "BIF", "BMD", "BND", "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHE", "CHF", "CHW", "CLF", "CLP", "CNY", "COP", "COU", "CRC", "CUP", "CVE", "CZK", "DJF", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL", "GHS", "GIP", "GMD", "GNF", "GTQ", "GYD", "HKD", "HNL", "HTG", "HUF", "IDR", "ILS", "INR", "IQD", "IRR", "ISK", "JMD", "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW", "KWD", "KYD", "KZT", "LAK", "LBP", "LKR", "LRD", "LSL", "LYD", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MXV", "MYR", "MZN", "NAD", "NGN", "NIO", "NOK", "NPR", "NZD", "OMR", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "PYG", "QAR", "RON", "RSD", "RUB", "RWF", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SOS", "SRD", "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TND", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "USN", "UYI", "UYU", "UYW", "UZS", "VED", "VES", "VND", "VUV", "WST", "XAF", "XAG", "XAU", "XCD", "XCG", "XDR", "XOF", "XPD", "XPF", "XPT", "XSU", "XUA", "YER", "ZAR", "ZMW", "ZWG"])
+CURRENCIES: frozenset[str] = frozenset(
+    [
+        "AED",
+        "AFN",
+        "ALL",
+        "AMD",
+        "AOA",
+        "ARS",
+        "AUD",
+        "AWG",
+        "AZN",
+        "BAM",
+        "BBD",
+        "BDT",
+        "BHD",
+        "BIF",
+        "BMD",
+        "BND",
+        "BOB",
+        "BOV",
+        "BRL",
+        "BSD",
+        "BTN",
+        "BWP",
+        "BYN",
+        "BZD",
+        "CAD",
+        "CDF",
+        "CHE",
+        "CHF",
+        "CHW",
+        "CLF",
+        "CLP",
+        "CNY",
+        "COP",
+        "COU",
+        "CRC",
+        "CUP",
+        "CVE",
+        "CZK",
+        "DJF",
+        "DKK",
+        "DOP",
+        "DZD",
+        "EGP",
+        "ERN",
+        "ETB",
+        "EUR",
+        "FJD",
+        "FKP",
+        "GBP",
+        "GEL",
+        "GHS",
+        "GIP",
+        "GMD",
+        "GNF",
+        "GTQ",
+        "GYD",
+        "HKD",
+        "HNL",
+        "HTG",
+        "HUF",
+        "IDR",
+        "ILS",
+        "INR",
+        "IQD",
+        "IRR",
+        "ISK",
+        "JMD",
+        "JOD",
+        "JPY",
+        "KES",
+        "KGS",
+        "KHR",
+        "KMF",
+        "KPW",
+        "KRW",
+        "KWD",
+        "KYD",
+        "KZT",
+        "LAK",
+        "LBP",
+        "LKR",
+        "LRD",
+        "LSL",
+        "LYD",
+        "MAD",
+        "MDL",
+        "MGA",
+        "MKD",
+        "MMK",
+        "MNT",
+        "MOP",
+        "MRU",
+        "MUR",
+        "MVR",
+        "MWK",
+        "MXN",
+        "MXV",
+        "MYR",
+        "MZN",
+        "NAD",
+        "NGN",
+        "NIO",
+        "NOK",
+        "NPR",
+        "NZD",
+        "OMR",
+        "PAB",
+        "PEN",
+        "PGK",
+        "PHP",
+        "PKR",
+        "PLN",
+        "PYG",
+        "QAR",
+        "RON",
+        "RSD",
+        "RUB",
+        "RWF",
+        "SAR",
+        "SBD",
+        "SCR",
+        "SDG",
+        "SEK",
+        "SGD",
+        "SHP",
+        "SLE",
+        "SOS",
+        "SRD",
+        "SSP",
+        "STN",
+        "SVC",
+        "SYP",
+        "SZL",
+        "THB",
+        "TJS",
+        "TMT",
+        "TND",
+        "TOP",
+        "TRY",
+        "TTD",
+        "TWD",
+        "TZS",
+        "UAH",
+        "UGX",
+        "USD",
+        "USN",
+        "UYI",
+        "UYU",
+        "UYW",
+        "UZS",
+        "VED",
+        "VES",
+        "VND",
+        "VUV",
+        "WST",
+        "XAF",
+        "XAG",
+        "XAU",
+        "XCD",
+        "XCG",
+        "XDR",
+        "XOF",
+        "XPD",
+        "XPF",
+        "XPT",
+        "XSU",
+        "XUA",
+        "YER",
+        "ZAR",
+        "ZMW",
+        "ZWG",
+    ]
+)
+# The symbols written before an amount; any other currency is written as its code ("CHF 5").
+CURRENCY_SYMBOLS: dict[str, str] = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "AUD": "A$", "CAD": "C$"}
 
 
 def currency_code(value: object) -> str | None:
@@ -55,7 +245,10 @@ def row_at(source: str, number: int) -> str:
 
 
 # -- reading figures people typed ----------------------------------------------------------
-_CURRENCY_MARKS = re.compile(r"[$€£¥₹]|\b[A-Z]{3}\b")
+# The symbols (longest first, so A$ goes whole) and any three capitals (a code) are stripped from a typed amount.
+_CURRENCY_MARKS = re.compile(
+    "|".join(re.escape(s) for s in sorted(set(CURRENCY_SYMBOLS.values()), key=len, reverse=True)) + r"|\b[A-Z]{3}\b"
+)
 
 
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
@@ -100,9 +293,7 @@ def parse_amount(cell: Any, *, where: str) -> float | None:
     cleaned = _CURRENCY_MARKS.sub("", cleaned).replace(" ", "").replace("\u00a0", "")
     if "," in cleaned:
         if not _GROUPED.fullmatch(cleaned):
-            raise InputError(
-                f"{where}: expected a number such as 20000 or $20,000 (commas only between thousands), got {text!r}"
-            )
+            raise InputError(f"{where}: expected a number such as 20000 or $20,000 (commas only between thousands), got {text!r}")
         cleaned = cleaned.replace(",", "")
     if cleaned.startswith("-") and _CURRENCY_MARKS.search(text):
         cleaned = "-" + cleaned.lstrip("-")
@@ -129,8 +320,10 @@ def parse_period(cell: Any, *, where: str) -> int | str:
     if isinstance(cell, str) and re.fullmatch(r"\s*[+-]?\d+\s*", cell):
         # Past 15 digits it is no period (and int() refuses 4,300 digits with a traceback).
         if len(cell.strip().lstrip("+-")) > 15:
-            raise InputError(f"{where}: expected a period index from 0 to {config.MAX_PERIOD_INDEX} (or a date), "
-                             f"got a {len(cell.strip())}-digit number")
+            raise InputError(
+                f"{where}: expected a period index from 0 to {config.MAX_PERIOD_INDEX} (or a date), "
+                f"got a {len(cell.strip())}-digit number"
+            )
         cell = int(cell)
     if isinstance(cell, int):
         if not 0 <= cell <= config.MAX_PERIOD_INDEX:
@@ -147,9 +340,7 @@ def parse_period(cell: Any, *, where: str) -> int | str:
     try:
         return dt.datetime.fromisoformat(text).date().isoformat()
     except ValueError:
-        raise InputError(
-            f"{where}: expected a period index (0, 1, 2 ...) or a date (YYYY-MM-DD), got {text!r}"
-        ) from None
+        raise InputError(f"{where}: expected a period index (0, 1, 2 ...) or a date (YYYY-MM-DD), got {text!r}") from None
 
 
 # -- writing figures for people ------------------------------------------------------------
@@ -195,17 +386,14 @@ def compact_number(value: float, *, decimals: int | None = None) -> str:
     return f"{'-' if number < 0 else ''}{text}{suffix}"
 
 
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "AUD": "A$", "CAD": "C$"}
+def money(value: float | None, currency: str = "USD", *, unknown: str = NOT_KNOWN, decimals: int = 0) -> str:
+    """Money for people, in ``currency`` (an ISO code): ``-$20,000``; ``None`` is not known yet, never zero.
 
-
-TO_COME = "to come"
-
-
-def money(value: float | None, currency: str = "USD", *, unknown: str = TO_COME, decimals: int = 0) -> str:
-    """Money for people: ``-$20,000``; ``None`` is "to come", never zero.
+    The sign is the amount's (money out is negative); the symbol comes from
+    ``CURRENCY_SYMBOLS``, else the code is written before the amount.
 
     >>> money(-20000, "USD"), money(1650000.5, "EUR"), money(None), money(5, "CHF")
-    ('-$20,000', '€1,650,000', 'to come', 'CHF 5')
+    ('-$20,000', '€1,650,000', 'not known yet', 'CHF 5')
     """
     if value is None:
         return unknown
@@ -216,33 +404,182 @@ def money(value: float | None, currency: str = "USD", *, unknown: str = TO_COME,
 
 
 def money_compact(value: float, currency: str = "USD") -> str:
-    """Short money for chart axes: ``-$20k``, ``$8.1m``."""
+    """Short money for chart axes: ``-$20k``, ``$8.1m``.
+
+    >>> money_compact(-20000), money_compact(8_100_000, "EUR"), money_compact(1500, "CHF")
+    ('-$20k', '€8.1m', '1.5k')
+    """
     symbol = CURRENCY_SYMBOLS.get(currency.upper(), "")
     return f"{'-' if value < 0 else ''}{symbol}{compact_number(abs(value))}"
 
 
-def percent(fraction: float | None, *, decimals: int = 1, unknown: str = "not yet known") -> str:
-    """A fraction as a percentage: 1.325 -> '132.5 %'.
+def percent(fraction: float | None, *, decimals: int = 1, unknown: str = NOT_KNOWN) -> str:
+    """A fraction as a percentage: 1.325 -> '132.5 %'; ``None`` is not known yet.
 
     >>> percent(1.325), percent(0.37295625), percent(None)
-    ('132.5 %', '37.3 %', 'not yet known')
+    ('132.5 %', '37.3 %', 'not known yet')
     """
     if fraction is None:
         return unknown
     return f"{fraction * 100:,.{decimals}f} %"
 
 
-def number(value: float | None, *, decimals: int = 0, unknown: str = TO_COME) -> str:
-    """>>> number(1800), number(22.5, decimals=1)
-    ('1,800', '22.5')
+def number(value: float | None, *, decimals: int = 0, unknown: str = NOT_KNOWN) -> str:
+    """A number with thousands separators; ``None`` is not known yet.
+
+    >>> number(1800), number(22.5, decimals=1), number(None)
+    ('1,800', '22.5', 'not known yet')
     """
     if value is None:
         return unknown
     return f"{value:,.{decimals}f}"
 
 
+# -- periods and frequencies -----------------------------------------------------------------
+DAYS_PER_YEAR = 365.25  # the average calendar year, leap years included
+
+
+@dataclass(frozen=True)
+class Period:
+    """One period length, named as a noun (a plan counts in it: "Week 6") and as a frequency.
+
+    ``days`` is the average length in days; ``per_year`` how many a year is
+    counted as (52 weeks, 26 fortnights: the convention people use for annual
+    figures); ``months`` the whole calendar months it spans (``None`` for days,
+    weeks and fortnights, which are counted in days).
+    """
+
+    unit: str  # "fortnight"
+    frequency: str  # "fortnightly"
+    days: float
+    per_year: float
+    months: int | None = None
+
+
+PERIODS: tuple[Period, ...] = (
+    Period("day", "daily", 1.0, 365.0),
+    Period("week", "weekly", 7.0, 52.0),
+    Period("fortnight", "fortnightly", 14.0, 26.0),
+    Period("month", "monthly", DAYS_PER_YEAR / 12, 12.0, months=1),
+    Period("quarter", "quarterly", DAYS_PER_YEAR / 4, 4.0, months=3),
+    Period("half-year", "half-yearly", DAYS_PER_YEAR / 2, 2.0, months=6),
+    Period("year", "yearly", DAYS_PER_YEAR, 1.0, months=12),
+)
+PERIOD_BY_UNIT: dict[str, Period] = {p.unit: p for p in PERIODS}
+FREQUENCIES: tuple[str, ...] = tuple(p.frequency for p in PERIODS)
+# Other ways people write a period or a frequency (after "a", "per", "each", "every" and a plural s are dropped).
+PERIOD_SYNONYMS: dict[str, str] = {
+    "half year": "half-year",
+    "half-yearly": "half-year",
+    "semi-annual": "half-year",
+    "semi-annually": "half-year",
+    "six months": "half-year",
+    "six-monthly": "half-year",
+    "twice a year": "half-year",
+    "annual": "year",
+    "annually": "year",
+    "annum": "year",
+    "once a year": "year",
+    "once a month": "month",
+    "once a week": "week",
+    "once a day": "day",
+    "once a fortnight": "fortnight",
+    "two weeks": "fortnight",
+    "three months": "quarter",  # not "biweekly": it also means twice a week
+} | {p.frequency: p.unit for p in PERIODS}
+
+
+def period_unit(text: str | None) -> str | None:
+    """The period a person's word names, as its unit noun; ``None`` when it names none.
+
+    Case, spacing, a leading "a"/"an"/"per"/"each"/"every" and a plural s do
+    not matter.
+
+    >>> [period_unit(w) for w in ("Weekly", "every fortnight", "a month", "quarters", "once a year", "sprint", None)]
+    ['week', 'fortnight', 'month', 'quarter', 'year', None, None]
+    """
+    if not isinstance(text, str):
+        return None
+    words = " ".join(text.casefold().split())
+    if words not in PERIOD_SYNONYMS:
+        words = re.sub(r"^(a|an|per|each|every)\s+", "", words)
+    words = PERIOD_SYNONYMS.get(words, words)
+    if words not in PERIOD_BY_UNIT and words.endswith("s"):
+        words = PERIOD_SYNONYMS.get(words[:-1], words[:-1])
+    return words if words in PERIOD_BY_UNIT else None
+
+
+def frequency_word(text: str | None) -> str | None:
+    """The frequency word we write for what a person wrote ("every fortnight" -> "fortnightly"), or ``None``.
+
+    >>> frequency_word("Monthly"), frequency_word("once a year"), frequency_word("every two weeks"), frequency_word("sometimes")
+    ('monthly', 'yearly', 'fortnightly', None)
+    """
+    unit = period_unit(text)
+    return PERIOD_BY_UNIT[unit].frequency if unit else None
+
+
+def periods_per_year(text: str | None) -> float | None:
+    """How many of the period a word names make a year (``None`` when unknown).
+
+    >>> periods_per_year("month"), periods_per_year("Weekly"), periods_per_year("a quarter"), periods_per_year("sprint")
+    (12.0, 52.0, 4.0, None)
+    """
+    unit = period_unit(text)
+    return PERIOD_BY_UNIT[unit].per_year if unit else None
+
+
 # -- verdict words ---------------------------------------------------------------------------
-OVERALL_TAGS = {
-    "on_track": ("good", "on track"), "attention": ("warn", "points to watch"),
-    "off_track": ("bad", "off track"), "not_started": ("", "too early to tell"),
+Tone = Literal["good", "warn", "bad", "info"]
+# The colour of each tone; "info" is the neutral one. The same as templates/csm_report/report.css.
+TONE_COLOURS: dict[str, str] = {"good": "#1b7f4b", "warn": "#8a5a00", "bad": "#b3261e", "info": "#1f5f99"}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A verdict's words: ``words`` for a tag or a table cell (an index page, the
+    portfolio summary), ``title`` to open a callout, ``tone`` for its colour, and
+    ``phrase`` inside a sentence (the words when not given). The key each table
+    files it under is the value the results files carry."""
+
+    words: str
+    title: str
+    tone: Tone
+    phrase: str = ""
+
+    @property
+    def in_sentence(self) -> str:
+        """>>> MONEY_VERDICTS["within_band"].in_sentence, MONEY_VERDICTS["on_track"].in_sentence
+        ("slightly behind, within the estimate's accuracy", 'on track')
+        """
+        return self.phrase or self.words
+
+
+# How the money is doing against the estimate: a cash-flow result's ``verdict``.
+MONEY_VERDICTS: dict[str, Verdict] = {
+    "on_track": Verdict("on track", "On track:", "good"),
+    "within_band": Verdict(
+        "slightly behind",
+        "Slightly behind, within the estimate's accuracy:",
+        "warn",
+        phrase="slightly behind, within the estimate's accuracy",
+    ),
+    "behind": Verdict("behind the estimate", "Behind:", "bad"),
+    "not_started": Verdict("no actual figures yet", "", "info"),
 }
+# The engagement as a whole: a value report's ``overall``.
+OVERALL_VERDICTS: dict[str, Verdict] = {
+    "on_track": Verdict("on track", "On track.", "good"),
+    "attention": Verdict("points to watch", "On track, with points to watch.", "warn"),
+    "off_track": Verdict("off track", "Off track.", "bad"),
+    "not_started": Verdict("too early to tell", "Too early to tell.", "info"),
+}
+# One KPI measurement against its plan: a progress result's ``status``.
+KPI_STATUSES: dict[str, Verdict] = {
+    "ahead": Verdict("ahead of plan", "Ahead of plan.", "good"),
+    "on_plan": Verdict("on plan", "On plan.", "good"),
+    "behind": Verdict("behind plan", "Behind plan.", "bad"),
+}
+# A portfolio summary's verdict is the value report's ``overall`` (OVERALL_VERDICTS) when the
+# engagement has one, else the cash flow's ``verdict`` (MONEY_VERDICTS); each page's index
+# headline carries the key and these words.

@@ -3,6 +3,7 @@
 Keep this file tidy: one section a topic, each fixture with a docstring.
 Every file and store a test touches lives under ``tmp_path``.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -218,12 +219,30 @@ def portfolio_of_40(tmp_path_factory: pytest.TempPathFactory) -> dict:
     synthetic_engagements().make_store(db, PORTFOLIO_SIZE)
     corrupt_cash_flow(db, CORRUPT_ENGAGEMENT)
     done = subprocess.run(
-        [str(Path(sys.executable).with_name("csm-nb")), "--db", str(db), "portfolio", "--out", str(out),
-         "--label", "month-end", "--workbooks", "cash_flow"],
-        capture_output=True, text=True, env={**os.environ, "CSM_NB_DB": str(db)},
+        [
+            str(Path(sys.executable).with_name("csm-nb")),
+            "--db",
+            str(db),
+            "portfolio",
+            "--out",
+            str(out),
+            "--label",
+            "month-end",
+            "--workbooks",
+            "cash_flow",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CSM_NB_DB": str(db)},
     )
-    return {"db": db, "out": out, "run_dir": out / "month-end", "returncode": done.returncode,
-            "stdout": done.stdout, "stderr": done.stderr}
+    return {
+        "db": db,
+        "out": out,
+        "run_dir": out / "month-end",
+        "returncode": done.returncode,
+        "stdout": done.stdout,
+        "stderr": done.stderr,
+    }
 
 
 # -- another process holding the store ----------------------------------------------
@@ -243,8 +262,9 @@ class LockHolder:
         import subprocess
         import sys
 
-        self.process = subprocess.Popen([sys.executable, "-c", self.CODE, str(db_file), str(seconds)],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", self.CODE, str(db_file), str(seconds)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
         assert self.process.stdout is not None and self.process.stdout.readline().strip() == b"locked"
         self.pid = self.process.pid
 
@@ -272,7 +292,6 @@ def hold_write_lock():
     yield hold
     for holder in holders:
         holder.kill()
-
 
 
 # -- JupyterLab started the way ``csm-nb lab`` starts it (tests/test_workshop*_browser.py) ----
@@ -356,9 +375,17 @@ def running_lab(base: Path, notebooks: dict[str, dict[str, object]], *, db: Path
         patch.setenv("CSM_NB_WORKBOOKS", str(workbooks))
         command = lab_command(db=db, port=port, open_browser=False, token=LAB_TOKEN, author=author)
     assert command.env["CSM_NB_DB"] == str(db.resolve()) and command.cwd == workbooks.resolve()
-    env = {**command.env, "JUPYTER_RUNTIME_DIR": str(base / "runtime"), "JUPYTER_CONFIG_DIR": str(base / "config"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces")}
-    argv = command.argv + ["--ServerApp.ip=127.0.0.1", "--LabApp.expose_app_in_browser=True", "--ServerApp.disable_check_xsrf=False"]
+    env = {
+        **command.env,
+        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+        "JUPYTER_CONFIG_DIR": str(base / "config"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
+    }
+    argv = command.argv + [
+        "--ServerApp.ip=127.0.0.1",
+        "--LabApp.expose_app_in_browser=True",
+        "--ServerApp.disable_check_xsrf=False",
+    ]
     log = base / "lab.log"
     with log.open("w") as sink:
         process = subprocess.Popen(argv, env=env, cwd=command.cwd, stdout=sink, stderr=subprocess.STDOUT)
@@ -379,11 +406,18 @@ def open_workbook(browser, lab: dict, name: str, *, viewport: dict[str, int] | N
     page = browser.new_page(viewport=viewport or {"width": 1400, "height": 1000})
     # A workspace of its own: a second page would otherwise restore (and run) the notebook another page has open.
     page.goto(f"{lab['url']}/lab/workspaces/{Path(name).stem}/tree/{name}?token={LAB_TOKEN}")
-    page.wait_for_function("([name]) => window.jupyterapp && window.jupyterapp.shell.currentWidget "
-                           "&& window.jupyterapp.shell.currentWidget.context "
-                           "&& window.jupyterapp.shell.currentWidget.context.path === name "
-                           "&& window.jupyterapp.shell.currentWidget.context.isReady", arg=[name], timeout=90_000)
-    page.wait_for_function("window.jupyterapp.shell.currentWidget.sessionContext.session "
-                           "&& window.jupyterapp.shell.currentWidget.sessionContext.session.kernel", timeout=90_000)
+    page.wait_for_function(
+        "([name]) => window.jupyterapp && window.jupyterapp.shell.currentWidget "
+        "&& window.jupyterapp.shell.currentWidget.context "
+        "&& window.jupyterapp.shell.currentWidget.context.path === name "
+        "&& window.jupyterapp.shell.currentWidget.context.isReady",
+        arg=[name],
+        timeout=90_000,
+    )
+    page.wait_for_function(
+        "window.jupyterapp.shell.currentWidget.sessionContext.session "
+        "&& window.jupyterapp.shell.currentWidget.sessionContext.session.kernel",
+        timeout=90_000,
+    )
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
     return page

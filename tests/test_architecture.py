@@ -2,6 +2,7 @@
 
 Every import counts, including those inside functions (a late import is still a dependency).
 """
+
 from __future__ import annotations
 
 import ast
@@ -17,7 +18,7 @@ PACKAGE = Path(csm_nb.__file__).parent
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("csm_nb.errors",),
     ("csm_nb.config",),
-    ("csm_nb.vocabulary", "csm_nb.model"),
+    ("csm_nb.vocabulary", "csm_nb.model", "csm_nb.frames"),
     ("csm_nb.method",),
     ("csm_nb.data",),
     ("csm_nb.render",),
@@ -87,7 +88,7 @@ def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
         stack.append(node)
         for nxt in sorted(edges.get(node, ())):
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if nxt not in state and (found := visit(nxt)):
                 return found
         stack.pop()

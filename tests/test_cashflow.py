@@ -1,4 +1,5 @@
 """Cash-flow maths (csm_nb.method.cashflow): the worked example, edge cases and properties."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -431,9 +432,20 @@ def test_per_period_rate_compounds_back_to_the_annual_rate():
 
 # -- the results-file contract ---------------------------------------------------------------------
 REQUIRED_RESULT_KEYS = {
-    "periods", "totals", "net_cash_flow_est", "net_cash_flow_act", "cumulative_ncf_est", "cumulative_ncf_act",
-    "profit_est", "profit_act", "return_on_cost_est", "return_on_cost_act", "net_roi_est", "net_roi_act",
-    "payback_period_est", "payback_period_act",
+    "periods",
+    "totals",
+    "net_cash_flow_est",
+    "net_cash_flow_act",
+    "cumulative_ncf_est",
+    "cumulative_ncf_act",
+    "profit_est",
+    "profit_act",
+    "return_on_cost_est",
+    "return_on_cost_act",
+    "net_roi_est",
+    "net_roi_act",
+    "payback_period_est",
+    "payback_period_act",
 }
 
 
@@ -462,9 +474,7 @@ float_amounts = st.floats(min_value=0, max_value=1e9, allow_nan=False, allow_inf
 @st.composite
 def known_lines(draw, amounts=whole_amounts):
     n = draw(st.integers(min_value=1, max_value=30))
-    return [
-        CashFlowLine(f"P{i}", draw(amounts), draw(amounts), draw(amounts), draw(amounts)) for i in range(n)
-    ]
+    return [CashFlowLine(f"P{i}", draw(amounts), draw(amounts), draw(amounts), draw(amounts)) for i in range(n)]
 
 
 @settings(deadline=None)

@@ -1,5 +1,6 @@
 """The command line: happy paths, --help everywhere, and every bad input gives
 one line, a non-zero exit, no traceback, and an unchanged store."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -87,29 +88,43 @@ def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]
 
 def _cash_flow_yaml(tmp_path: Path, csv_name: str, *, engagement_id: str = "bad-file") -> Path:
     (tmp_path / csv_name).write_bytes((FIXTURES / csv_name).read_bytes())
-    return write(tmp_path, f"{engagement_id}.yaml", f"schema: csm-nb/engagement@1\nid: {engagement_id}\ncustomer: X\ncash_flow: {csv_name}\n")
+    return write(
+        tmp_path,
+        f"{engagement_id}.yaml",
+        f"schema: csm-nb/engagement@1\nid: {engagement_id}\ncustomer: X\ncash_flow: {csv_name}\n",
+    )
 
 
 # Each case: how to build the bad input, the CLI arguments, and words the one-line error must contain.
 BAD_INPUTS = {
     "junk cell in the cash flow": (
-        lambda t: _cash_flow_yaml(t, "cash_flow_junk_cell.csv"), "import", ["cash_flow_junk_cell.csv", "row", "column"],
+        lambda t: _cash_flow_yaml(t, "cash_flow_junk_cell.csv"),
+        "import",
+        ["cash_flow_junk_cell.csv", "row", "column"],
     ),
     "unknown cash-flow column": (
-        lambda t: _cash_flow_yaml(t, "cash_flow_unknown_column.csv"), "import", ["unknown column"],
+        lambda t: _cash_flow_yaml(t, "cash_flow_unknown_column.csv"),
+        "import",
+        ["unknown column"],
     ),
     "unknown key": (
-        lambda t: write(t, "k.yaml", "schema: csm-nb/engagement@1\nid: k\ncustomer: X\noutcomes:\n  - id: a\n    stauts: stated\n"),
-        "import", ["k.yaml", "line 6", "'stauts'"],
+        lambda t: write(
+            t, "k.yaml", "schema: csm-nb/engagement@1\nid: k\ncustomer: X\noutcomes:\n  - id: a\n    stauts: stated\n"
+        ),
+        "import",
+        ["k.yaml", "line 6", "'stauts'"],
     ),
     "path-traversal id in a file": (
         lambda t: write(t, "evil.yaml", "schema: csm-nb/engagement@1\nid: ../../etc\ncustomer: X\n"),
-        "import", ["line 2", "'../../etc'", "not valid"],
+        "import",
+        ["line 2", "'../../etc'", "not valid"],
     ),
     "not YAML at all": (lambda t: write(t, "b.yaml", "id: [unclosed\n"), "import", ["b.yaml", "not valid YAML"]),
     "missing file": (lambda t: t / "nope.yaml", "import", ["nope.yaml", "not found"]),
     "wrong schema": (
-        lambda t: write(t, "s.yaml", "schema: something-else\nid: s\ncustomer: X\n"), "import", ["line 1", "csm-nb/engagement@1"],
+        lambda t: write(t, "s.yaml", "schema: something-else\nid: s\ncustomer: X\n"),
+        "import",
+        ["line 1", "csm-nb/engagement@1"],
     ),
 }
 
@@ -205,6 +220,14 @@ def test_an_empty_db_option_is_refused_not_taken_for_the_project_store(capsys: p
 
 
 def test_replace_is_only_for_engagement_files(seeded: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run_cli(capsys, "--db", str(seeded), "import", "--replace", str(EXAMPLES / "order-to-ship-month-7.csv"),
-                           "--engagement", "order-to-ship")
+    code, _, err = run_cli(
+        capsys,
+        "--db",
+        str(seeded),
+        "import",
+        "--replace",
+        str(EXAMPLES / "order-to-ship-month-7.csv"),
+        "--engagement",
+        "order-to-ship",
+    )
     assert code == 1 and "--replace is for engagement files" in err

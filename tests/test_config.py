@@ -55,8 +55,7 @@ def test_the_readme_states_the_limits_the_code_applies() -> None:
     from csm_nb.data.store import MAX_ANSWER_CHARS
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    rows = dict(line.strip("|").split("|")[:2] for line in readme.splitlines()
-                if line.startswith("| ") and line.count("|") == 3)
+    rows = dict(line.strip("|").split("|")[:2] for line in readme.splitlines() if line.startswith("| ") and line.count("|") == 3)
     rows = {k.strip(): v.strip() for k, v in rows.items()}
     assert rows["engagement file"] == f"{config.MAX_DOCUMENT_BYTES // 2**20} MB, and {config.MAX_YAML_NODES:,} values"
     assert rows["CSV or .xlsx file"] == f"{config.MAX_TABLE_BYTES // 2**20} MB"

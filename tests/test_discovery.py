@@ -1,5 +1,6 @@
 """Outcome discovery maths: check-my-maths figures, stated-figure checks,
 the paraphrase and the documented outcome requirements."""
+
 from __future__ import annotations
 
 import math
@@ -49,7 +50,7 @@ SCENARIO = {
     [
         (25000, 21400, 3600, 0.144),  # last year: "missed by about 15 %"
         (26000, 21600, 4400, 4400 / 26000),  # this year at 1,800 a month: 16.9 %
-        (26000, 21400, 4600, 4600 / 26000),  # the seed's own projection: 17.7 %, not 20 %
+        (26000, 21400, 4600, 4600 / 26000),  # 21,400 projected: 17.7 %, not 20 %
         (26000, 23800, 2200, 2200 / 26000),  # after halving: 8.5 % left
         (100, 120, -20, -0.2),  # ahead of target: negative shortfall
     ],
@@ -165,8 +166,11 @@ def test_the_money_gap_is_the_shortfall_times_the_value(target: float, projected
     assert math.isclose(gap, shortfall(target, projected).count * value, rel_tol=1e-9, abs_tol=1e-3)
 
 
-@given(stated=st.floats(min_value=0, max_value=1), computed=st.floats(min_value=0, max_value=1),
-       tolerance=st.floats(min_value=0, max_value=0.2))
+@given(
+    stated=st.floats(min_value=0, max_value=1),
+    computed=st.floats(min_value=0, max_value=1),
+    tolerance=st.floats(min_value=0, max_value=0.2),
+)
 def test_agreement_is_symmetric_and_monotone_in_tolerance(stated: float, computed: float, tolerance: float) -> None:
     a = check_stated(stated, computed, what="x", tolerance=tolerance).agrees
     assert a == check_stated(computed, stated, what="x", tolerance=tolerance).agrees
@@ -181,8 +185,11 @@ def test_a_target_must_be_above_zero(bad: dict) -> None:
 
 
 # -- the paraphrase -----------------------------------------------------------------------------------
-PARTS = ["{desired_change} matters ({importance}) to the organisation", "it should lead to this: {impact}",
-         "an agreed target: {has_target}"]
+PARTS = [
+    "{desired_change} matters ({importance}) to the organisation",
+    "it should lead to this: {impact}",
+    "an agreed target: {has_target}",
+]
 
 
 @pytest.mark.parametrize(
@@ -190,12 +197,20 @@ PARTS = ["{desired_change} matters ({importance}) to the organisation", "it shou
     [
         ({}, None),
         ({"desired_change": "higher engagement"}, None),  # the first fragment needs both keys
-        ({"desired_change": "higher engagement", "importance": "critical"},
-         "So, if I have this right: higher engagement matters (critical) to the organisation. Is that right?"),
-        ({"desired_change": "higher engagement", "importance": "critical", "impact": "more clients served.",
-          "has_target": "not yet"},
-         "So, if I have this right: higher engagement matters (critical) to the organisation, it should lead to "
-         "this: more clients served, and an agreed target: not yet. Is that right?"),
+        (
+            {"desired_change": "higher engagement", "importance": "critical"},
+            "So, if I have this right: higher engagement matters (critical) to the organisation. Is that right?",
+        ),
+        (
+            {
+                "desired_change": "higher engagement",
+                "importance": "critical",
+                "impact": "more clients served.",
+                "has_target": "not yet",
+            },
+            "So, if I have this right: higher engagement matters (critical) to the organisation, it should lead to "
+            "this: more clients served, and an agreed target: not yet. Is that right?",
+        ),
     ],
 )
 def test_paraphrase_uses_only_fully_answered_fragments(answers: dict, expected: str | None) -> None:
@@ -216,8 +231,7 @@ def test_the_scenario_documents_three_outcome_requirements() -> None:
 
 
 def test_the_csm_marks_override_the_defaults_and_assumed_ones_are_to_validate() -> None:
-    answers = {**SCENARIO, "maths_confirmed": "no", "outcome.next-year.status": "stated",
-               "outcome.immediate.priority": "primary"}
+    answers = {**SCENARIO, "maths_confirmed": "no", "outcome.next-year.status": "stated", "outcome.immediate.priority": "primary"}
     outcomes = {o.id: o for o in outcome_requirements(answers)}
     assert outcomes["this-year"].status == "assumed"  # maths not confirmed
     assert outcomes["next-year"].status == "stated"

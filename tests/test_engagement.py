@@ -1,4 +1,5 @@
 """Engagement files (csm_nb.data.schema + csm_nb.data.engagement): validation with line numbers, round trips."""
+
 from __future__ import annotations
 
 import codecs
@@ -68,12 +69,12 @@ def test_unknown_top_level_key_names_file_line_and_key():
 
 def test_unknown_nested_key_names_file_line_and_path():
     text = HEAD + (
-        "outcomes:\n"                      # 4
-        "  - id: more-orders\n"            # 5
-        "    description: More orders\n"   # 6
-        "  - id: lower-cac\n"              # 7
-        "    description: Lower CAC\n"     # 8
-        "    stauts: stated\n"             # 9
+        "outcomes:\n"  # 4
+        "  - id: more-orders\n"  # 5
+        "    description: More orders\n"  # 6
+        "  - id: lower-cac\n"  # 7
+        "    description: Lower CAC\n"  # 8
+        "    stauts: stated\n"  # 9
     )
     message = error_of(text)
     assert message.startswith("acme.yaml, line 9: outcomes[1].stauts: unknown key 'stauts'; expected one of: id,")
@@ -82,11 +83,11 @@ def test_unknown_nested_key_names_file_line_and_path():
 
 def test_unknown_key_in_a_flow_mapping_and_deep_path():
     text = HEAD + (
-        "solution:\n"                                       # 4
-        "  summary: Managed service\n"                      # 5
-        "  bill_of_materials:\n"                            # 6
-        "    - {item: Platform, amount: 100}\n"             # 7
-        "    - {item: Pack, amout: 5}\n"                    # 8
+        "solution:\n"  # 4
+        "  summary: Managed service\n"  # 5
+        "  bill_of_materials:\n"  # 6
+        "    - {item: Platform, amount: 100}\n"  # 7
+        "    - {item: Pack, amout: 5}\n"  # 8
     )
     assert error_of(text).startswith("acme.yaml, line 8: solution.bill_of_materials[1].amout: unknown key 'amout'")
 
@@ -139,8 +140,10 @@ def test_error_under_a_date_milestone_key_names_its_own_line():
 def test_inline_row_errors_give_the_rows_line():
     text = HEAD + "cash_flow:\n  - {period: Week 0, revenue_est: 1}\n  - {period: Week 1, revenue_act: lots}\n"
     message = error_of(text)
-    assert message == ("acme.yaml, line 6: cash_flow, column revenue_act: expected a number such as 20000 or $20,000 "
-                       "(or empty for not known yet), got 'lots'")
+    assert message == (
+        "acme.yaml, line 6: cash_flow, column revenue_act: expected a number such as 20000 or $20,000 "
+        "(or empty for not known yet), got 'lots'"
+    )
 
 
 def test_inline_duplicate_period_names_both_lines():
@@ -264,8 +267,9 @@ def inline_rows(lines: list[CashFlowLine]) -> str:
     out = "cash_flow:\n"
     for x in lines:
         cells = [f"period: {x.period}"] + [
-            f"{name}: {getattr(x, name):g}" for name in
-            ("expenditure_est", "expenditure_act", "revenue_est", "revenue_act") if getattr(x, name) is not None
+            f"{name}: {getattr(x, name):g}"
+            for name in ("expenditure_est", "expenditure_act", "revenue_est", "revenue_act")
+            if getattr(x, name) is not None
         ]
         out += "  - {" + ", ".join(cells) + "}\n"
     return out
@@ -356,8 +360,12 @@ def test_rich_fixture_parses_to_the_expected_values(rich_path):
     assert e.solution["deal_size"] == 185000.0
     assert e.solution["bill_of_materials"][0]["amount"] == 45000.5
     assert e.outcomes[1] == Outcome(
-        id="lower-cac", description="Lower cost of acquisition", quantity="-10 %", deadline="10 months",
-        status="assumed", priority="secondary",
+        id="lower-cac",
+        description="Lower cost of acquisition",
+        quantity="-10 %",
+        deadline="10 months",
+        status="assumed",
+        priority="secondary",
     )
     assert e.kpis[0].milestones == {4: 1300.0, 8: 1380.0, "2026-06-30": 1440.5}
     assert e.kpis[1].target == 2.0
@@ -369,7 +377,10 @@ def test_rich_fixture_parses_to_the_expected_values(rich_path):
     assert e.workshop["cash-flow"] == {"horizon_weeks": 13}
     assert e.financial_links[0]["periods_per_year"] == 52.0
     assert e.financial_links[0]["gap"] == {
-        "step": 2, "run_rate": 1250000.0, "target_per_year": 1500000.0, "source": "Finance plan",
+        "step": 2,
+        "run_rate": 1250000.0,
+        "target_per_year": 1500000.0,
+        "source": "Finance plan",
     }
     assert e.financial_links[0]["steps"][1] == {"description": "Gross margin", "factor": 0.38, "accuracy": 0.05}
 
@@ -421,7 +432,7 @@ amounts = st.one_of(st.none(), st.floats(min_value=0, max_value=1e15, allow_nan=
 dates = st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2100, 12, 31)).map(dt.date.isoformat)
 periods = st.one_of(st.integers(min_value=0, max_value=1200), dates)  # config.MAX_PERIOD_INDEX
 answers = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**9, 10**9) | numbers | texts,
+    st.none() | st.booleans() | st.integers(-(10**9), 10**9) | numbers | texts,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(texts, inner, max_size=3),
     max_leaves=8,
 )
@@ -433,8 +444,11 @@ def engagements(draw) -> Engagement:
     outcome_ids = draw(st.lists(ids, unique=True, max_size=4))
     outcomes = [
         Outcome(
-            id=i, description=draw(st.none() | texts), quantity=draw(st.none() | texts),
-            deadline=draw(st.none() | dates | texts), measurement=draw(st.none() | texts),
+            id=i,
+            description=draw(st.none() | texts),
+            quantity=draw(st.none() | texts),
+            deadline=draw(st.none() | dates | texts),
+            measurement=draw(st.none() | texts),
             status=draw(st.sampled_from([None, "stated", "assumed"])),
             priority=draw(st.sampled_from([None, "primary", "secondary"])),
         )
@@ -443,10 +457,14 @@ def engagements(draw) -> Engagement:
     kpi_ids = draw(st.lists(ids, unique=True, max_size=4))
     kpis = [
         Kpi(
-            id=i, outcome=draw(st.sampled_from([None, *outcome_ids])), name=draw(st.none() | texts),
-            kind=draw(st.sampled_from([None, "leading", "lagging"])), unit=draw(st.none() | texts),
+            id=i,
+            outcome=draw(st.sampled_from([None, *outcome_ids])),
+            name=draw(st.none() | texts),
+            kind=draw(st.sampled_from([None, "leading", "lagging"])),
+            unit=draw(st.none() | texts),
             direction=draw(st.sampled_from([None, "increase", "decrease"])),
-            baseline=draw(st.none() | numbers), target=draw(st.none() | numbers),
+            baseline=draw(st.none() | numbers),
+            target=draw(st.none() | numbers),
             milestones=draw(st.none() | st.dictionaries(periods, numbers, min_size=1, max_size=4)),
         )
         for i in kpi_ids
@@ -458,9 +476,15 @@ def engagements(draw) -> Engagement:
     keys = draw(st.lists(st.tuples(st.sampled_from(kpi_ids), periods), unique=True, max_size=6)) if kpi_ids else []
     measurements = [Measurement(kpi, period, draw(numbers)) for kpi, period in keys]  # one value a KPI a period
     return Engagement(
-        id=draw(ids), customer=draw(labels), currency=draw(st.none() | st.sampled_from(["EUR", "USD", "JPY"])),
-        csm=draw(st.none() | texts), tags=draw(st.none() | st.lists(texts, max_size=3)),
-        outcomes=outcomes, kpis=kpis, cash_flow=cash_flow, measurements=measurements,
+        id=draw(ids),
+        customer=draw(labels),
+        currency=draw(st.none() | st.sampled_from(["EUR", "USD", "JPY"])),
+        csm=draw(st.none() | texts),
+        tags=draw(st.none() | st.lists(texts, max_size=3)),
+        outcomes=outcomes,
+        kpis=kpis,
+        cash_flow=cash_flow,
+        measurements=measurements,
         workshop=draw(st.none() | workshops),
     )
 
@@ -483,68 +507,110 @@ def billion_laughs(levels: int = 9) -> str:
     return "junk:\n" + "".join(f"  {line}\n" for line in lines)
 
 
-@pytest.mark.parametrize(("body", "expected"), [
-    # Under an unknown key, so only a refusal before expansion keeps this from hanging.
-    (billion_laughs(), f"acme.yaml, line 6: junk.a1[0]: YAML aliases (*a0) {NO_ALIAS}"),
-    (billion_laughs(40), f"acme.yaml, line 6: junk.a1[0]: YAML aliases (*a0) {NO_ALIAS}"),  # 9**40 if expanded
-    ("y: &r [*r]\n", f"acme.yaml, line 4: y[0]: YAML aliases (*r) {NO_ALIAS}"),  # recursive
-    ("y: &r {a: *r}\n", f"acme.yaml, line 4: y.a: YAML aliases (*r) {NO_ALIAS}"),
-    ("workshop:\n  outcome_discovery:\n    a: &x [1, 2]\n    b: *x\n",
-     f"acme.yaml, line 7: workshop.outcome_discovery.b: YAML aliases (*x) {NO_ALIAS}"),
-    ("csm: &who Dana\ninitiative:\n  sponsor: *who\n", f"acme.yaml, line 6: initiative.sponsor: YAML aliases (*who) {NO_ALIAS}"),
-    ("workshop:\n  w:\n    &k q1: 1\n    *k : 2\n", f"acme.yaml, line 7: workshop.w: YAML aliases (*k) {NO_ALIAS}"),  # as a key
-])
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # Under an unknown key, so only a refusal before expansion keeps this from hanging.
+        (billion_laughs(), f"acme.yaml, line 6: junk.a1[0]: YAML aliases (*a0) {NO_ALIAS}"),
+        (billion_laughs(40), f"acme.yaml, line 6: junk.a1[0]: YAML aliases (*a0) {NO_ALIAS}"),  # 9**40 if expanded
+        ("y: &r [*r]\n", f"acme.yaml, line 4: y[0]: YAML aliases (*r) {NO_ALIAS}"),  # recursive
+        ("y: &r {a: *r}\n", f"acme.yaml, line 4: y.a: YAML aliases (*r) {NO_ALIAS}"),
+        (
+            "workshop:\n  outcome_discovery:\n    a: &x [1, 2]\n    b: *x\n",
+            f"acme.yaml, line 7: workshop.outcome_discovery.b: YAML aliases (*x) {NO_ALIAS}",
+        ),
+        (
+            "csm: &who Dana\ninitiative:\n  sponsor: *who\n",
+            f"acme.yaml, line 6: initiative.sponsor: YAML aliases (*who) {NO_ALIAS}",
+        ),
+        (
+            "workshop:\n  w:\n    &k q1: 1\n    *k : 2\n",
+            f"acme.yaml, line 7: workshop.w: YAML aliases (*k) {NO_ALIAS}",
+        ),  # as a key
+    ],
+)
 def test_aliases_are_refused_before_anything_expands(body, expected):
     assert error_of(HEAD + body) == expected
 
 
-@pytest.mark.parametrize(("body", "expected"), [
-    ("csm: !!binary aGVsbG8=\n", f"line 4: csm: the tag !!binary is not accepted; {PLAIN_ONLY}"),
-    ("tags: !!set {a, b}\n", f"line 4: tags: the tag !!set is not accepted; {PLAIN_ONLY}"),
-    ("tags: !!omap [a: 1]\n", f"line 4: tags: the tag !!omap is not accepted; {PLAIN_ONLY}"),
-    ("tags: !!pairs [a: 1]\n", f"line 4: tags: the tag !!pairs is not accepted; {PLAIN_ONLY}"),
-    ("csm: !!python/object:os.system ls\n", f"line 4: csm: the tag !!python/object:os.system is not accepted; {PLAIN_ONLY}"),
-    ("csm: !!python/name:os.system ''\n", f"line 4: csm: the tag !!python/name:os.system is not accepted; {PLAIN_ONLY}"),
-    ("kpis:\n  - id: k\n    unit: !mine x\n", f"line 6: kpis[0].unit: the tag !mine is not accepted; {PLAIN_ONLY}"),
-    ("csm: !<tag:example.com,2026:money> 5\n", f"line 4: csm: the tag tag:example.com,2026:money is not accepted; {PLAIN_ONLY}"),
-    ("workshop:\n  w:\n    ? !!binary aGVsbG8=\n    : 1\n", f"line 6: workshop.w: the tag !!binary is not accepted; {PLAIN_ONLY}"),
-    ("initiative:\n  <<: {name: x}\n", "line 5: initiative: merge keys (<<) are not accepted; write the keys out in full"),
-    # A plain tag must fit what it is put on, and the value must read as the tag says.
-    ("csm: !!str [a]\n", "line 4: csm: the tag !!str does not fit a list; remove the tag"),
-    ("initiative: !!map x\n", "line 4: initiative: the tag !!map does not fit a single value; remove the tag"),
-    ("tags: !!seq {a: 1}\n", "line 4: tags: the tag !!seq does not fit a mapping; remove the tag"),
-    ("kpis:\n  - id: k\n    baseline: !!int abc\n",
-     "line 6: kpis[0].baseline: 'abc' is not a whole number, as the tag !!int says; remove the tag or fix the value"),
-    ("kpis:\n  - id: k\n    baseline: !!float x\n",
-     "line 6: kpis[0].baseline: 'x' is not a number, as the tag !!float says; remove the tag or fix the value"),
-    ("initiative:\n  milestones:\n    - {name: M, done: !!bool maybe}\n",
-     "line 6: initiative.milestones[0].done: 'maybe' is not true or false, as the tag !!bool says; remove the tag or fix the value"),
-    ("workshop:\n  w:\n    !!int abc: 1\n",
-     "line 6: workshop.w: 'abc' is not a whole number, as the tag !!int says; remove the tag or fix the value"),
-])
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("csm: !!binary aGVsbG8=\n", f"line 4: csm: the tag !!binary is not accepted; {PLAIN_ONLY}"),
+        ("tags: !!set {a, b}\n", f"line 4: tags: the tag !!set is not accepted; {PLAIN_ONLY}"),
+        ("tags: !!omap [a: 1]\n", f"line 4: tags: the tag !!omap is not accepted; {PLAIN_ONLY}"),
+        ("tags: !!pairs [a: 1]\n", f"line 4: tags: the tag !!pairs is not accepted; {PLAIN_ONLY}"),
+        ("csm: !!python/object:os.system ls\n", f"line 4: csm: the tag !!python/object:os.system is not accepted; {PLAIN_ONLY}"),
+        ("csm: !!python/name:os.system ''\n", f"line 4: csm: the tag !!python/name:os.system is not accepted; {PLAIN_ONLY}"),
+        ("kpis:\n  - id: k\n    unit: !mine x\n", f"line 6: kpis[0].unit: the tag !mine is not accepted; {PLAIN_ONLY}"),
+        (
+            "csm: !<tag:example.com,2026:money> 5\n",
+            f"line 4: csm: the tag tag:example.com,2026:money is not accepted; {PLAIN_ONLY}",
+        ),
+        (
+            "workshop:\n  w:\n    ? !!binary aGVsbG8=\n    : 1\n",
+            f"line 6: workshop.w: the tag !!binary is not accepted; {PLAIN_ONLY}",
+        ),
+        ("initiative:\n  <<: {name: x}\n", "line 5: initiative: merge keys (<<) are not accepted; write the keys out in full"),
+        # A plain tag must fit what it is put on, and the value must read as the tag says.
+        ("csm: !!str [a]\n", "line 4: csm: the tag !!str does not fit a list; remove the tag"),
+        ("initiative: !!map x\n", "line 4: initiative: the tag !!map does not fit a single value; remove the tag"),
+        ("tags: !!seq {a: 1}\n", "line 4: tags: the tag !!seq does not fit a mapping; remove the tag"),
+        (
+            "kpis:\n  - id: k\n    baseline: !!int abc\n",
+            "line 6: kpis[0].baseline: 'abc' is not a whole number, as the tag !!int says; remove the tag or fix the value",
+        ),
+        (
+            "kpis:\n  - id: k\n    baseline: !!float x\n",
+            "line 6: kpis[0].baseline: 'x' is not a number, as the tag !!float says; remove the tag or fix the value",
+        ),
+        (
+            "initiative:\n  milestones:\n    - {name: M, done: !!bool maybe}\n",
+            "line 6: initiative.milestones[0].done: 'maybe' is not true or false, as the tag !!bool says; remove the tag or fix the value",
+        ),
+        (
+            "workshop:\n  w:\n    !!int abc: 1\n",
+            "line 6: workshop.w: 'abc' is not a whole number, as the tag !!int says; remove the tag or fix the value",
+        ),
+    ],
+)
 def test_only_plain_yaml_types_are_accepted(body, expected):
     assert error_of(HEAD + body) == f"acme.yaml, {expected}"
 
 
-@pytest.mark.parametrize(("body", "attribute", "value"), [
-    ("csm: !!str 5\n", "csm", "5"),
-    ("csm: =\n", "csm", "="),  # YAML 1.1's "value" key is just the text
-    ("tags: !!seq [a]\n", "tags", ["a"]),
-    ("kpis:\n  - id: k\n    baseline: !!float 3\n", "kpis", [Kpi(id="k", baseline=3.0)]),
-])
+@pytest.mark.parametrize(
+    ("body", "attribute", "value"),
+    [
+        ("csm: !!str 5\n", "csm", "5"),
+        ("csm: =\n", "csm", "="),  # YAML 1.1's "value" key is just the text
+        ("tags: !!seq [a]\n", "tags", ["a"]),
+        ("kpis:\n  - id: k\n    baseline: !!float 3\n", "kpis", [Kpi(id="k", baseline=3.0)]),
+    ],
+)
 def test_plain_tags_that_fit_are_fine(body, attribute, value):
     assert getattr(parse(HEAD + body), attribute) == value
 
 
-@pytest.mark.parametrize(("body", "expected"), [
-    ("kpis:\n  - id: k\n    start: 2026-02-30\n", "line 6: kpis[0].start: 2026-02-30 is not a date that exists"),
-    ("kpis:\n  - id: k\n    deadline: 2026-13-01\n", "line 6: kpis[0].deadline: 2026-13-01 is not a date that exists"),
-    ("kpis:\n  - id: k\n    milestones: {2025-02-29: 4}\n", "line 6: kpis[0].milestones: 2025-02-29 is not a date that exists"),
-    ("initiative:\n  milestones:\n    - {name: M, date: 2026-04-31}\n",
-     "line 6: initiative.milestones[0].date: 2026-04-31 is not a date that exists"),
-    ("outcomes:\n  - id: o\n    deadline: 2026-01-01 25:00:00\n", "line 6: outcomes[0].deadline: 2026-01-01 25:00:00 is not a date that exists"),
-    ("csm: !!timestamp soon\n", "line 4: csm: soon is not a date that exists"),
-])
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("kpis:\n  - id: k\n    start: 2026-02-30\n", "line 6: kpis[0].start: 2026-02-30 is not a date that exists"),
+        ("kpis:\n  - id: k\n    deadline: 2026-13-01\n", "line 6: kpis[0].deadline: 2026-13-01 is not a date that exists"),
+        (
+            "kpis:\n  - id: k\n    milestones: {2025-02-29: 4}\n",
+            "line 6: kpis[0].milestones: 2025-02-29 is not a date that exists",
+        ),
+        (
+            "initiative:\n  milestones:\n    - {name: M, date: 2026-04-31}\n",
+            "line 6: initiative.milestones[0].date: 2026-04-31 is not a date that exists",
+        ),
+        (
+            "outcomes:\n  - id: o\n    deadline: 2026-01-01 25:00:00\n",
+            "line 6: outcomes[0].deadline: 2026-01-01 25:00:00 is not a date that exists",
+        ),
+        ("csm: !!timestamp soon\n", "line 4: csm: soon is not a date that exists"),
+    ],
+)
 def test_impossible_dates_are_refused_at_their_key(body, expected):
     assert error_of(HEAD + body) == f"acme.yaml, {expected}; expected YYYY-MM-DD"
 
@@ -553,17 +619,31 @@ def test_a_leap_day_that_exists_is_a_date():
     assert parse(HEAD + "kpis:\n  - id: k\n    start: 2028-02-29\n").kpis[0].start == "2028-02-29"
 
 
-@pytest.mark.parametrize(("body", "expected"), [
-    ("kpis:\n  - id: k\n    baseline: " + "9" * 101 + "\n",
-     (f"line 6: kpis[0].baseline: {'9' * 27}... is 101 characters long, too long for a number (at most 100); "
-      "put it in quotes if it is text")),
-    # YAML 1.1 reads 1:2:3 as base 60; a long one would take quadratic time to build.
-    ("csm: " + ":".join(["59"] * 40_000) + "\n",
-     f"line 4: csm: {'59:' * 9}... is 119,999 characters long, too long for a number (at most 100); put it in quotes if it is text"),
-    ("workshop:\n  w:\n    a: " + "[" * 40 + "]" * 40 + "\n",
-     "line 6: workshop.w.a: lists and mappings nested more than 32 deep; an engagement file needs only a few levels"),
-    ("workshop:\n  w:\n    a: " + "[" * 20_000 + "]" * 20_000 + "\n", "line 6: not valid YAML: exceeded maximum nesting depth"),
-])
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            "kpis:\n  - id: k\n    baseline: " + "9" * 101 + "\n",
+            (
+                f"line 6: kpis[0].baseline: {'9' * 27}... is 101 characters long, too long for a number (at most 100); "
+                "put it in quotes if it is text"
+            ),
+        ),
+        # YAML 1.1 reads 1:2:3 as base 60; a long one would take quadratic time to build.
+        (
+            "csm: " + ":".join(["59"] * 40_000) + "\n",
+            f"line 4: csm: {'59:' * 9}... is 119,999 characters long, too long for a number (at most 100); put it in quotes if it is text",
+        ),
+        (
+            "workshop:\n  w:\n    a: " + "[" * 40 + "]" * 40 + "\n",
+            "line 6: workshop.w.a: lists and mappings nested more than 32 deep; an engagement file needs only a few levels",
+        ),
+        (
+            "workshop:\n  w:\n    a: " + "[" * 20_000 + "]" * 20_000 + "\n",
+            "line 6: not valid YAML: exceeded maximum nesting depth",
+        ),
+    ],
+)
 def test_numbers_and_nesting_past_reason_are_refused(body, expected):
     assert error_of(HEAD + body) == f"acme.yaml, {expected}"
 
@@ -576,22 +656,56 @@ def test_a_quoted_long_number_is_text():
 TAGS = "tags: [a, b, c]\n"
 
 
-@pytest.mark.parametrize(("limit", "value", "body", "expected"), [
-    ("MAX_DOCUMENT_BYTES", 60, TAGS,
-     f"acme.yaml: {len(HEAD + TAGS)} characters is more than the 60 allowed in one engagement file"),
-    ("MAX_YAML_NODES", 5, TAGS, ("acme.yaml: more than 5 values in one engagement file; "
-                                 "keep long tables (measurements, cash flow) in a CSV file the engagement names")),
-    ("MAX_CASH_FLOW_PERIODS", 2, "cash_flow:\n  - {period: W0}\n  - {period: W1}\n  - {period: W2}\n",
-     "acme.yaml, line 7: cash_flow[2]: more than 2 cash-flow periods; use longer periods (months, quarters) or split the plan"),
-    ("MAX_TABLE_ROWS", 1, "kpis:\n  - id: k\nmeasurements:\n  - {kpi: k, period: 0, value: 1}\n  - {kpi: k, period: 1, value: 2}\n",
-     "acme.yaml, line 8: measurements[1]: more than 1 measurements; split them across files"),
-    ("MAX_PERIOD_INDEX", 10, "kpis:\n  - id: k\n    milestones: {11: 5}\n",
-     "acme.yaml, line 6: kpis[0].milestones[11]: expected a period index (0 to 10) or a date (YYYY-MM-DD), got 11"),
-    ("MAX_YAML_DEPTH", 3, "workshop:\n  w:\n    a: [[1]]\n",
-     "acme.yaml, line 6: workshop.w.a: lists and mappings nested more than 3 deep; an engagement file needs only a few levels"),
-    ("MAX_NUMBER_CHARS", 3, "csm: 1234\n",
-     "acme.yaml, line 4: csm: 1234 is 4 characters long, too long for a number (at most 3); put it in quotes if it is text"),
-])
+@pytest.mark.parametrize(
+    ("limit", "value", "body", "expected"),
+    [
+        (
+            "MAX_DOCUMENT_BYTES",
+            60,
+            TAGS,
+            f"acme.yaml: {len(HEAD + TAGS)} characters is more than the 60 allowed in one engagement file",
+        ),
+        (
+            "MAX_YAML_NODES",
+            5,
+            TAGS,
+            (
+                "acme.yaml: more than 5 values in one engagement file; "
+                "keep long tables (measurements, cash flow) in a CSV file the engagement names"
+            ),
+        ),
+        (
+            "MAX_CASH_FLOW_PERIODS",
+            2,
+            "cash_flow:\n  - {period: W0}\n  - {period: W1}\n  - {period: W2}\n",
+            "acme.yaml, line 7: cash_flow[2]: more than 2 cash-flow periods; use longer periods (months, quarters) or split the plan",
+        ),
+        (
+            "MAX_TABLE_ROWS",
+            1,
+            "kpis:\n  - id: k\nmeasurements:\n  - {kpi: k, period: 0, value: 1}\n  - {kpi: k, period: 1, value: 2}\n",
+            "acme.yaml, line 8: measurements[1]: more than 1 measurements; split them across files",
+        ),
+        (
+            "MAX_PERIOD_INDEX",
+            10,
+            "kpis:\n  - id: k\n    milestones: {11: 5}\n",
+            "acme.yaml, line 6: kpis[0].milestones[11]: expected a period index (0 to 10) or a date (YYYY-MM-DD), got 11",
+        ),
+        (
+            "MAX_YAML_DEPTH",
+            3,
+            "workshop:\n  w:\n    a: [[1]]\n",
+            "acme.yaml, line 6: workshop.w.a: lists and mappings nested more than 3 deep; an engagement file needs only a few levels",
+        ),
+        (
+            "MAX_NUMBER_CHARS",
+            3,
+            "csm: 1234\n",
+            "acme.yaml, line 4: csm: 1234 is 4 characters long, too long for a number (at most 3); put it in quotes if it is text",
+        ),
+    ],
+)
 def test_documents_and_tables_past_the_limits_are_refused(monkeypatch, limit, value, body, expected):
     from csm_nb import config
 
@@ -613,15 +727,21 @@ def test_a_file_past_the_size_limit_is_refused_before_it_is_read(tmp_path, monke
     monkeypatch.setattr(Path, "read_bytes", no_reading)
     with pytest.raises(InputError) as info:
         read_engagement(path)
-    assert str(info.value) == (f"{path}: {len(HEAD + TAGS)} bytes is more than the 60 bytes allowed for an engagement file; "
-                               "split it or remove what is not needed")
+    assert str(info.value) == (
+        f"{path}: {len(HEAD + TAGS)} bytes is more than the 60 bytes allowed for an engagement file; "
+        "split it or remove what is not needed"
+    )
 
 
 def test_the_limits_are_what_the_readme_states():
     from csm_nb import config
 
     assert (config.MAX_DOCUMENT_BYTES, config.MAX_YAML_NODES, config.MAX_CASH_FLOW_PERIODS, config.MAX_TABLE_ROWS) == (
-        5 * 1024 * 1024, 500_000, 10_000, 200_000)
+        5 * 1024 * 1024,
+        500_000,
+        10_000,
+        200_000,
+    )
     assert (config.MAX_PERIOD_INDEX, config.MAX_YAML_DEPTH, config.MAX_NUMBER_CHARS) == (1_200, 32, 100)
 
 
@@ -629,24 +749,35 @@ def test_the_limits_are_what_the_readme_states():
 CSM = "csm: José 様\n"
 
 
-@pytest.mark.parametrize("raw", [
-    (HEAD + CSM).encode("utf-8"),
-    (HEAD + CSM).encode("utf-8-sig"),
-    codecs.BOM_UTF16_LE + (HEAD + CSM).encode("utf-16-le"),
-    codecs.BOM_UTF16_BE + (HEAD + CSM).encode("utf-16-be"),
-], ids=["utf-8", "utf-8-bom", "utf-16-le-bom", "utf-16-be-bom"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        (HEAD + CSM).encode("utf-8"),
+        (HEAD + CSM).encode("utf-8-sig"),
+        codecs.BOM_UTF16_LE + (HEAD + CSM).encode("utf-16-le"),
+        codecs.BOM_UTF16_BE + (HEAD + CSM).encode("utf-16-be"),
+    ],
+    ids=["utf-8", "utf-8-bom", "utf-16-le-bom", "utf-16-be-bom"],
+)
 def test_engagement_files_are_utf8_or_utf16_with_a_bom(tmp_path, raw):
     path = tmp_path / "acme.yaml"
     path.write_bytes(raw)
     assert read_engagement(path).csm == "José 様"
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ((HEAD + "csm: José\n").encode("cp1252"), f"not UTF-8 text (byte 0xe9 at offset {len(HEAD) + 8}); save it as UTF-8"),
-    ((HEAD + "csm: 様\n").encode("shift_jis"), f"not UTF-8 text (byte 0x97 at offset {len(HEAD) + 5}); save it as UTF-8"),
-    ((HEAD + CSM).encode("utf-16-le"), "UTF-16 text without a byte-order mark; save it as UTF-8"),
-    ((HEAD + "csm: a\x00b\n").encode(), f"a NUL character at position {len(HEAD) + 6}; this is not a text file (save it as UTF-8)"),
-], ids=["cp1252", "shift-jis", "utf-16-no-bom", "nul"])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ((HEAD + "csm: José\n").encode("cp1252"), f"not UTF-8 text (byte 0xe9 at offset {len(HEAD) + 8}); save it as UTF-8"),
+        ((HEAD + "csm: 様\n").encode("shift_jis"), f"not UTF-8 text (byte 0x97 at offset {len(HEAD) + 5}); save it as UTF-8"),
+        ((HEAD + CSM).encode("utf-16-le"), "UTF-16 text without a byte-order mark; save it as UTF-8"),
+        (
+            (HEAD + "csm: a\x00b\n").encode(),
+            f"a NUL character at position {len(HEAD) + 6}; this is not a text file (save it as UTF-8)",
+        ),
+    ],
+    ids=["cp1252", "shift-jis", "utf-16-no-bom", "nul"],
+)
 def test_other_encodings_and_nul_bytes_are_refused(tmp_path, raw, expected):
     path = tmp_path / "acme.yaml"
     path.write_bytes(raw)
@@ -659,23 +790,37 @@ def test_other_encodings_and_nul_bytes_are_refused(tmp_path, raw, expected):
 ISO = "expected a three-letter ISO 4217 currency code such as USD, EUR or GBP; got"
 
 
-@pytest.mark.parametrize(("body", "expected"), [
-    ("currency: 5\n", f"line 4: currency: {ISO} 5"),
-    ("currency: dollars\n", f"line 4: currency: {ISO} 'dollars'"),
-    ("currency: US\n", f"line 4: currency: {ISO} 'US'"),
-    ("currency: ABC\n", f"line 4: currency: {ISO} 'ABC'"),  # three letters, but no such currency
-    ("currency: true\n", f"line 4: currency: {ISO} True"),
-    ("currency: [EUR]\n", f"line 4: currency: {ISO} a list"),
-    ("financial_links:\n  - id: l\n    steps: []\n", "line 6: financial_links[0].steps: expected at least 1 step, got an empty list"),
-    ("kpis:\n  - id: k\n    milestones: {100000000000000000000000: 5}\n",
-     ("line 6: kpis[0].milestones[100000000000000000000000]: expected a period index (0 to 1,200) or a date (YYYY-MM-DD), "
-      "got 100000000000000000000000")),
-    ("kpis:\n  - id: k\n    milestones: {1201: 5}\n",
-     "line 6: kpis[0].milestones[1201]: expected a period index (0 to 1,200) or a date (YYYY-MM-DD), got 1201"),
-    ("kpis:\n  - id: k\n    milestones: {-1: 5}\n",
-     "line 6: kpis[0].milestones[-1]: expected a period index (0 to 1,200) or a date (YYYY-MM-DD), got -1"),
-    ("solution:\n  deal_size: .inf\n", "line 5: solution.deal_size: expected a finite number, got inf"),
-])
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("currency: 5\n", f"line 4: currency: {ISO} 5"),
+        ("currency: dollars\n", f"line 4: currency: {ISO} 'dollars'"),
+        ("currency: US\n", f"line 4: currency: {ISO} 'US'"),
+        ("currency: ABC\n", f"line 4: currency: {ISO} 'ABC'"),  # three letters, but no such currency
+        ("currency: true\n", f"line 4: currency: {ISO} True"),
+        ("currency: [EUR]\n", f"line 4: currency: {ISO} a list"),
+        (
+            "financial_links:\n  - id: l\n    steps: []\n",
+            "line 6: financial_links[0].steps: expected at least 1 step, got an empty list",
+        ),
+        (
+            "kpis:\n  - id: k\n    milestones: {100000000000000000000000: 5}\n",
+            (
+                "line 6: kpis[0].milestones[100000000000000000000000]: expected a period index (0 to 1,200) or a date (YYYY-MM-DD), "
+                "got 100000000000000000000000"
+            ),
+        ),
+        (
+            "kpis:\n  - id: k\n    milestones: {1201: 5}\n",
+            "line 6: kpis[0].milestones[1201]: expected a period index (0 to 1,200) or a date (YYYY-MM-DD), got 1201",
+        ),
+        (
+            "kpis:\n  - id: k\n    milestones: {-1: 5}\n",
+            "line 6: kpis[0].milestones[-1]: expected a period index (0 to 1,200) or a date (YYYY-MM-DD), got -1",
+        ),
+        ("solution:\n  deal_size: .inf\n", "line 5: solution.deal_size: expected a finite number, got inf"),
+    ],
+)
 def test_values_the_schema_refuses_name_their_key(body, expected):
     assert error_of(HEAD + body) == f"acme.yaml, {expected}"
 
@@ -710,8 +855,16 @@ def only_one_line_errors(text: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, len(RICH) - 1), st.sampled_from(["drop", "twice", "junk"]),
-                          st.text(alphabet="&*!:[]{}-'\"#|>%@ \nabc0123\t", max_size=12)), max_size=6))
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, len(RICH) - 1),
+            st.sampled_from(["drop", "twice", "junk"]),
+            st.text(alphabet="&*!:[]{}-'\"#|>%@ \nabc0123\t", max_size=12),
+        ),
+        max_size=6,
+    )
+)
 def test_mangled_engagement_files_only_ever_fail_as_one_line(edits):
     lines = list(RICH)
     for index, action, junk in edits:
@@ -729,12 +882,67 @@ def test_mangled_engagement_files_only_ever_fail_as_one_line(edits):
 
 # Values a careless or hostile hand might put after any key of the rich file.
 TRICKY_VALUES = [
-    "", "~", "null", "0", "-1", "1.5", "1e400", "-1e400", ".inf", "-.inf", ".nan", "0x1F", "0o17", "1_000", "1:30",
-    "1:2:3:4:5:6", "9" * 150, "yes", "no", "on", "true", "2026-02-30", "2026-02-28", "2026-01-01 10:00:00",
-    "2026-01-01T25:00:00Z", "[]", "{}", "[1, [2, [3]]]", "{a: {b: c}}", "'text'", '"\\u00e9"', "!!binary aGk=",
-    "!!int x", "!!float y", "!!bool z", "!!str [a]", "!!map q", "!!set {a}", "!mine v", "&a x", "*a", "<<", "=",
-    "| \n  block", "10 months", "$20,000", "(1,200)", "-", "100000000000000000000000", "1200", "1201", "usd", "XXX",
-    "é", "\t", "'", "[", "{", ": :", "- - -", "? x",
+    "",
+    "~",
+    "null",
+    "0",
+    "-1",
+    "1.5",
+    "1e400",
+    "-1e400",
+    ".inf",
+    "-.inf",
+    ".nan",
+    "0x1F",
+    "0o17",
+    "1_000",
+    "1:30",
+    "1:2:3:4:5:6",
+    "9" * 150,
+    "yes",
+    "no",
+    "on",
+    "true",
+    "2026-02-30",
+    "2026-02-28",
+    "2026-01-01 10:00:00",
+    "2026-01-01T25:00:00Z",
+    "[]",
+    "{}",
+    "[1, [2, [3]]]",
+    "{a: {b: c}}",
+    "'text'",
+    '"\\u00e9"',
+    "!!binary aGk=",
+    "!!int x",
+    "!!float y",
+    "!!bool z",
+    "!!str [a]",
+    "!!map q",
+    "!!set {a}",
+    "!mine v",
+    "&a x",
+    "*a",
+    "<<",
+    "=",
+    "| \n  block",
+    "10 months",
+    "$20,000",
+    "(1,200)",
+    "-",
+    "100000000000000000000000",
+    "1200",
+    "1201",
+    "usd",
+    "XXX",
+    "é",
+    "\t",
+    "'",
+    "[",
+    "{",
+    ": :",
+    "- - -",
+    "? x",
 ]
 
 

@@ -1,6 +1,7 @@
 """Workshop forms without a browser: set values as typing would, then assert
 what was stored and what the form shows. Also the workshop pages' headless
 reports, a real kernel killed mid-workshop, and papermill runs."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -27,21 +28,47 @@ EID = "employee-engagement"
 
 # The employee-engagement workshop, stage by stage, as the CSM types it.
 STAGES = {
-    1: {"desired_change": "higher employee engagement", "importance": "critical",
-        "impact": "productivity rises, so more clients are served", "measured_today": "partly",
-        "current_level": "no measure; the yearly survey says morale is low", "has_target": "not yet",
-        "stage1_confirmed": "yes"},
-    2: {"business_metric": "clients served", "metric_unit": "clients", "measurement_method": "monthly report to Head Office",
-        "measurement_frequency": "monthly", "last_year_target": "25,000", "last_year_actual": "21,400",
-        "last_year_stated_shortfall_pct": "15", "this_year_target": "26,000", "monthly_run_rate": "1,800",
-        "deadline": "2027-12-31", "stated_shortfall_pct": "20", "maths_confirmed": "yes",
-        "shortfall_reduction_pct": "50", "stated_remaining_shortfall_pct": "10",
-        "next_year_goal": "reach 100 % of next year's target"},
+    1: {
+        "desired_change": "higher employee engagement",
+        "importance": "critical",
+        "impact": "productivity rises, so more clients are served",
+        "measured_today": "partly",
+        "current_level": "no measure; the yearly survey says morale is low",
+        "has_target": "not yet",
+        "stage1_confirmed": "yes",
+    },
+    2: {
+        "business_metric": "clients served",
+        "metric_unit": "clients",
+        "measurement_method": "monthly report to Head Office",
+        "measurement_frequency": "monthly",
+        "last_year_target": "25,000",
+        "last_year_actual": "21,400",
+        "last_year_stated_shortfall_pct": "15",
+        "this_year_target": "26,000",
+        "monthly_run_rate": "1,800",
+        "deadline": "2027-12-31",
+        "stated_shortfall_pct": "20",
+        "maths_confirmed": "yes",
+        "shortfall_reduction_pct": "50",
+        "stated_remaining_shortfall_pct": "10",
+        "next_year_goal": "reach 100 % of next year's target",
+    },
     3: {"lag_months": "6", "lag_agreed": "yes", "early_indicator_agreed": "yes"},
-    4: {"indicator_ideas": "monthly pulse survey\nline-manager rating 0-10", "chosen_indicator": "line-manager engagement rating",
-        "indicator_frequency": "monthly", "indicator_scale": "0 to 10", "approvals": "HR", "stage4_confirmed": "yes"},
-    5: {"financial_view_needed": "yes", "value_per_unit": "$375", "money_confirmed": "yes",
-        "link_evidence": "three years of history"},
+    4: {
+        "indicator_ideas": "monthly pulse survey\nline-manager rating 0-10",
+        "chosen_indicator": "line-manager engagement rating",
+        "indicator_frequency": "monthly",
+        "indicator_scale": "0 to 10",
+        "approvals": "HR",
+        "stage4_confirmed": "yes",
+    },
+    5: {
+        "financial_view_needed": "yes",
+        "value_per_unit": "$375",
+        "money_confirmed": "yes",
+        "link_evidence": "three years of history",
+    },
 }
 
 
@@ -59,9 +86,19 @@ def store_path(tmp_path: Path) -> Path:
 def discovery_form(store_path: Path, *, author: str = "sam") -> tuple[outcome_discovery.OutcomeDiscoveryPage, WorkshopForm]:
     with Store(store_path) as store:
         engagement = store.load(EID)
-    page = outcome_discovery.OutcomeDiscoveryPage(engagement, load_bank("outcome_discovery"), db=str(store_path), interactive=True)
-    form = WorkshopForm(page.bank, engagement, db=str(store_path), composer=page.compose, summary=page.live_summary,
-                        context=page.context_for, author=author, today=TODAY)
+    page = outcome_discovery.OutcomeDiscoveryPage(
+        engagement, load_bank("outcome_discovery"), db=str(store_path), interactive=True
+    )
+    form = WorkshopForm(
+        page.bank,
+        engagement,
+        db=str(store_path),
+        composer=page.compose,
+        summary=page.live_summary,
+        context=page.context_for,
+        author=author,
+        today=TODAY,
+    )
     page.form = form
     return page, form
 
@@ -88,11 +125,27 @@ def test_a_number_and_a_text_answer_are_saved_as_typed(store_path: Path) -> None
     ("key", "good", "stored", "typed", "shown"),
     [
         ("this_year_target", "1", 1, "-5", "Not saved: This year&#39;s target cannot be below 0; you typed -5"),
-        ("monthly_run_rate", "1", 1, "about 1800",
-         "Not saved: Current monthly run rate needs a number, such as 21,400; you typed &#39;about 1800&#39;"),
-        ("deadline", dt.date(2027, 12, 31), "2027-12-31", dt.date(2025, 12, 31),
-         "Not saved: The year ends on is in the past (2025-12-31); give a date from today on"),
-        ("shortfall_reduction_pct", "1", 1, "150", "Not saved: Share of the shortfall to close cannot be above 100; you typed 150"),
+        (
+            "monthly_run_rate",
+            "1",
+            1,
+            "about 1800",
+            "Not saved: Current monthly run rate needs a number, such as 21,400; you typed &#39;about 1800&#39;",
+        ),
+        (
+            "deadline",
+            dt.date(2027, 12, 31),
+            "2027-12-31",
+            dt.date(2025, 12, 31),
+            "Not saved: The year ends on is in the past (2025-12-31); give a date from today on",
+        ),
+        (
+            "shortfall_reduction_pct",
+            "1",
+            1,
+            "150",
+            "Not saved: Share of the shortfall to close cannot be above 100; you typed 150",
+        ),
     ],
 )
 def test_invalid_input_is_shown_beside_the_field_and_nothing_is_saved(
@@ -184,8 +237,15 @@ def test_the_five_stage_walk_documents_the_outcomes_with_the_right_maths(store_p
     assert set(form.states().values()) <= {"saved", "empty", "default"}
 
     said = check.composed.value
-    for figure in ("25,000", "21,400", "3,600 clients short (14.4 %)", "1,800 clients a month", "21,600",
-                   "4,400 clients short (16.9 %)", "23,800 clients (91.5 % of the target, 2,200 short)"):
+    for figure in (
+        "25,000",
+        "21,400",
+        "3,600 clients short (14.4 %)",
+        "1,800 clients a month",
+        "21,600",
+        "4,400 clients short (16.9 %)",
+        "23,800 clients (91.5 % of the target, 2,200 short)",
+    ):
         assert figure in said
     assert "the figures give 16.9 %, not the 20 % mentioned" in said  # polite, with both numbers
     assert "about 15 % as stated, 14.4 % by the figures; they agree" in said
@@ -316,11 +376,20 @@ def test_answers_shown_as_saved_survive_a_killed_kernel(store_path: Path) -> Non
         kc.stop_channels()
         km.cleanup_resources()
     states = json.loads(next(line for line in "".join(out).splitlines() if line.startswith("STATES "))[7:])
-    assert states == {"this_year_target": "saved", "monthly_run_rate": "saved", "desired_change": "saved",
-                      "importance": "saved", "shortfall_reduction_pct": "invalid"}
+    assert states == {
+        "this_year_target": "saved",
+        "monthly_run_rate": "saved",
+        "desired_change": "saved",
+        "importance": "saved",
+        "shortfall_reduction_pct": "invalid",
+    }
     after = saved(store_path)
-    assert after == {"this_year_target": 26000, "monthly_run_rate": 1800, "desired_change": "higher engagement",
-                     "importance": "critical"}
+    assert after == {
+        "this_year_target": 26000,
+        "monthly_run_rate": 1800,
+        "desired_change": "higher engagement",
+        "importance": "critical",
+    }
     # Reopened, the form shows them as saved.
     _, form = discovery_form(store_path)
     assert {k: form.field(k).state for k in after} == dict.fromkeys(after, "saved")
@@ -345,8 +414,24 @@ def headless_runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     started = time.monotonic()
     for workbook in ("outcome_discovery", "engagement_brief"):
         assert main(["--db", str(db), "run", workbook, "--engagement", EID, "--out", str(out)]) == 0
-    assert main(["--db", str(db), "run", "outcome_discovery", "--engagement", EID, "--out", str(out / "supplied"),
-                 "-p", "answers", "{monthly_run_rate: 1900, stated_shortfall_pct: 12}"]) == 0
+    assert (
+        main(
+            [
+                "--db",
+                str(db),
+                "run",
+                "outcome_discovery",
+                "--engagement",
+                EID,
+                "--out",
+                str(out / "supplied"),
+                "-p",
+                "answers",
+                "{monthly_run_rate: 1900, stated_shortfall_pct: 12}",
+            ]
+        )
+        == 0
+    )
     return {"out": out / EID, "supplied": out / "supplied" / EID, "db": db, "seconds": time.monotonic() - started}
 
 
@@ -360,7 +445,8 @@ def test_headless_outcome_discovery_writes_the_figures(headless_runs: dict) -> N
     assert maths["money"]["run_rate_month"] == 675000 and maths["money"]["gap"] == 1650000
     assert results["disagreements"] == [
         "A quick check on this year's shortfall: the figures give 16.9 %, not the 20 % mentioned. "
-        "Worth agreeing which one everyone works with."]
+        "Worth agreeing which one everyone works with."
+    ]
     assert [o["id"] for o in results["outcomes"]] == ["this-year", "next-year", "immediate"]
     html = (headless_runs["out"] / "outcome_discovery.html").read_text()
     assert "Check my maths" in html and "23,800 clients" in html and "Questions still open" in html
@@ -376,7 +462,8 @@ def test_papermill_answers_pre_fill_the_report_without_saving(headless_runs: dic
     # 12 % against 3,200 / 26,000 = 12.3 % agrees; the "down to 10 %" now disagrees: half of 3,200 left is 6.2 %.
     assert results["disagreements"] == [
         "A quick check on shortfall left after the reduction: the figures give 6.2 %, not the 10 % mentioned. "
-        "Worth agreeing which one everyone works with."]
+        "Worth agreeing which one everyone works with."
+    ]
     with Store(headless_runs["db"]) as store:
         assert store.answers(EID, "outcome_discovery")["monthly_run_rate"].value == 1800
 
@@ -400,8 +487,9 @@ def stored(store_path: Path, key: str, workbook: str = "outcome_discovery") -> t
     from contextlib import closing
 
     with closing(sqlite3.connect(store_path)) as db:
-        row = db.execute("SELECT value, revision FROM answer WHERE engagement_id = ? AND workbook = ? AND key = ?",
-                         (EID, workbook, key)).fetchone()
+        row = db.execute(
+            "SELECT value, revision FROM answer WHERE engagement_id = ? AND workbook = ? AND key = ?", (EID, workbook, key)
+        ).fetchone()
     return (json.loads(row[0]), row[1]) if row else (None, 0)
 
 

@@ -10,14 +10,23 @@ EVIL = '<img src=x onerror="alert(1)">'
 
 @pytest.mark.parametrize(
     ("value", "currency", "expected"),
-    [(52000, "USD", "$52,000"), (-20000, "USD", "-$20,000"), (0.4, "USD", "$0"), (-0.4, "USD", "$0"),
-     (1650000, "EUR", "€1,650,000"), (5, "chf", "CHF 5"), (None, "USD", "to come")],
+    [
+        (52000, "USD", "$52,000"),
+        (-20000, "USD", "-$20,000"),
+        (0.4, "USD", "$0"),
+        (-0.4, "USD", "$0"),
+        (1650000, "EUR", "€1,650,000"),
+        (5, "chf", "CHF 5"),
+        (None, "USD", "not known yet"),
+    ],
 )
 def test_money(value: float | None, currency: str, expected: str) -> None:
     assert money(value, currency) == expected
 
 
-@pytest.mark.parametrize(("fraction", "expected"), [(1.325, "132.5 %"), (0.3729, "37.3 %"), (-0.05, "-5.0 %"), (None, "not yet known")])
+@pytest.mark.parametrize(
+    ("fraction", "expected"), [(1.325, "132.5 %"), (0.3729, "37.3 %"), (-0.05, "-5.0 %"), (None, "not known yet")]
+)
 def test_percent(fraction: float | None, expected: str) -> None:
     assert percent(fraction) == expected
 

@@ -1,4 +1,5 @@
 """The KPI workshop and linkage forms, driven the way a person would (no browser), against a real SQLite store."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -33,23 +34,41 @@ def answers(db: str, workbook: str = "kpi_workshop") -> dict:
 def test_the_form_shows_the_saved_ranking(db):
     form = KpiWorkshopPage.form(EID, db=db)
     html = form.ranking_html.value
-    assert html.index("Line-manager engagement rating") < html.index("Monthly pulse survey") < html.index("Annual job-satisfaction")
+    assert (
+        html.index("Line-manager engagement rating") < html.index("Monthly pulse survey") < html.index("Annual job-satisfaction")
+    )
     assert [form.sliders[c].value for c in ("link", "warning", "frequency")] == [3, 2, 2]
     assert {cid for cid, box in form.shortlist_boxes.items() if box.value} == {"clients-served", "engagement-score"}
 
 
 def test_a_new_candidate_is_checked_and_saved_at_once(db):
     form = KpiWorkshopPage.form(EID, db=db)
-    for name, value in {"name": "Staff absence days", "outcome": "clients-this-year", "frequency": "monthly",
-                        "lead_time_months": "3", "effort": "low", "baseline": "4.2", "direction": "decrease",
-                        "approvals": "HR, Works council"}.items():
+    for name, value in {
+        "name": "Staff absence days",
+        "outcome": "clients-this-year",
+        "frequency": "monthly",
+        "lead_time_months": "3",
+        "effort": "low",
+        "baseline": "4.2",
+        "direction": "decrease",
+        "approvals": "HR, Works council",
+    }.items():
         form.inputs[name].value = value
     form.save_button.click()
     assert form.message() == "Saved Staff absence days."
     saved = answers(db)["candidate.staff-absence-days"]
-    assert saved == {"id": "staff-absence-days", "name": "Staff absence days", "outcome": "clients-this-year",
-                     "kind": "leading", "frequency": "monthly", "lead_time_months": 3.0, "approvals": ["HR", "Works council"],
-                     "effort": "low", "direction": "decrease", "baseline": 4.2}
+    assert saved == {
+        "id": "staff-absence-days",
+        "name": "Staff absence days",
+        "outcome": "clients-this-year",
+        "kind": "leading",
+        "frequency": "monthly",
+        "lead_time_months": 3.0,
+        "approvals": ["HR", "Works council"],
+        "effort": "low",
+        "direction": "decrease",
+        "baseline": 4.2,
+    }
     assert "Staff absence days" in form.ranking_html.value
     assert form.picker.value == "staff-absence-days"
 
@@ -157,7 +176,8 @@ def test_a_zero_factor_is_refused_naming_the_link(db):
     form.set_factor(2, "0")
     assert form.message() == (
         "Not saved: financial link 'engagement-to-revenue', step 2 (average revenue per client served): the factor must "
-        "be above zero, got 0; the chain values one unit of improvement, so every factor is a positive amount")
+        "be above zero, got 0; the chain values one unit of improvement, so every factor is a positive amount"
+    )
     assert form.link["steps"][1]["factor"] == 375.0  # the chain keeps its last good value
     assert form.summary.revenue_per_year == 405_000.0
     assert "link.engagement-to-revenue" not in answers(db, "financial_linkage")
@@ -205,8 +225,9 @@ def draft_in_file(db: str) -> tuple:
     from contextlib import closing
 
     with closing(sqlite3.connect(db)) as con:
-        row = con.execute("SELECT value, revision FROM answer WHERE workbook = 'financial_linkage' AND key = ?",
-                          ("link.engagement-to-revenue",)).fetchone()
+        row = con.execute(
+            "SELECT value, revision FROM answer WHERE workbook = 'financial_linkage' AND key = ?", ("link.engagement-to-revenue",)
+        ).fetchone()
     return (json.loads(row[0])["steps"][1]["factor"], row[1]) if row else (None, 0)
 
 

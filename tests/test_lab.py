@@ -5,6 +5,7 @@ The server runs in its own process group; SIGTERM, SIGINT and SIGHUP sent to
 grace period is killed. Starts the real command on a copy of one workbook,
 with every Jupyter directory under ``tmp_path``.
 """
+
 from __future__ import annotations
 
 import os
@@ -76,9 +77,15 @@ def lab_env(tmp_path: Path) -> dict[str, str]:
     workbooks = tmp_path / "workbooks"
     workbooks.mkdir()
     shutil.copy(ROOT / "workbooks" / "02_outcome_discovery.ipynb", workbooks)
-    return {**os.environ, "CSM_NB_WORKBOOKS": str(workbooks), "CSM_NB_DB": str(tmp_path / "store.sqlite"),
-            "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
-            "JUPYTER_DATA_DIR": str(tmp_path / "data"), "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
+    return {
+        **os.environ,
+        "CSM_NB_WORKBOOKS": str(workbooks),
+        "CSM_NB_DB": str(tmp_path / "store.sqlite"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTER_DATA_DIR": str(tmp_path / "data"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+    }
 
 
 @pytest.mark.slow
@@ -88,8 +95,13 @@ def test_stopping_csm_nb_lab_stops_the_jupyter_server(lab_env: dict[str, str], t
     log = tmp_path / "lab.log"
     with log.open("w") as sink:
         # Its own session, so whatever goes wrong the finally below can end exactly what this test started.
-        process = subprocess.Popen([str(CSM_NB), "lab", "--no-browser", "--port", str(port)], env=lab_env,
-                                   stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [str(CSM_NB), "lab", "--no-browser", "--port", str(port)],
+            env=lab_env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     server: list[int] = []
     try:
         assert _wait(lambda: _answers(port) or process.poll() is not None, seconds=90), log.read_text()[-2000:]
@@ -117,8 +129,10 @@ def test_stopping_csm_nb_lab_stops_the_jupyter_server(lab_env: dict[str, str], t
 def test_a_server_that_ignores_sigterm_has_its_group_killed_after_the_grace_period(tmp_path: Path) -> None:
     """A stand-in for a server stuck in its shutdown: it ignores SIGTERM."""
     ready = tmp_path / "ready"
-    code = (f"import signal, time, pathlib; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
-            f"pathlib.Path({str(ready)!r}).write_text('x'); time.sleep(600)")
+    code = (
+        f"import signal, time, pathlib; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        f"pathlib.Path({str(ready)!r}).write_text('x'); time.sleep(600)"
+    )
     child = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
     try:
         assert _wait(ready.exists, seconds=30)

@@ -1,4 +1,5 @@
 """Re-import merge rules (csm_nb.data.merge) and what import and demo do with them."""
+
 from __future__ import annotations
 
 import shutil
@@ -19,7 +20,10 @@ EXAMPLES = ROOT / "examples"
 
 def stored(**changes: object) -> Engagement:
     base = Engagement(
-        id="a", customer="A", outcomes=[Outcome("o1"), Outcome("o2")], kpis=[Kpi("k"), Kpi("j")],
+        id="a",
+        customer="A",
+        outcomes=[Outcome("o1"), Outcome("o2")],
+        kpis=[Kpi("k"), Kpi("j")],
         cash_flow=[CashFlowLine("M0", 10.0, 10.0, 0.0, 0.0), CashFlowLine("M1", 10.0, None, 5.0, None)],
         measurements=[Measurement("k", 0, 1.0), Measurement("k", 5, 2.0), Measurement("j", 1, 9.0)],
     )
@@ -35,8 +39,10 @@ def stored(**changes: object) -> Engagement:
         ({"outcomes": [Outcome("o1")]}, ["outcome 'o2'"]),
         ({"kpis": [Kpi("k")]}, ["KPI 'j'", "1 measurement of KPI 'j' (period 1), whose KPI the file does not have"]),
         ({"cash_flow": [CashFlowLine("M0", 10.0, 10.0, 0.0, 0.0)]}, ["cash-flow period 'M1'"]),
-        ({"cash_flow": [CashFlowLine("M0", 10.0, None, 0.0, 0.0), CashFlowLine("M1", 10.0, None, 5.0, None)]},
-         ["cash-flow 'M0' expenditure_act 10 (the file leaves it empty)"]),
+        (
+            {"cash_flow": [CashFlowLine("M0", 10.0, None, 0.0, 0.0), CashFlowLine("M1", 10.0, None, 5.0, None)]},
+            ["cash-flow 'M0' expenditure_act 10 (the file leaves it empty)"],
+        ),
         ({"financial_links": []}, []),
     ],
 )
@@ -50,7 +56,11 @@ def test_measurements_the_file_lacks_are_kept_and_the_file_wins_on_the_same_peri
     plan = plan_import(stored(), file)
     assert plan.removed == []
     assert [(m.kpi, m.period, m.value) for m in plan.engagement.measurements] == [
-        ("k", 0, 1.5), ("k", 6, 3.0), ("k", 5, 2.0), ("j", 1, 9.0)]
+        ("k", 0, 1.5),
+        ("k", 6, 3.0),
+        ("k", 5, 2.0),
+        ("j", 1, 9.0),
+    ]
     assert plan.kept == ["1 measurement of KPI 'k' (period 5)", "1 measurement of KPI 'j' (period 1)"]
 
 
@@ -85,8 +95,9 @@ def order_to_ship(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[P
     """The order-to-ship example imported into a fresh store, with month 7 appended from CSV."""
     db = tmp_path / "s.sqlite"
     assert run(capsys, "--db", str(db), "import", str(EXAMPLES / "order-to-ship.yaml"))[0] == 0
-    code, out, err = run(capsys, "--db", str(db), "import", str(EXAMPLES / "order-to-ship-month-7.csv"),
-                         "--engagement", "order-to-ship")
+    code, out, err = run(
+        capsys, "--db", str(db), "import", str(EXAMPLES / "order-to-ship-month-7.csv"), "--engagement", "order-to-ship"
+    )
     assert code == 0, err
     assert "2 added" in out
     return db, EXAMPLES / "order-to-ship.yaml"
@@ -94,8 +105,9 @@ def order_to_ship(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[P
 
 def month_7(db: Path) -> list[tuple[str, str, float]]:
     with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT kpi_id, period, value FROM measurement WHERE engagement_id = 'order-to-ship' "
-                            "AND period = '7' ORDER BY kpi_id").fetchall()
+        return conn.execute(
+            "SELECT kpi_id, period, value FROM measurement WHERE engagement_id = 'order-to-ship' AND period = '7' ORDER BY kpi_id"
+        ).fetchall()
 
 
 def test_reimport_keeps_appended_measurements(order_to_ship: tuple[Path, Path], capsys) -> None:
@@ -166,8 +178,9 @@ def test_demo_leaves_engagements_a_person_changed(tmp_path: Path, capsys, monkey
     db = tmp_path / "s.sqlite"
     imported = import_engagements(sorted(examples.glob("*.yaml")), db=db, keep_changed=True)
     assert {i.status for i in imported} == {"created"}
-    code, _, err = run(capsys, "--db", str(db), "import", str(examples / "order-to-ship-month-7.csv"),
-                       "--engagement", "order-to-ship")
+    code, _, err = run(
+        capsys, "--db", str(db), "import", str(examples / "order-to-ship-month-7.csv"), "--engagement", "order-to-ship"
+    )
     assert code == 0, err
     with Store(db) as store:
         store.save_answer("ad-campaign", "outcome_discovery", "importance", "critical", expected_revision=0, author="ann")

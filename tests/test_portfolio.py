@@ -5,6 +5,7 @@ The big run (40 engagements, one corrupt) happens once per session in the
 ``portfolio_of_40`` fixture (tests/conftest.py); the kill and Dask tests use
 6-8 engagements so the suite stays quick on two cores.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,7 +36,8 @@ from csm_nb.data.store import EngagementSummary, Store
 from csm_nb.errors import NotFoundError
 from csm_nb.method import cashflow
 from csm_nb.model import Engagement
-from csm_nb.run import portfolio, runner
+from csm_nb.render.index import Headline
+from csm_nb.run import portfolio, registry
 
 CSM_NB = Path(sys.executable).with_name("csm-nb")
 
@@ -101,19 +103,65 @@ def test_parameters_go_to_the_workbooks_that_declare_them() -> None:
 
 
 # -- headline figures and the index page ------------------------------------------------------------
-def test_headline_figures_from_a_value_report_and_from_a_cash_flow() -> None:
-    value_report = {"overall": "attention", "financial": {"profit_est": 45000.0, "profit_act": None, "headline_roi": "net_roi",
-                                                          "roi_est": 0.3, "roi_act": None, "payback_period_est": "Month 8"}}
-    assert portfolio.headline_figures(value_report) == {
-        "profit": 45000.0, "roi": 0.3, "roi_kind": "net_roi", "payback": "Month 8", "verdict": "attention", "estimated": True}
-    cash = {"profit_est": 52000.0, "profit_act": 59673.0, "headline_roi": "return_on_cost", "return_on_cost_act": 1.37295625,
-            "payback_period_act": "Week 9", "verdict": "on_track"}
-    figures = portfolio.headline_figures(cash)
-    assert figures["profit"] == 59673.0 and figures["roi"] == 1.37295625 and not figures["estimated"]
-    assert [str(c) for c in portfolio.figure_cells(figures, "GBP")] == [
-        '<td class="num">£59,673</td>', '<td class="num">137.3 %</td>', "<td>Week 9</td>", "<td>on track</td>"]
-    assert portfolio.headline_figures({"overall": "not_started"}) == {"verdict": "not_started"}
-    assert portfolio.headline_figures({}) == {}
+def test_headline_figures_come_from_the_pages_through_the_registry() -> None:
+    value_report = {
+        "overall": "attention",
+        "financial": {
+            "profit_est": 45000.0,
+            "profit_act": None,
+            "headline_roi": "net_roi",
+            "roi_est": 0.3,
+            "roi_act": None,
+            "payback_period_est": "Month 8",
+        },
+    }
+    head = portfolio.headline_for("value_report", value_report)
+    assert dict(head.figures) == {
+        "profit": 45000.0,
+        "roi": 0.3,
+        "roi_kind": "net_roi",
+        "payback": "Month 8",
+        "verdict": "attention",
+        "estimated": True,
+    }
+    assert (head.verdict, head.tone, head.words) == ("attention", "warn", "points to watch")
+    cash = {
+        "profit_est": 52000.0,
+        "profit_act": 59673.0,
+        "headline_roi": "return_on_cost",
+        "return_on_cost_act": 1.37295625,
+        "payback_period_act": "Week 9",
+        "verdict": "on_track",
+    }
+    head = portfolio.headline_for("cash_flow", cash, currency="GBP")
+    assert head.figures["profit"] == 59673.0 and head.figures["roi"] == 1.37295625 and not head.figures["estimated"]
+    assert portfolio.figure_texts(head, "GBP") == {
+        "profit": "£59,673",
+        "roi": "137.3 %",
+        "payback": "Week 9",
+        "overall": "on track",
+        "estimated": False,
+    }
+    assert dict(portfolio.headline_for("value_report", {"overall": "not_started"}).figures) == {"verdict": "not_started"}
+    assert dict(portfolio.headline_for("value_report", {}).figures) == {}
+    assert portfolio.headline_for("no_such_workbook", cash) == Headline()  # no page: nothing to show, no error
+
+
+@pytest.mark.parametrize(
+    ("workbook", "results", "verdict_words", "tone"),
+    [
+        ("value_report", {"overall": "on_track"}, "on track", "good"),
+        ("value_report", {"overall": "off_track"}, "off track", "bad"),
+        ("cash_flow", {"verdict": "on_track", "profit_est": 1.0}, "on track", ""),
+        ("cash_flow", {"verdict": "within_band", "profit_est": 1.0}, "slightly behind", ""),
+        ("cash_flow", {"verdict": "behind", "profit_est": 1.0}, "behind the estimate", ""),
+        ("progress", {"counts": {"ahead": 1}}, "", ""),
+    ],
+)
+def test_the_overall_words_are_the_pages_own(workbook: str, results: dict, verdict_words: str, tone: str) -> None:
+    head = portfolio.headline_for(workbook, results)
+    assert (head.words, head.tone) == (verdict_words, tone)
+    assert portfolio.figure_texts(head, "USD")["overall"] == verdict_words
 
 
 EVIL = "<script>alert(1)</script>"
@@ -121,16 +169,50 @@ EVIL = "<script>alert(1)</script>"
 
 def test_the_index_page_escapes_what_people_typed_and_leads_with_failures() -> None:
     good = portfolio.EngagementOutcome(
-        "acme", EVIL, "Dana <b>W</b>", "USD", "ok", 1.25,
-        [portfolio.WorkbookOutcome("cash_flow", "ok", 1.25, outputs={"html": "acme/cash_flow.html"},
-                                   figures={"profit": 59673.0, "roi": 0.37295625, "roi_kind": "net_roi", "estimated": False})])
+        "acme",
+        EVIL,
+        "Dana <b>W</b>",
+        "USD",
+        "ok",
+        1.25,
+        [
+            portfolio.WorkbookOutcome(
+                "cash_flow",
+                "ok",
+                1.25,
+                outputs={"html": "acme/cash_flow.html"},
+                headline=Headline(
+                    words="on <i>track</i>",
+                    figures={
+                        "profit": 59673.0,
+                        "roi": 0.37295625,
+                        "roi_kind": "net_roi",
+                        "estimated": False,
+                    },
+                ).as_json(),
+            )
+        ],
+    )
     bad = portfolio.EngagementOutcome(
-        "beta", "Beta & Co", None, "EUR", "failed", 0.5,
-        [portfolio.WorkbookOutcome("cash_flow", "failed", 0.5, error="ValueError: <img src=x onerror=alert(2)>",
-                                   failed_cell=4, partial_notebook="beta/cash_flow.failed.ipynb")],
-        error="ValueError: <img src=x onerror=alert(2)>")
-    page = portfolio.index_html("2026-03", [good, bad], started_at=dt.datetime(2026, 3, 31, 6, 0, tzinfo=dt.UTC),
-                                duration=75.0)
+        "beta",
+        "Beta & Co",
+        None,
+        "EUR",
+        "failed",
+        0.5,
+        [
+            portfolio.WorkbookOutcome(
+                "cash_flow",
+                "failed",
+                0.5,
+                error="ValueError: <img src=x onerror=alert(2)>",
+                failed_cell=4,
+                partial_notebook="beta/cash_flow.failed.ipynb",
+            )
+        ],
+        error="ValueError: <img src=x onerror=alert(2)>",
+    )
+    page = portfolio.index_html("2026-03", [good, bad], started_at=dt.datetime(2026, 3, 31, 6, 0, tzinfo=dt.UTC), duration=75.0)
     assert "<script" not in page and "<img" not in page and "<b>W</b>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "Dana &lt;b&gt;W&lt;/b&gt;" in page
     assert "&lt;img src=x onerror=alert(2)&gt;" in page and "Beta &amp; Co" in page
@@ -140,6 +222,9 @@ def test_the_index_page_escapes_what_people_typed_and_leads_with_failures() -> N
     assert '<td class="num">$59,673</td><td class="num">37.3 %</td>' in page  # actual figures, so not marked estimated
     assert '<tr class="failure-row"><td colspan="8"><p class="failure-line">ValueError: &lt;img' in page
     assert "took 1 min 15 s" in page
+    assert "<td>on &lt;i&gt;track&lt;/i&gt;</td>" in page  # a page's words are escaped too
+    assert page.count("<tr>") == 3 and page.count('<tr class="failure-row">') == 1  # the head row and one row each
+    assert "estimated" not in page.split("<tbody>")[1].split("</tbody>")[0]  # actual figures only
 
 
 class _Terminal(io.StringIO):
@@ -159,9 +244,11 @@ def test_progress_is_a_bar_on_a_terminal_plain_lines_in_a_log_and_nothing_when_q
     log.start(12, label="2026-03", where="2 local workers")
     log.done(ok)
     log.done(bad)
-    assert lines == ["portfolio 2026-03: 12 engagements on 2 local workers",
-                     "[ 1/12] rendered   acme (1.2 s)",
-                     "[ 2/12] failed     beta (0.5 s): workbook 'x' failed in cell 4: boom"]
+    assert lines == [
+        "portfolio 2026-03: 12 engagements on 2 local workers",
+        "[ 1/12] rendered   acme (1.2 s)",
+        "[ 2/12] failed     beta (0.5 s): workbook 'x' failed in cell 4: boom",
+    ]
 
     terminal = _Terminal()
     bar = portfolio.progress_for(quiet=False, stream=terminal)
@@ -215,16 +302,27 @@ def small_store(tmp_path: Path) -> Path:
         (["--engagement", "ghost"], 1, ["no engagement 'ghost'"]),
     ],
 )
-def test_bad_requests_exit_with_one_line(small_store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                         args: list[str], code: int, words: list[str]) -> None:
+def test_bad_requests_exit_with_one_line(
+    small_store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], code: int, words: list[str]
+) -> None:
     assert cli.main(["--db", str(small_store), "portfolio", "--out", str(tmp_path / "runs"), *args]) == code
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and len(err.splitlines()) == 1 and all(w in err for w in words), err
     assert not list((tmp_path / "runs").glob("*/*/*.html"))
 
 
-@pytest.mark.parametrize("address", ["tcp://10.0.0.5:8786", "tls://sched.example.com:8786", "ucx://10.0.0.5",
-                                     "inproc://10.0.0.5/1234/1", "ws://[::1]:8786", "wss://host:443", "sched:8786"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "tcp://10.0.0.5:8786",
+        "tls://sched.example.com:8786",
+        "ucx://10.0.0.5",
+        "inproc://10.0.0.5/1234/1",
+        "ws://[::1]:8786",
+        "wss://host:443",
+        "sched:8786",
+    ],
+)
 def test_scheduler_addresses_dask_takes_pass_the_check(address: str) -> None:
     assert portfolio.check_scheduler(f" {address} ") == address
 
@@ -247,7 +345,7 @@ def test_help_names_the_exit_codes() -> None:
 
 # -- 40 engagements, one corrupt (the session fixture) ------------------------------------------------
 def _cell_number(workbook_id: str, needle: str) -> int:
-    nb = nbformat.read(runner.get_workbook(workbook_id).path, as_version=4)
+    nb = nbformat.read(registry.get_workbook(workbook_id).path, as_version=4)
     return next(i for i, c in enumerate(nb.cells, start=1) if needle in c.source)
 
 
@@ -268,8 +366,13 @@ def test_forty_engagements_one_corrupt_gives_39_reports_and_one_clear_failure(po
     assert "\n" not in bad["error"]
     partial = run_dir / bad["workbooks"][0]["partial_notebook"]
     assert partial == run_dir / CORRUPT_ENGAGEMENT / "cash_flow.failed.ipynb"
-    assert [o.ename for c in nbformat.read(partial, as_version=4).cells if c.cell_type == "code"
-            for o in c.outputs if o.output_type == "error"] == ["ValueError"]
+    assert [
+        o.ename
+        for c in nbformat.read(partial, as_version=4).cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "error"
+    ] == ["ValueError"]
     assert sorted(p.name for p in (run_dir / CORRUPT_ENGAGEMENT).iterdir()) == ["cash_flow.failed.ipynb"]
 
     # 39 complete reports, nothing temporary or half-written anywhere.
@@ -339,7 +442,8 @@ def test_resume_renders_only_what_changed(portfolio_of_40: dict, tmp_path: Path)
     fixed = out / "month-end" / CORRUPT_ENGAGEMENT
     assert sorted(p.name for p in fixed.iterdir()) == ["cash_flow.html", "cash_flow.ipynb", "cash_flow.json"]
     assert json.loads((fixed / "cash_flow.json").read_text())["totals"]["revenue_est"] == pytest.approx(
-        sum(x.revenue_est for x in engagement.cash_flow))
+        sum(x.revenue_est for x in engagement.cash_flow)
+    )
 
 
 # -- kill half-way, then --resume -------------------------------------------------------------------
@@ -348,8 +452,20 @@ def test_a_killed_run_leaves_only_complete_reports_and_resume_finishes_without_r
     db, out = tmp_path / "store.sqlite", tmp_path / "runs"
     synthetic_engagements().make_store(db, 8)
     run_dir = out / "kill-test"
-    command = [str(CSM_NB), "--db", str(db), "portfolio", "--out", str(out), "--label", "kill-test",
-               "--workbooks", "cash_flow", "--workers", "1"]
+    command = [
+        str(CSM_NB),
+        "--db",
+        str(db),
+        "portfolio",
+        "--out",
+        str(out),
+        "--label",
+        "kill-test",
+        "--workbooks",
+        "cash_flow",
+        "--workers",
+        "1",
+    ]
     env = {**os.environ, "CSM_NB_DB": str(db)}
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     deadline = time.monotonic() + 120
@@ -414,8 +530,9 @@ def test_a_dask_cluster_gives_the_same_outputs_as_the_local_path(tmp_path: Path)
     corrupt_cash_flow(db, ids[4])
     local = portfolio.run_portfolio(db=db, out=tmp_path / "local", label="m", workbooks=["cash_flow"], workers=2)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        remote = portfolio.run_portfolio(db=db, out=tmp_path / "dask", label="m", workbooks=["cash_flow"],
-                                         scheduler=cluster.scheduler_address)
+        remote = portfolio.run_portfolio(
+            db=db, out=tmp_path / "dask", label="m", workbooks=["cash_flow"], scheduler=cluster.scheduler_address
+        )
     assert local.exit_code == remote.exit_code == 3
     assert [e.status for e in local.engagements] == [e.status for e in remote.engagements]
     assert [e.engagement_id for e in remote.failed] == [ids[4]]

@@ -1,6 +1,7 @@
 """A portfolio run's pages in a real headless Chromium: the index and a sample
 of reports open with no network request and no console error, and the
 index's links lead to the reports."""
+
 from __future__ import annotations
 
 from pathlib import Path

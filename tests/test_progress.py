@@ -1,5 +1,6 @@
 """Progress maths (csm_nb.method.progress), the progress page, measurement imports, and
 the order-to-ship worked example through a real ``csm-nb run progress``."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,8 +31,18 @@ OTS_STATUS = ["on_plan", "behind", "behind", "behind", "ahead", "ahead", "ahead"
 
 
 def ots_kpi(**changes) -> Kpi:
-    fields = dict(id="order-to-ship-days", name="Order-to-ship time", kind="lagging", unit="days", direction="decrease",
-                  baseline=30, target=15, start="2026-01-01", deadline="10 months", frequency="monthly")
+    fields = dict(
+        id="order-to-ship-days",
+        name="Order-to-ship time",
+        kind="lagging",
+        unit="days",
+        direction="decrease",
+        baseline=30,
+        target=15,
+        start="2026-01-01",
+        deadline="10 months",
+        frequency="monthly",
+    )
     fields.update(changes)
     return Kpi(**fields)
 
@@ -46,7 +57,7 @@ def ots_rows(values=OTS_VALUES) -> list[Measurement]:
     [
         (30, 30, 15, 0.0),  # month 0 = 0 %
         (15, 30, 15, 1.0),  # month 10 = 100 %
-        (22.5, 30, 15, 0.5),  # the SPEC's 22.5 days = 50 %
+        (22.5, 30, 15, 0.5),  # order-to-ship: 30 -> 15 days, so 22.5 days is half way
         (33, 30, 15, -0.2),  # worse than the baseline stays negative
         (12, 30, 15, 1.2),  # past the target is kept, not clipped
         (65, 40, 90, 0.5),  # a KPI that rises
@@ -65,10 +76,14 @@ def test_baseline_equal_to_target_is_refused_naming_the_kpi():
 @pytest.mark.parametrize(
     ("kpi", "message"),
     [
-        (Kpi("churn", direction="decrease", baseline=5, target=8, deadline="6 months"),
-         r"KPI 'churn' should decrease, but its target 8 is above its baseline 5"),
-        (Kpi("seats", direction="increase", baseline=50, target=10, deadline="6 months"),
-         r"KPI 'seats' should increase, but its target 10 is below its baseline 50"),
+        (
+            Kpi("churn", direction="decrease", baseline=5, target=8, deadline="6 months"),
+            r"KPI 'churn' should decrease, but its target 8 is above its baseline 5",
+        ),
+        (
+            Kpi("seats", direction="increase", baseline=50, target=10, deadline="6 months"),
+            r"KPI 'seats' should increase, but its target 10 is below its baseline 50",
+        ),
         (Kpi("seats", baseline=None, target=10, deadline="6 months"), r"KPI 'seats' has no baseline"),
         (Kpi("seats", baseline=1, target=10, deadline="when it is done"), r"KPI 'seats' has no usable deadline"),
         (Kpi("seats", baseline=1, target=10, deadline="2026-06-30"), r"KPI 'seats': a dated deadline needs a start date"),
@@ -199,8 +214,18 @@ def test_forecast_cases(xs, progress, period, method):
 
 # -- periods: weekly, dated, date deadlines --------------------------------------------------
 def weekly_kpi(**changes) -> Kpi:
-    fields = dict(id="stock-waits", name="Orders waiting on stock", kind="leading", unit="%", direction="decrease",
-                  baseline=18, target=6, start="2026-01-01", deadline="10 months", frequency="weekly")
+    fields = dict(
+        id="stock-waits",
+        name="Orders waiting on stock",
+        kind="leading",
+        unit="%",
+        direction="decrease",
+        baseline=18,
+        target=6,
+        start="2026-01-01",
+        deadline="10 months",
+        frequency="weekly",
+    )
     fields.update(changes)
     return Kpi(**fields)
 
@@ -269,10 +294,15 @@ def test_results_carry_the_contract_keys_as_plain_fractions():
 
 # -- the page (no papermill) --------------------------------------------------------------
 def test_the_page_escapes_names_and_survives_a_broken_kpi():
-    e = Engagement("acme", "<b>Acme</b>", kpis=[
-        ots_kpi(name="<script>alert(1)</script> days"),
-        Kpi("broken", name="Same & same", baseline=3, target=3, deadline="6 months"),
-    ], measurements=ots_rows())
+    e = Engagement(
+        "acme",
+        "<b>Acme</b>",
+        kpis=[
+            ots_kpi(name="<script>alert(1)</script> days"),
+            Kpi("broken", name="Same & same", baseline=3, target=3, deadline="6 months"),
+        ],
+        measurements=ots_rows(),
+    )
     page = page_mod.page_for(e)
     html = "".join(str(x) for x in (page.verdict(), page.summary_table(), page.charts(), page.details()))
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; days" in html
@@ -308,7 +338,9 @@ def test_importing_next_months_numbers_twice_changes_nothing(tmp_path, capsys):
     assert out[-2].startswith("order-to-ship: 2 added, 0 updated, 0 unchanged")
     assert out[-1].startswith("order-to-ship: 0 added, 0 updated, 2 unchanged")
     with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT period, value FROM measurement WHERE kpi_id = 'order-to-ship-days' ORDER BY position").fetchall()
+        rows = conn.execute(
+            "SELECT period, value FROM measurement WHERE kpi_id = 'order-to-ship-days' ORDER BY position"
+        ).fetchall()
     assert rows[-1] == ("7", 17.1) and len(rows) == 8
 
 

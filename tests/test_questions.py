@@ -1,4 +1,5 @@
 """The question bank: loaded and checked from data, fields validated as typed."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -42,9 +43,23 @@ def test_outcome_discovery_has_five_stages_each_with_questions_of_every_type() -
 
 def test_the_maths_keys_are_all_in_the_bank() -> None:
     keys = set(load_bank("outcome_discovery").fields())
-    wanted = {"metric_unit", "last_year_target", "last_year_actual", "last_year_stated_shortfall_pct", "this_year_target",
-              "monthly_run_rate", "stated_shortfall_pct", "shortfall_reduction_pct", "stated_remaining_shortfall_pct",
-              "value_per_unit", "margin_pct", "business_metric", "next_year_goal", "desired_change", "maths_confirmed"}
+    wanted = {
+        "metric_unit",
+        "last_year_target",
+        "last_year_actual",
+        "last_year_stated_shortfall_pct",
+        "this_year_target",
+        "monthly_run_rate",
+        "stated_shortfall_pct",
+        "shortfall_reduction_pct",
+        "stated_remaining_shortfall_pct",
+        "value_per_unit",
+        "margin_pct",
+        "business_metric",
+        "next_year_goal",
+        "desired_change",
+        "maths_confirmed",
+    }
     assert wanted <= keys
 
 
@@ -88,11 +103,17 @@ def test_a_broken_bank_is_refused_with_a_clear_message(fixtures_dir: Path, fixtu
 
 def test_adding_a_question_is_a_data_change(tmp_path: Path) -> None:
     data = yaml.safe_load(BANK_PATH.read_text(encoding="utf-8"))
-    data["workbooks"]["outcome_discovery"]["questions"].append({
-        "id": "sponsor_view", "stage": 3, "type": "open", "prompt": "What will the sponsor look at first?",
-        "purpose": "Shows which early signal carries weight.", "good_answer": "A named report or meeting.",
-        "fields": [{"key": "sponsor_view", "kind": "text", "label": "Sponsor's first look"}],
-    })
+    data["workbooks"]["outcome_discovery"]["questions"].append(
+        {
+            "id": "sponsor_view",
+            "stage": 3,
+            "type": "open",
+            "prompt": "What will the sponsor look at first?",
+            "purpose": "Shows which early signal carries weight.",
+            "good_answer": "A named report or meeting.",
+            "fields": [{"key": "sponsor_view", "kind": "text", "label": "Sponsor's first look"}],
+        }
+    )
     path = tmp_path / "bank.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     bank = load_bank("outcome_discovery", path=path)
@@ -163,7 +184,9 @@ def test_the_answers_parameter_accepts_a_mapping_or_yaml_text() -> None:
     bank = load_bank("outcome_discovery")
     assert parse_answers_parameter(None, bank) == {}
     assert parse_answers_parameter("{this_year_target: '26,000', importance: critical}", bank, today=TODAY) == {
-        "this_year_target": 26000, "importance": "critical"}
+        "this_year_target": 26000,
+        "importance": "critical",
+    }
     assert parse_answers_parameter({"outcome.this-year.status": "assumed"}, bank) == {"outcome.this-year.status": "assumed"}
 
 

@@ -1,6 +1,7 @@
 """The value reports and index pages in real headless Chromium at A4 print
 size: they render, log no console errors, request nothing but the file itself,
 show the key figures, and print to a PDF of at most two pages."""
+
 from __future__ import annotations
 
 import json

@@ -5,6 +5,7 @@ Every output (reports, summary.json, index pages, ``export -o``) is written by
 not a regular file, refuses a linked folder under ``runs/`` that nobody named,
 and turns an OSError into one line naming the path, leaving no temporary file.
 """
+
 from __future__ import annotations
 
 import errno
@@ -55,8 +56,9 @@ def test_a_symlink_target_is_refused_and_what_it_points_at_is_untouched(tmp_path
     link.symlink_to(victim)
     with pytest.raises(InputError) as info:
         results.write_text_atomic(link, "overwritten?")
-    assert str(info.value) == (f"cannot write {link}: it is a symbolic link; csm-nb only replaces regular files, "
-                               "so remove it or choose another name")
+    assert str(info.value) == (
+        f"cannot write {link}: it is a symbolic link; csm-nb only replaces regular files, so remove it or choose another name"
+    )
     assert link.is_symlink() and victim.read_text() == "precious" and leftovers(tmp_path) == []
 
 
@@ -83,14 +85,15 @@ def test_a_device_target_is_refused(tmp_path: Path) -> None:
     assert stat.S_ISCHR(os.lstat("/dev/null").st_mode)
 
 
-def test_export_to_a_fifo_is_one_line_and_the_fifo_stays(store: Path, tmp_path: Path,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_export_to_a_fifo_is_one_line_and_the_fifo_stays(store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     fifo = tmp_path / "engagement.yaml"
     os.mkfifo(fifo)
     assert cli.main(["--db", str(store), "export", "acme", "-o", str(fifo)]) == 1
     err = capsys.readouterr().err.strip()
-    assert err == (f"error: cannot write {fifo}: it is a FIFO (named pipe); csm-nb only replaces regular files, "
-                   "so remove it or choose another name")
+    assert err == (
+        f"error: cannot write {fifo}: it is a FIFO (named pipe); csm-nb only replaces regular files, "
+        "so remove it or choose another name"
+    )
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
 
 
@@ -119,8 +122,9 @@ def test_a_linked_engagement_folder_under_runs_is_refused(tmp_path: Path) -> Non
     (runs / "acme").symlink_to(elsewhere)
     with pytest.raises(InputError) as info:
         output_dir_for("acme", runs)
-    assert str(info.value) == (f"{runs / 'acme'} is a symbolic link; csm-nb does not write folders through links: "
-                               "remove the link or use another --out")
+    assert str(info.value) == (
+        f"{runs / 'acme'} is a symbolic link; csm-nb does not write folders through links: remove the link or use another --out"
+    )
     # Even a link to a sibling inside runs/ (the old check only caught links leaving runs/).
     (runs / "beta").mkdir()
     (runs / "gamma").symlink_to(runs / "beta")
@@ -155,13 +159,16 @@ def test_a_linked_label_folder_is_refused(store: Path, tmp_path: Path, capsys: p
     (runs / "month").symlink_to(elsewhere)
     assert cli.main(["--db", str(store), "portfolio", "--out", str(runs), "--label", "month"]) == 1
     err = capsys.readouterr().err.strip()
-    assert err == (f"error: {runs.resolve() / 'month'} is a symbolic link; csm-nb does not write folders through links: "
-                   "remove the link or use another --out")
+    assert err == (
+        f"error: {runs.resolve() / 'month'} is a symbolic link; csm-nb does not write folders through links: "
+        "remove the link or use another --out"
+    )
     assert list(elsewhere.iterdir()) == []
 
 
-def test_a_lock_file_linked_to_another_file_is_refused_and_that_file_unchanged(store: Path, tmp_path: Path,
-                                                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_lock_file_linked_to_another_file_is_refused_and_that_file_unchanged(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     run_dir = tmp_path / "runs" / "month"
     run_dir.mkdir(parents=True)
     victim = tmp_path / "notes.txt"
@@ -193,8 +200,7 @@ def test_the_lock_file_holds_the_owner_and_a_second_run_is_refused(tmp_path: Pat
                 pass
 
 
-def test_portfolio_out_pointing_at_a_file_is_one_line(store: Path, tmp_path: Path,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_portfolio_out_pointing_at_a_file_is_one_line(store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "runs"
     target.write_text("a file")
     assert cli.main(["--db", str(store), "portfolio", "--out", str(target)]) == 1
@@ -204,8 +210,9 @@ def test_portfolio_out_pointing_at_a_file_is_one_line(store: Path, tmp_path: Pat
 
 
 # -- a failing disk -----------------------------------------------------------------------------------
-def test_a_full_disk_is_one_line_naming_the_path_and_leaves_no_temporary_file(tmp_path: Path,
-                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_full_disk_is_one_line_naming_the_path_and_leaves_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "runs" / "x" / "y.html"
     target.parent.mkdir(parents=True)
     target.write_text("the last good report")
@@ -224,8 +231,9 @@ def test_a_full_disk_is_one_line_naming_the_path_and_leaves_no_temporary_file(tm
     assert target.read_text() == "the last good report" and sorted(p.name for p in target.parent.iterdir()) == ["y.html"]
 
 
-def test_a_full_disk_from_the_cli_is_one_line(store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_full_disk_from_the_cli_is_one_line(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     def full_disk(fd: int, data: bytes) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 

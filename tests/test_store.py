@@ -1,4 +1,5 @@
 """The SQLite store (csm_nb.data.store): round trips, revisions, conflicts, atomicity, bad files."""
+
 from __future__ import annotations
 
 import copy
@@ -130,7 +131,9 @@ def test_revision_increments_and_history_records_each_save(store):
     assert store.revision("acme") == 3 == e.revision
     history = store.history("acme")
     assert [(h["revision"], h["by"], h["summary"]) for h in history] == [
-        (1, "alice", "imported"), (2, "bob", "fixed a KPI"), (3, "alice", "saved"),
+        (1, "alice", "imported"),
+        (2, "bob", "fixed a KPI"),
+        (3, "alice", "saved"),
     ]
     [summary] = store.engagements()
     assert (summary.id, summary.customer, summary.revision, summary.updated_by) == ("acme", "Acme", 3, "alice")
@@ -232,8 +235,10 @@ def test_add_measurements_counts_and_is_idempotent(store):
     assert store.history("acme")[-1]["summary"] == "measurements: 2 added, 1 updated"
     assert store.history("acme")[-1]["by"] == "bob"
     expected = [
-        Measurement("orders", 0, 10.0), Measurement("orders", 1, 15.0),
-        Measurement("orders", 2, 12.0), Measurement("nps", "2026-01-31", 40.0),
+        Measurement("orders", 0, 10.0),
+        Measurement("orders", 1, 15.0),
+        Measurement("orders", 2, 12.0),
+        Measurement("nps", "2026-01-31", 40.0),
     ]
     assert store.load("acme").measurements == expected
 
@@ -375,12 +380,12 @@ def test_saving_the_engagement_keeps_answer_revisions_and_answers_it_lacks(tmp_p
         first = store.save_answer("acme", "outcome_discovery", "importance", "critical", expected_revision=0, author="ann")
         store.save_answer("acme", "outcome_discovery", "baseline", 1800, expected_revision=0, author="ann")
         copy = store.load("acme")
-        copy.workshop["outcome_discovery"].pop("baseline")      # an older file without that answer
-        copy.workshop["outcome_discovery"]["target"] = 26000    # and one new answer
+        copy.workshop["outcome_discovery"].pop("baseline")  # an older file without that answer
+        copy.workshop["outcome_discovery"]["target"] = 26000  # and one new answer
         store.save(copy, author="bob")
         answers = store.answers("acme", "outcome_discovery")
         assert answers["importance"].revision == first.revision == 1  # unchanged: no false conflict later
-        assert answers["baseline"].value == 1800                       # kept, not wiped
+        assert answers["baseline"].value == 1800  # kept, not wiped
         assert (answers["target"].value, answers["target"].revision, answers["target"].updated_by) == (26000, 1, "bob")
         # A form that showed revision 1 can still save.
         assert store.save_answer("acme", "outcome_discovery", "importance", "high", expected_revision=1).revision == 2
@@ -482,9 +487,19 @@ def test_the_busy_message_names_the_writer_not_every_process_with_the_store_open
     with Store(db_file) as s:
         s.save(Engagement(id="acme", customer="Acme"), author="alice")
     # An idle reader, as another workbook's kernel is: it has the file open and holds no write lock.
-    reader = subprocess.Popen([sys.executable, "-c", (
-        "import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); db.execute('SELECT 1 FROM engagement').fetchall(); "
-        "print('open', flush=True); sys.stdin.read()"), str(db_file)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); db.execute('SELECT 1 FROM engagement').fetchall(); "
+                "print('open', flush=True); sys.stdin.read()"
+            ),
+            str(db_file),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
     try:
         assert reader.stdout is not None and reader.stdout.readline().strip() == b"open"
         holder = hold_write_lock(db_file)

@@ -1,4 +1,5 @@
 """An existing store from an older csm-nb opens, migrates and keeps its data."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -16,19 +17,55 @@ def make_v1_store(path: Path) -> None:
     db.executescript(MIGRATIONS[0])
     db.execute(
         "INSERT INTO engagement VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        ("helios", "Helios Care Services", "USD", "Sam Okafor", '["public-sector"]',
-         '{"name": "Employee engagement, Phase One"}', '{"deal_size": 300000}',
-         '[{"name": "Priya Raman"}]', None, 3, "2026-01-05T10:00:00+00:00", "sam"),
+        (
+            "helios",
+            "Helios Care Services",
+            "USD",
+            "Sam Okafor",
+            '["public-sector"]',
+            '{"name": "Employee engagement, Phase One"}',
+            '{"deal_size": 300000}',
+            '[{"name": "Priya Raman"}]',
+            None,
+            3,
+            "2026-01-05T10:00:00+00:00",
+            "sam",
+        ),
     )
     db.execute(
         "INSERT INTO outcome VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        ("helios", 0, "clients-this-year", "Serve more clients", "23,800 clients", "2027-12-31",
-         "monthly report", "stated", "primary"),
+        (
+            "helios",
+            0,
+            "clients-this-year",
+            "Serve more clients",
+            "23,800 clients",
+            "2027-12-31",
+            "monthly report",
+            "stated",
+            "primary",
+        ),
     )
     db.execute(
         "INSERT INTO kpi VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        ("helios", 0, "clients-served", "clients-this-year", "Clients served", "lagging", "clients", "increase",
-         1800.0, 1983.0, "2027-01-01", "2027-12-31", "monthly", "Head Office", "Ops", "[[0, 1800.0], [12, 1983.0]]"),
+        (
+            "helios",
+            0,
+            "clients-served",
+            "clients-this-year",
+            "Clients served",
+            "lagging",
+            "clients",
+            "increase",
+            1800.0,
+            1983.0,
+            "2027-01-01",
+            "2027-12-31",
+            "monthly",
+            "Head Office",
+            "Ops",
+            "[[0, 1800.0], [12, 1983.0]]",
+        ),
     )
     db.execute("INSERT INTO cash_flow_line VALUES (?, ?, ?, ?, ?, ?, ?)", ("helios", 0, "Month 1", 120000.0, 120000.0, 0.0, None))
     db.execute("INSERT INTO measurement VALUES (?, ?, ?, ?, ?)", ("helios", "clients-served", "1", 1795.0, 0))

@@ -1,4 +1,5 @@
 """Cash-flow and measurement tables (csm_nb.data.tables): amounts, CSV/XLSX, error messages."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -193,8 +194,7 @@ def test_junk_cell_in_xlsx_names_row_and_column(tmp_path):
 def test_blank_rows_are_skipped_but_still_counted(tmp_path):
     path = tmp_path / "cf.csv"
     path.write_text(
-        "period,expenditure_est,expenditure_act,revenue_est,revenue_act\n"
-        "Week 0,1,1,0,0\n\n\nWeek 1,1,1,x,0\n",
+        "period,expenditure_est,expenditure_act,revenue_est,revenue_act\nWeek 0,1,1,0,0\n\n\nWeek 1,1,1,x,0\n",
         encoding="utf-8",
     )
     with pytest.raises(InputError, match=r"row 5, column revenue_est"):
@@ -249,13 +249,11 @@ def test_tab_delimited_csv(tmp_path):
 
 def test_columns_in_any_order_any_case_with_bom(tmp_path):
     path = tmp_path / "cf.csv"
-    path.write_text(
-        "Revenue_Act,PERIOD,revenue_est,expenditure_act,Expenditure_Est\n8,Week 0,7,6,5\n", encoding="utf-8-sig"
-    )
+    path.write_text("Revenue_Act,PERIOD,revenue_est,expenditure_act,Expenditure_Est\n8,Week 0,7,6,5\n", encoding="utf-8-sig")
     assert read_cash_flow(path) == [CashFlowLine("Week 0", 5.0, 6.0, 7.0, 8.0)]
 
 
-CAFE = ",".join(CASH_FLOW_COLUMNS) + "\r\nSemaine café,\"€20,000\",20000,0,0\r\n"
+CAFE = ",".join(CASH_FLOW_COLUMNS) + '\r\nSemaine café,"€20,000",20000,0,0\r\n'
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le-bom", "utf-16-be-bom"])
@@ -269,11 +267,14 @@ def test_utf8_and_utf16_with_a_bom_are_read(tmp_path, encoding):
     assert read_cash_flow(path) == [CashFlowLine("Semaine café", 20000.0, 20000.0, 0.0, 0.0)]
 
 
-@pytest.mark.parametrize(("encoding", "problem"), [
-    # The offset of "é" counted in the text itself; guessing cp1252 would be wrong for GBK.
-    ("cp1252", f"not UTF-8 text (byte 0xe9 at offset {CAFE.index('é')}); save it as 'CSV UTF-8'"),
-    ("utf-16-le", "UTF-16 text without a byte-order mark; save it as 'CSV UTF-8'"),
-])
+@pytest.mark.parametrize(
+    ("encoding", "problem"),
+    [
+        # The offset of "é" counted in the text itself; guessing cp1252 would be wrong for GBK.
+        ("cp1252", f"not UTF-8 text (byte 0xe9 at offset {CAFE.index('é')}); save it as 'CSV UTF-8'"),
+        ("utf-16-le", "UTF-16 text without a byte-order mark; save it as 'CSV UTF-8'"),
+    ],
+)
 def test_other_encodings_are_refused_naming_the_file_and_what_to_save_as(tmp_path, encoding, problem):
     path = tmp_path / "cf.csv"
     path.write_bytes(CAFE.encode(encoding))
@@ -285,7 +286,9 @@ def test_other_encodings_are_refused_naming_the_file_and_what_to_save_as(tmp_pat
 @pytest.mark.parametrize("codec", ["gbk", "shift_jis"])
 def test_chinese_and_japanese_legacy_encodings_are_refused_not_stored_as_mojibake(tmp_path, codec):
     path = tmp_path / "m.csv"
-    path.write_bytes("kpi,period,value\n满意度,0,5\n".encode(codec) if codec == "gbk" else "kpi,period,value\n満足度,0,5\n".encode(codec))
+    path.write_bytes(
+        "kpi,period,value\n满意度,0,5\n".encode(codec) if codec == "gbk" else "kpi,period,value\n満足度,0,5\n".encode(codec)
+    )
     with pytest.raises(InputError, match=r"not UTF-8 text \(byte 0x[0-9a-f]{2} at offset 17\)"):
         read_measurements(path)
 
@@ -293,7 +296,9 @@ def test_chinese_and_japanese_legacy_encodings_are_refused_not_stored_as_mojibak
 def test_an_xlsx_renamed_csv_is_recognised(tmp_path, ad_campaign_files):
     path = tmp_path / "cf.csv"
     path.write_bytes(ad_campaign_files()["xlsx"].read_bytes())
-    with pytest.raises(InputError, match=r"cf\.csv: this is an Excel workbook \(a zip file\) with a \.csv name; rename it to \.xlsx"):
+    with pytest.raises(
+        InputError, match=r"cf\.csv: this is an Excel workbook \(a zip file\) with a \.csv name; rename it to \.xlsx"
+    ):
         read_cash_flow(path)
 
 
@@ -353,7 +358,7 @@ def test_write_csv_then_read_back(tmp_path, ad_campaign_week7_lines):
 def test_measurements_with_integer_periods_and_dates(tmp_path):
     path = tmp_path / "m.csv"
     path.write_text(
-        "kpi,period,value\nleads,0,10\nleads,1,\"1,200\"\nnps,2026-01-31,42.5\nnps, 2026-02-28 ,-3\n",
+        'kpi,period,value\nleads,0,10\nleads,1,"1,200"\nnps,2026-01-31,42.5\nnps, 2026-02-28 ,-3\n',
         encoding="utf-8",
     )
     assert read_measurements(path) == [
@@ -440,11 +445,14 @@ MEASURED = [["kpi", "period", "value"], ["nps", 0, 31]]
 OTHER = [["kpi", "period", "value"], ["nps", 0, 99]]
 
 
-@pytest.mark.parametrize(("sheets", "hidden", "value"), [
-    ({"Notes": OTHER, "Measurements": MEASURED}, (), 31),  # the sheet named for the table, whatever its case
-    ({"Old": OTHER, "Data": MEASURED}, ("Old",), 31),  # else the only visible one: a hidden sheet is never read
-    ({"Data": MEASURED}, (), 31),
-])
+@pytest.mark.parametrize(
+    ("sheets", "hidden", "value"),
+    [
+        ({"Notes": OTHER, "Measurements": MEASURED}, (), 31),  # the sheet named for the table, whatever its case
+        ({"Old": OTHER, "Data": MEASURED}, ("Old",), 31),  # else the only visible one: a hidden sheet is never read
+        ({"Data": MEASURED}, (), 31),
+    ],
+)
 def test_the_sheet_read_is_the_named_one_else_the_only_visible_one(tmp_path, sheets, hidden, value):
     path = workbook(tmp_path / "m.xlsx", sheets, hidden=hidden)
     assert [m.value for m in read_measurements(path)] == [value]
@@ -462,8 +470,10 @@ def test_a_formula_with_no_saved_value_is_refused_naming_the_cell(tmp_path):
     path = workbook(tmp_path / "m.xlsx", {"measurements": [["kpi", "period", "value"], ["nps", 0, 31], ["nps", 1, "=B3*2"]]})
     with pytest.raises(InputError) as info:
         read_measurements(path)
-    assert str(info.value) == (f"{path}, sheet 'measurements', row 3, column C: a formula with no saved value (=B3*2); "
-                               "open and save the file in Excel, or export it as CSV")
+    assert str(info.value) == (
+        f"{path}, sheet 'measurements', row 3, column C: a formula with no saved value (=B3*2); "
+        "open and save the file in Excel, or export it as CSV"
+    )
 
 
 def test_an_empty_cell_that_is_not_a_formula_is_still_not_known_yet(tmp_path):
@@ -484,7 +494,10 @@ def test_a_row_longer_than_the_header_is_refused(tmp_path, suffix):
         where = f"{path}, sheet 'measurements'"
     with pytest.raises(InputError) as info:
         read_measurements(path)
-    assert str(info.value) == f"{where}, row 3: 5 cells but the header has 3 columns; remove the extra cells or add a header for them"
+    assert (
+        str(info.value)
+        == f"{where}, row 3: 5 cells but the header has 3 columns; remove the extra cells or add a header for them"
+    )
 
 
 def test_the_same_kpi_and_period_twice_in_one_file_is_refused_naming_both_rows(tmp_path):
@@ -492,8 +505,9 @@ def test_the_same_kpi_and_period_twice_in_one_file_is_refused_naming_both_rows(t
     path.write_text("kpi,period,value\nnps,0,31\nnps,1,33\nnps,0,35\n", encoding="utf-8")
     with pytest.raises(InputError) as info:
         read_measurements(path)
-    assert str(info.value) == (f"{path}, row 4: KPI 'nps' period 0 is already in row 2; "
-                               "one value a KPI a period (remove one of them)")
+    assert str(info.value) == (
+        f"{path}, row 4: KPI 'nps' period 0 is already in row 2; one value a KPI a period (remove one of them)"
+    )
 
 
 def test_tables_past_the_row_limit_are_refused_without_reading_on(tmp_path, monkeypatch):
@@ -525,7 +539,10 @@ def test_a_table_file_past_the_size_limit_is_refused_before_it_is_read(tmp_path,
     path.write_text("kpi,period,value\n" + "nps,0,1\n" * 20, encoding="utf-8")
     with pytest.raises(LimitError) as info:
         read_measurements(path)
-    assert str(info.value) == f"{path}: 177 bytes is more than the 100 bytes allowed for a table; split it or remove what is not needed"
+    assert (
+        str(info.value)
+        == f"{path}: 177 bytes is more than the 100 bytes allowed for a table; split it or remove what is not needed"
+    )
 
 
 @pytest.mark.parametrize("content", [b"PK\x03\x04junk that is not a workbook", b"\x00\x01\x02 random", b"not a zip"])

@@ -1,5 +1,6 @@
 """The value report page, the index page, ``render_engagement_report`` and
 ``csm-nb report``: partial engagements, escaping, "what changed", actions."""
+
 from __future__ import annotations
 
 import json
@@ -11,6 +12,7 @@ from csm_nb import cli
 from csm_nb.data.engagement import read_engagement
 from csm_nb.model import CashFlowLine, Engagement, Kpi, Measurement, Outcome
 from csm_nb.pages import value_report as vr
+from csm_nb.pages.cash_flow import CashFlowPage
 from csm_nb.render.index import IndexEntry, index_html
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,8 +20,17 @@ EXAMPLES = ROOT / "examples"
 
 
 def render(page: vr.ValueReportPage) -> str:
-    parts = (page.summary(), page.headline_figures(), page.decisions(), page.outcomes(), page.kpis(),
-             page.money(), page.changes(), page.missing(), page.method_note())
+    parts = (
+        page.summary(),
+        page.headline_figures(),
+        page.decisions(),
+        page.outcomes(),
+        page.kpis(),
+        page.money(),
+        page.changes(),
+        page.missing(),
+        page.method_note(),
+    )
     return "".join(str(p) for p in parts)
 
 
@@ -33,8 +44,16 @@ def order_to_ship() -> Engagement:
     ("parts", "missing", "overall"),
     [
         ({}, ["Outcomes: none recorded.", "KPIs: none agreed.", "Cash flow: no business case figures yet."], "not_started"),
-        ({"kpis": True}, ["Outcomes: none recorded.", "Measurements: none yet.", "Cash flow: no business case figures yet."], "not_started"),
-        ({"kpis": True, "measurements": True}, ["Outcomes: none recorded.", "Cash flow: no business case figures yet."], "on_track"),
+        (
+            {"kpis": True},
+            ["Outcomes: none recorded.", "Measurements: none yet.", "Cash flow: no business case figures yet."],
+            "not_started",
+        ),
+        (
+            {"kpis": True, "measurements": True},
+            ["Outcomes: none recorded.", "Cash flow: no business case figures yet."],
+            "on_track",
+        ),
         ({"cash_flow": True}, ["Outcomes: none recorded.", "KPIs: none agreed."], "attention"),
     ],
 )
@@ -66,8 +85,14 @@ def test_order_to_ship_key_figures(order_to_ship):
     page = vr.page_for(order_to_ship)
     r = page.results()
     assert r["overall"] == "attention"  # the outcome is ahead; an early indicator and the money are behind
-    assert r["outcomes"] == [{"id": "ship-in-15-days", "status": "ahead", "deadline": "10 months from the start",
-                              "basis": "measured by Order-to-ship time"}]
+    assert r["outcomes"] == [
+        {
+            "id": "ship-in-15-days",
+            "status": "ahead",
+            "deadline": "10 months from the start",
+            "basis": "measured by Order-to-ship time",
+        }
+    ]
     kpi = r["kpis"]["order-to-ship-days"]
     assert kpi["progress"] == pytest.approx(0.72) and kpi["planned"] == pytest.approx(0.6) and kpi["status"] == "ahead"
     assert r["kpis"]["orders-waiting-stock"]["status"] == "behind"
@@ -86,10 +111,24 @@ def test_order_to_ship_key_figures(order_to_ship):
 def test_people_typed_text_is_escaped_everywhere():
     evil = "<img src=x onerror=alert(1)>"
     e = Engagement(
-        "x", evil, currency="EUR",
+        "x",
+        evil,
+        currency="EUR",
         outcomes=[Outcome("o", description=evil, quantity=evil, deadline=evil, status="assumed", priority="primary")],
-        kpis=[Kpi("k", outcome="o", name=evil, kind="lagging", unit=evil, direction="increase", baseline=1, target=2,
-                  deadline="4 months", owner=evil)],
+        kpis=[
+            Kpi(
+                "k",
+                outcome="o",
+                name=evil,
+                kind="lagging",
+                unit=evil,
+                direction="increase",
+                baseline=1,
+                target=2,
+                deadline="4 months",
+                owner=evil,
+            )
+        ],
         cash_flow=[CashFlowLine(evil, 10, 10, 0, 0)],
         measurements=[Measurement("k", 0, 1.0), Measurement("k", 1, 1.5)],
         workshop={"value_report": {"decisions": [evil]}},
@@ -105,11 +144,22 @@ def test_decisions_typed_in_the_workshop_come_first(order_to_ship):
 
 # -- what changed since the last report -----------------------------------------------------------
 def test_changes_against_the_previous_results(order_to_ship):
-    earlier = Engagement(**{**order_to_ship.__dict__,
-                            "measurements": [m for m in order_to_ship.measurements if m.period not in (5, 6)],
-                            "cash_flow": [CashFlowLine(c.period, c.expenditure_est, c.expenditure_act if i < 5 else None,
-                                                       c.revenue_est, c.revenue_act if i < 5 else None)
-                                          for i, c in enumerate(order_to_ship.cash_flow)]})
+    earlier = Engagement(
+        **{
+            **order_to_ship.__dict__,
+            "measurements": [m for m in order_to_ship.measurements if m.period not in (5, 6)],
+            "cash_flow": [
+                CashFlowLine(
+                    c.period,
+                    c.expenditure_est,
+                    c.expenditure_act if i < 5 else None,
+                    c.revenue_est,
+                    c.revenue_act if i < 5 else None,
+                )
+                for i, c in enumerate(order_to_ship.cash_flow)
+            ],
+        }
+    )
     previous = vr.page_for(earlier).results()
     changes = vr.page_for(order_to_ship, previous=previous).change_list()
     assert "Order-to-ship time: 2 new measurements; progress 45 % → 72 % (+27 points)." in changes
@@ -132,8 +182,19 @@ def test_index_links_reports_relatively_and_escapes(tmp_path):
     folder.mkdir()
     e = Engagement("acme", "<Acme & Sons>", initiative={"name": "<i>Rollout</i>"}, csm="O'Neil")
     entries = [
-        IndexEntry("cash_flow", "Cash flow", folder / "cash_flow.html", {"complete": False, "profit_est": 52000, "payback_period_est": "Week 9"}),
-        IndexEntry("value_report", "Value report", folder / "value_report.html", {"overall": "off_track", "actions": ["a", "b"]}),
+        IndexEntry(
+            "cash_flow",
+            "Cash flow",
+            folder / "cash_flow.html",
+            CashFlowPage.index_headline({"complete": False, "profit_est": 52000, "payback_period_est": "Week 9"}),
+        ),
+        IndexEntry(
+            "value_report",
+            "Value report",
+            folder / "value_report.html",
+            vr.ValueReportPage.index_headline({"overall": "off_track", "actions": ["a", "b"]}),
+            lead=True,
+        ),
     ]
     html = index_html(e, entries, folder=folder, generated="2026-07-01")
     assert html.index('href="value_report.html"') < html.index('href="cash_flow.html"')  # the value report leads

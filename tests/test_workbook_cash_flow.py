@@ -1,5 +1,6 @@
 """The cash_flow workbook end to end: engagement file -> store -> papermill ->
 results JSON and HTML through the project's template -> a real browser."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,10 @@ def _write_table(folder: Path, name: str, weeks: int, fmt: str) -> str:
     columns = ("period", "expenditure_est", "expenditure_act", "revenue_est", "revenue_act")
     rows = [[x.period, x.expenditure_est, x.expenditure_act, x.revenue_est, x.revenue_act] for x in lines]
     if fmt == "csv":
-        text = ",".join(columns) + "\n" + "\n".join(
-            ",".join([r[0]] + ["" if v is None else f'"${v:,.0f}"' for v in r[1:]]) for r in rows
+        text = (
+            ",".join(columns)
+            + "\n"
+            + "\n".join(",".join([r[0]] + ["" if v is None else f'"${v:,.0f}"' for v in r[1:]]) for r in rows)
         )
         (folder / f"{name}.csv").write_text(text + "\n")
         return f"{name}.csv"
@@ -55,7 +58,8 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         if fmt == "inline":
             rows = "\n".join(
                 f"  - {{period: {x.period}, expenditure_est: {x.expenditure_est}, expenditure_act: {x.expenditure_act}, "
-                f"revenue_est: {x.revenue_est}, revenue_act: {x.revenue_act}}}" for x in ad_campaign(weeks)
+                f"revenue_est: {x.revenue_est}, revenue_act: {x.revenue_act}}}"
+                for x in ad_campaign(weeks)
             )
             table = "\n" + rows
         else:
@@ -109,7 +113,12 @@ def test_worked_example_comes_out_exactly(rendered: dict[str, Path], engagement_
 
 def test_rounded_ratios_match_the_published_percentages(rendered: dict[str, Path]) -> None:
     data = results(rendered, "ad-csv")
-    assert [round(data[k] * 100, 1) for k in ("return_on_cost_est", "return_on_cost_act", "net_roi_est", "net_roi_act")] == [132.5, 137.3, 32.5, 37.3]
+    assert [round(data[k] * 100, 1) for k in ("return_on_cost_est", "return_on_cost_act", "net_roi_est", "net_roi_act")] == [
+        132.5,
+        137.3,
+        32.5,
+        37.3,
+    ]
     assert data["net_cash_flow_est"][0] == -20000 and data["cumulative_ncf_act"][-1] == 59673
 
 
@@ -143,15 +152,15 @@ def _visible_rows(html: str) -> list[str]:
     return re.findall(r"<tr[^>]*>(.*?)</tr>", html, flags=re.DOTALL)
 
 
-def test_report_says_on_track_and_shows_weeks_8_to_12_as_to_come(rendered: dict[str, Path]) -> None:
+def test_report_says_on_track_and_shows_weeks_8_to_12_as_not_known_yet(rendered: dict[str, Path]) -> None:
     html = (rendered["ad-week7"] / "cash_flow.html").read_text()
     assert "On track:" in html and "101.1 %" in html  # 122,276 / 121,000
     week_rows = {re.search(r"Week \d+", r).group(0): r for r in _visible_rows(html) if re.search(r"<td[^>]*>Week \d+<", r)}
     assert len(week_rows) == 13
     for week in range(8, 13):
-        assert week_rows[f"Week {week}"].count("to come") == 4  # expenditure, revenue, net and cumulative actuals
+        assert week_rows[f"Week {week}"].count("not known yet") == 4  # expenditure, revenue, net and cumulative actuals
     for week in range(8):
-        assert "to come" not in week_rows[f"Week {week}"]
+        assert "not known yet" not in week_rows[f"Week {week}"]
     assert "Forecast at completion" in html
 
 
@@ -215,8 +224,26 @@ def test_report_prints_on_a4(rendered: dict[str, Path], browser, tmp_path: Path)
         pdf = page.pdf(format="A4", print_background=True)
         assert pdf.startswith(b"%PDF") and errors == []
         # The table fits the printable width: nothing wider than the page body.
-        overflow = page.evaluate("() => [...document.querySelectorAll('table.data')].some(t => t.scrollWidth > document.body.clientWidth + 1)")
+        overflow = page.evaluate(
+            "() => [...document.querySelectorAll('table.data')].some(t => t.scrollWidth > document.body.clientWidth + 1)"
+        )
         assert overflow is False
         assert page.locator(".download").is_hidden()  # the download link is for screens only
     finally:
         page.close()
+
+
+def test_the_analyst_sees_the_dataframe_in_the_notebook_but_the_report_does_not(rendered: dict[str, Path]) -> None:
+    import nbformat
+
+    notebook = nbformat.read(rendered["ad-week7"] / "cash_flow.ipynb", as_version=4)
+    cell = next(c for c in notebook.cells if c.cell_type == "code" and c.source.strip() == "page.cash_flow")
+    assert "interactive-only" in cell.metadata.get("tags", [])
+    shown = cell.outputs[0]["data"]
+    # pandas' own table: one row a week, with the signed cumulative column; weeks 8-12 are NaN, not 0.
+    assert 'class="dataframe' in shown["text/html"]
+    assert shown["text/html"].count("<th>Week ") == 13
+    last_row = shown["text/plain"].splitlines()[-1].split()
+    assert last_row[:2] == ["Week", "12"] and last_row[-1] == "NaN"
+    report = (rendered["ad-week7"] / "cash_flow.html").read_text(encoding="utf-8")
+    assert 'class="dataframe' not in report and "page.cash_flow" not in report

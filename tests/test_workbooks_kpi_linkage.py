@@ -1,6 +1,7 @@
 """The kpi_workshop and financial_linkage workbooks end to end: store -> papermill ->
 results JSON and HTML -> a real browser. The example engagements are rendered once
 per session (``rendered_examples`` in conftest); one extra run checks bad input."""
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,13 @@ def test_linkage_results_carry_the_scenario(rendered_examples):
     assert data["workbook"] == "financial_linkage" and data["currency"] == "USD"
     link = data["links"][0]
     assert [s["value_after"] for s in link["steps"]] == [90, 33750, 13500]  # +1 point = 90 clients = $33,750
-    assert link["value_per_unit"] == {"revenue_per_period": 33750, "revenue_per_year": 405000,
-                                      "profit_per_period": 13500, "profit_per_year": 162000, "margin": 0.4}
+    assert link["value_per_unit"] == {
+        "revenue_per_period": 33750,
+        "revenue_per_year": 405000,
+        "profit_per_period": 13500,
+        "profit_per_year": 162000,
+        "margin": 0.4,
+    }
     gap = link["gap"]
     assert (gap["money_run_rate_per_period"], gap["money_run_rate_per_year"]) == (675000, 8100000)
     assert (gap["money_target_per_year"], gap["money_gap_per_year"]) == (9750000, 1650000)
@@ -62,10 +68,15 @@ def test_kpi_workshop_results_carry_register_and_ranking(rendered_examples):
     data = _results(rendered_examples, "kpi_workshop")
     assert (data["leading"], data["lagging"]) == (["engagement-score"], ["clients-served"])
     assert [(r["rank"], r["id"], r["score"], r["shortlisted"]) for r in data["ranking"]] == [
-        (1, "engagement-score", 4.3, True), (2, "pulse-survey", 3.4, False), (3, "annual-survey", 3.0, False)]
+        (1, "engagement-score", 4.3, True),
+        (2, "pulse-survey", 3.4, False),
+        (3, "annual-survey", 3.0, False),
+    ]
     assert data["weights"] == {"link": 3, "warning": 2, "frequency": 2, "effort": 1, "approvals": 1, "ready": 1}
     assert [(w["kind"], w["outcome"]) for w in data["warnings"]] == [
-        ("no_leading", "clients-next-year"), ("no_lagging", "clients-next-year")]
+        ("no_leading", "clients-next-year"),
+        ("no_lagging", "clients-next-year"),
+    ]
     register = {k["id"]: k for k in data["register"]}
     assert (register["clients-served"]["baseline"], register["clients-served"]["target"]) == (1800, 1983)
 
@@ -93,7 +104,10 @@ def test_a_link_the_workbook_refuses_fails_the_run_with_one_line(tmp_path, fixtu
     err = capsys.readouterr().err.strip()
     assert code == 1
     assert err.count("\n") == 0
-    assert "financial link 'score-to-revenue', step 1 (clients per point): a percentage is written as a fraction (5 % is 0.05), got 5" in err
+    assert (
+        "financial link 'score-to-revenue', step 1 (clients per point): a percentage is written as a fraction (5 % is 0.05), got 5"
+        in err
+    )
     assert not (tmp_path / "runs" / "bad-percent" / "financial_linkage.html").exists()
 
 
@@ -105,7 +119,7 @@ def test_linkage_report_in_a_real_browser(rendered_examples, browser):
         assert errors == [] and all(u.startswith(("file:", "data:")) for u in requests)
         cards = page.locator(".figures").inner_text()
         assert "$33,750" in cards and "$405,000" in cards and "$162,000" in cards and "2.04" in cards
-        bars = page.locator("rect.tornado-bar")
+        bars = page.locator("svg .tornado-bar")  # one group a bar (matplotlib draws each bar as a path in it)
         assert bars.count() == 4 and bars.first.is_visible()
         # Nothing is wider than the page: tables and the chart fit.
         assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth") is True
@@ -144,12 +158,15 @@ def store_history_summary(db: str) -> list[str]:
         return [h["summary"] for h in store.history(EID)]
 
 
-@pytest.mark.parametrize(("setting", "message"), [
-    ({"gap_fraction": 0}, "parameter gap_fraction: expected a fraction above 0 up to 1"),
-    ({"basis": "cash"}, "parameter basis: expected revenue or profit, got 'cash'"),
-    ({"swing": 1.5}, "parameter swing"),
-    ({"cash_flow_link": "nope"}, "parameter cash_flow_link: no financial link 'nope'; the links are engagement-to-revenue"),
-])
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"gap_fraction": 0}, "parameter gap_fraction: expected a fraction above 0 up to 1"),
+        ({"basis": "cash"}, "parameter basis: expected revenue or profit, got 'cash'"),
+        ({"swing": 1.5}, "parameter swing"),
+        ({"cash_flow_link": "nope"}, "parameter cash_flow_link: no financial link 'nope'; the links are engagement-to-revenue"),
+    ],
+)
 def test_bad_settings_are_refused_naming_the_parameter(db, setting, message):
     with pytest.raises(InputError, match=re.escape(message)):
         financial_linkage.open_page(EID, db=db, results_path="x.json", **setting)

@@ -1,5 +1,6 @@
 """Every workbook runs top to bottom as a person would open it (nbval, lax:
 cells must not raise; outputs are not compared), against a seeded store."""
+
 from __future__ import annotations
 
 import os
@@ -23,9 +24,25 @@ def test_all_workbooks_pass_nbval_lax(tmp_path: Path) -> None:
     notebooks = sorted(str(p) for p in (ROOT / "workbooks").glob("*.ipynb"))
     assert notebooks
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
-         "-o", "addopts=", *notebooks],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=900,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbval-lax",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tmp_path),
+            "-o",
+            "addopts=",
+            *notebooks,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=900,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     import nbformat

@@ -6,6 +6,7 @@ typed, "saved" seen, and both read back from the SQLite file.
 The screenshot and the time one stage took to fill in go to
 ``tests/output/`` (ignored by git).
 """
+
 from __future__ import annotations
 
 import json
@@ -24,11 +25,17 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 # Stage 2 as the CSM types it in the workshop (the time to fill it in is reported).
 STAGE_2 = [
-    ("business_metric", "clients served"), ("metric_unit", "clients"),
+    ("business_metric", "clients served"),
+    ("metric_unit", "clients"),
     ("measurement_method", "monthly report to Head Office"),
-    ("last_year_target", "25000"), ("last_year_actual", "21400"), ("last_year_stated_shortfall_pct", "15"),
-    ("this_year_target", "26000"), ("monthly_run_rate", "1800"), ("stated_shortfall_pct", "20"),
-    ("shortfall_reduction_pct", "50"), ("next_year_goal", "reach next year's target"),
+    ("last_year_target", "25000"),
+    ("last_year_actual", "21400"),
+    ("last_year_stated_shortfall_pct", "15"),
+    ("this_year_target", "26000"),
+    ("monthly_run_rate", "1800"),
+    ("stated_shortfall_pct", "20"),
+    ("shortfall_reduction_pct", "50"),
+    ("next_year_goal", "reach next year's target"),
 ]
 
 
@@ -80,8 +87,9 @@ def test_typing_answers_in_jupyterlab_saves_them_to_the_store(lab: dict, browser
     finally:
         page.close()
 
-    (OUTPUT / "workshop_browser.json").write_text(json.dumps(
-        {"stage": 2, "fields": len(STAGE_2), "seconds_to_fill_and_save": round(stage_seconds, 2)}, indent=2) + "\n")
+    (OUTPUT / "workshop_browser.json").write_text(
+        json.dumps({"stage": 2, "fields": len(STAGE_2), "seconds_to_fill_and_save": round(stage_seconds, 2)}, indent=2) + "\n"
+    )
     with Store(lab["db"]) as store:
         answers = store.answers(EID, "outcome_discovery")
     assert answers["desired_change"].value == "higher employee engagement"

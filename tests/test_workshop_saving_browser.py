@@ -18,6 +18,7 @@ open), with Retry; nothing is written, and Retry saves once the lock is gone.
 The busy-state screenshots and what each mark showed, with timings, go to
 ``tests/output/`` (ignored by git).
 """
+
 from __future__ import annotations
 
 import json
@@ -170,8 +171,16 @@ def linkage_box(page: Any) -> Any:
     return page.get_by_label("run rate", exact=True)
 
 
-def type_and_check(mark: Mark, box: Any, typed: str, *, read: Callable[[], tuple[Any, int] | None],
-                   saved_text: str | re.Pattern, expected: float | None, log: list[dict[str, Any]]) -> None:
+def type_and_check(
+    mark: Mark,
+    box: Any,
+    typed: str,
+    *,
+    read: Callable[[], tuple[Any, int] | None],
+    saved_text: str | re.Pattern,
+    expected: float | None,
+    log: list[dict[str, Any]],
+) -> None:
     """Type ``typed`` with Enter, wait for the next mark, then hold the file to what the mark says.
 
     ``expected`` is the number the file must then hold; None means the entry is refused
@@ -196,11 +205,13 @@ def type_and_check(mark: Mark, box: Any, typed: str, *, read: Callable[[], tuple
     else:
         revision = before[1] if before else 0
         after = poll(read, lambda now: now is not None and now[1] > revision)
-        assert after is not None and after[1] == revision + 1, \
+        assert after is not None and after[1] == revision + 1, (
             f"typed {typed!r}, the mark says {shown!r}, but the file's revision went from {before} to {after}"
+        )
         assert after[0] == expected, f"typed {typed!r}, the mark says {shown!r}, but the file holds {after[0]!r}"
-    log.append({"typed": typed, "right_after_enter": right_after, "mark": shown,
-                "seconds_to_mark": round(seconds, 2), "stored": read()})
+    log.append(
+        {"typed": typed, "right_after_enter": right_after, "mark": shown, "seconds_to_mark": round(seconds, 2), "stored": read()}
+    )
 
 
 # -- A and B: each mark is what the file holds ---------------------------------------------------
@@ -212,8 +223,15 @@ def test_discovery_field_marks_are_what_sqlite_holds(lab: dict, discovery: Any) 
 
     box, mark = discovery.locator(f".csm-field-{RUN_RATE} input"), discovery_mark(discovery)
     for typed, expected in STEPS:
-        type_and_check(mark, box, typed, read=lambda: run_rate(lab["db"]), saved_text="✓ saved",
-                       expected=expected, log=RECORD["outcome_discovery"])
+        type_and_check(
+            mark,
+            box,
+            typed,
+            read=lambda: run_rate(lab["db"]),
+            saved_text="✓ saved",
+            expected=expected,
+            log=RECORD["outcome_discovery"],
+        )
     refused = next(step for step in RECORD["outcome_discovery"] if step["typed"] == "abc")
     assert "needs a number" in refused["mark"], refused
     expect(discovery.locator(f".csm-retry-{RUN_RATE}")).to_be_hidden()  # a refused entry is fixed by typing, not Retry
@@ -223,8 +241,15 @@ def test_discovery_field_marks_are_what_sqlite_holds(lab: dict, discovery: Any) 
 def test_linkage_draft_marks_are_what_sqlite_holds(lab: dict, linkage_page: Any) -> None:
     box, mark = linkage_box(linkage_page), linkage_mark(linkage_page)
     for typed, expected in STEPS:
-        type_and_check(mark, box, typed, read=lambda: draft_run_rate(lab["db"]), saved_text="Draft saved.",
-                       expected=expected, log=RECORD["financial_linkage"])
+        type_and_check(
+            mark,
+            box,
+            typed,
+            read=lambda: draft_run_rate(lab["db"]),
+            saved_text="Draft saved.",
+            expected=expected,
+            log=RECORD["financial_linkage"],
+        )
     # The whole chain is in the draft, not only the box typed into.
     draft = stored(lab["db"], EID04, "financial_linkage", LINK_KEY)[0]
     assert draft["gap"] == {**draft["gap"], "run_rate": 1790, "target_per_year": 26000}
@@ -232,9 +257,21 @@ def test_linkage_draft_marks_are_what_sqlite_holds(lab: dict, linkage_page: Any)
 
 
 # -- C: a store held by another process ---------------------------------------------------------
-def busy_then_retry(page: Any, mark: Mark, box: Any, retry: Any, *, db: Path, typed: str, expected: float,
-                    read: Callable[[], tuple[Any, int] | None], saving: str, saved_text: str, hold_write_lock,
-                    screenshot: str) -> dict[str, Any]:
+def busy_then_retry(
+    page: Any,
+    mark: Mark,
+    box: Any,
+    retry: Any,
+    *,
+    db: Path,
+    typed: str,
+    expected: float,
+    read: Callable[[], tuple[Any, int] | None],
+    saving: str,
+    saved_text: str,
+    hold_write_lock,
+    screenshot: str,
+) -> dict[str, Any]:
     """Type while another process holds the lock: saving, then busy with Retry and nothing written; Retry after it ends saves."""
     from playwright.sync_api import expect
 
@@ -273,9 +310,16 @@ def busy_then_retry(page: Any, mark: Mark, box: Any, retry: Any, *, db: Path, ty
     after = poll(read, lambda now: now is not None and now[1] > before[1])
     assert after == (expected, before[1] + 1), f"Retry: the mark says {saved_text!r} but the file holds {after} (was {before})"
     expect(retry).to_be_hidden()
-    return {"typed": typed, "right_after_enter": right_after, "busy": busy, "holder_pid": holder.pid,
-            "seconds_to_busy": round(busy_after, 2), "retry_label_fits": retry_label_fits,
-            "lock_held_seconds": round(time.monotonic() - locked_at, 2), "after_retry": after}
+    return {
+        "typed": typed,
+        "right_after_enter": right_after,
+        "busy": busy,
+        "holder_pid": holder.pid,
+        "seconds_to_busy": round(busy_after, 2),
+        "retry_label_fits": retry_label_fits,
+        "lock_held_seconds": round(time.monotonic() - locked_at, 2),
+        "after_retry": after,
+    }
 
 
 def names_only_the_holder(record: dict[str, Any]) -> None:
@@ -286,16 +330,26 @@ def names_only_the_holder(record: dict[str, Any]) -> None:
     """
     named = re.findall(r"pid (\d+) \(", record["busy"])
     assert named == [str(record["holder_pid"])], (
-        f"the lock is held by pid {record['holder_pid']} only, but the form names pids {', '.join(named)}: {record['busy']!r}")
+        f"the lock is held by pid {record['holder_pid']} only, but the form names pids {', '.join(named)}: {record['busy']!r}"
+    )
 
 
-def test_discovery_field_says_busy_keeps_the_old_value_and_retry_saves(lab: dict, discovery: Any, linkage_page: Any,
-                                                                       hold_write_lock) -> None:
+def test_discovery_field_says_busy_keeps_the_old_value_and_retry_saves(
+    lab: dict, discovery: Any, linkage_page: Any, hold_write_lock
+) -> None:
     """02 with 04 open beside it on the same store."""
     record = busy_then_retry(
-        discovery, discovery_mark(discovery), discovery.locator(f".csm-field-{RUN_RATE} input"),
-        discovery.locator(f".csm-retry-{RUN_RATE}"), db=lab["db"], typed="1,777", expected=1777,
-        read=lambda: run_rate(lab["db"]), saving="saving…", saved_text="✓ saved", hold_write_lock=hold_write_lock,
+        discovery,
+        discovery_mark(discovery),
+        discovery.locator(f".csm-field-{RUN_RATE} input"),
+        discovery.locator(f".csm-retry-{RUN_RATE}"),
+        db=lab["db"],
+        typed="1,777",
+        expected=1777,
+        read=lambda: run_rate(lab["db"]),
+        saving="saving…",
+        saved_text="✓ saved",
+        hold_write_lock=hold_write_lock,
         screenshot="workshop_saving_busy_02.png",
     )
     assert record["busy"].endswith("your answer is kept here, press Retry"), record
@@ -304,14 +358,24 @@ def test_discovery_field_says_busy_keeps_the_old_value_and_retry_saves(lab: dict
     names_only_the_holder(record)
 
 
-def test_linkage_says_busy_keeps_the_old_draft_and_retry_saves(lab: dict, discovery: Any, linkage_page: Any,
-                                                               hold_write_lock) -> None:
+def test_linkage_says_busy_keeps_the_old_draft_and_retry_saves(
+    lab: dict, discovery: Any, linkage_page: Any, hold_write_lock
+) -> None:
     """04 with 02 open beside it on the same store."""
     page = linkage_page
     record = busy_then_retry(
-        page, linkage_mark(page), linkage_box(page), page.locator(".csm-retry"), db=lab["db"],
-        typed="1,777", expected=1777, read=lambda: draft_run_rate(lab["db"]), saving="Saving…",
-        saved_text="Draft saved.", hold_write_lock=hold_write_lock, screenshot="workshop_saving_busy_04.png",
+        page,
+        linkage_mark(page),
+        linkage_box(page),
+        page.locator(".csm-retry"),
+        db=lab["db"],
+        typed="1,777",
+        expected=1777,
+        read=lambda: draft_run_rate(lab["db"]),
+        saving="Saving…",
+        saved_text="Draft saved.",
+        hold_write_lock=hold_write_lock,
+        screenshot="workshop_saving_busy_04.png",
     )
     expect_box_keeps(linkage_box(page), "1,777")
     RECORD["financial_linkage"].append({"busy": record})
@@ -330,7 +394,6 @@ def test_no_traceback_on_the_pages_and_no_sql_errors_in_the_log(lab: dict, disco
         assert page.locator("text=Traceback").count() == 0
     log = lab["log"].read_text(errors="replace")
     for error in ("ProgrammingError", "OperationalError", "Traceback"):
-        assert error not in log, f"{error} in lab.log:\n" + "\n".join(
-            line for line in log.splitlines() if error in line)[-3000:]
+        assert error not in log, f"{error} in lab.log:\n" + "\n".join(line for line in log.splitlines() if error in line)[-3000:]
     OUTPUT.mkdir(exist_ok=True)
     (OUTPUT / "workshop_saving_browser.json").write_text(json.dumps(RECORD, indent=2, ensure_ascii=False) + "\n")

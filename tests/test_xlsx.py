@@ -1,4 +1,5 @@
 """The .xlsx export: inputs as values, everything derived as live formulas."""
+
 from __future__ import annotations
 
 import io
@@ -107,8 +108,9 @@ def project_formulas(rows: int, *, rate: bool) -> dict[str, str]:
 @pytest.fixture
 def hostile_book() -> tuple[bytes, list]:
     lines = hostile_lines()
-    data = cash_flow_workbook_bytes(lines, title='=HYPERLINK("http://evil.example","Acme"): cash flow',
-                                    currency="USD", discount_rate=0.002)
+    data = cash_flow_workbook_bytes(
+        lines, title='=HYPERLINK("http://evil.example","Acme"): cash flow', currency="USD", discount_rate=0.002
+    )
     return data, lines
 
 
@@ -169,9 +171,20 @@ def recalculated(xlsx: Path, work: Path) -> tuple[list[list], list[list]]:
     (profile / "user" / "registrymodifications.xcu").write_text(_RECALC_PROFILE)
     outdir = work / "recalculated"
     done = subprocess.run(
-        [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore", "--convert-to", "xlsx",
-         "--outdir", str(outdir), str(xlsx)],
-        capture_output=True, text=True, timeout=180,
+        [
+            soffice,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(outdir),
+            str(xlsx),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     out = outdir / xlsx.name
     assert done.returncode == 0 and out.is_file(), done.stdout + done.stderr
@@ -181,8 +194,9 @@ def recalculated(xlsx: Path, work: Path) -> tuple[list[list], list[list]]:
 
 
 @pytest.mark.slow
-def test_libreoffice_computes_the_same_totals_and_keeps_hostile_labels_as_text(hostile_book: tuple[bytes, list],
-                                                                                tmp_path: Path) -> None:
+def test_libreoffice_computes_the_same_totals_and_keeps_hostile_labels_as_text(
+    hostile_book: tuple[bytes, list], tmp_path: Path
+) -> None:
     from csm_nb.method import cashflow
 
     data, lines = hostile_book
@@ -194,13 +208,15 @@ def test_libreoffice_computes_the_same_totals_and_keeps_hostile_labels_as_text(h
     assert rows[0][0] == '=HYPERLINK("http://evil.example","Acme"): cash flow'
     # Every label comes back as typed, not as the result of a formula (=1+2 would read 3), in LibreOffice's own file too.
     typed = [line.period.replace("\r", "\n") for line in lines]
-    assert [r[0] for r in rows[3:3 + len(lines)]] == typed
-    assert [r[0] for r in cells[3:3 + len(lines)]] == typed
+    assert [r[0] for r in rows[3 : 3 + len(lines)]] == typed
+    assert [r[0] for r in cells[3 : 3 + len(lines)]] == typed
 
-    body = rows[3:3 + len(lines)]
+    body = rows[3 : 3 + len(lines)]
     assert [r[5] for r in body] == pytest.approx(expected.net_est)
     assert [r[7] for r in body] == pytest.approx(expected.cumulative_est)
-    assert [None if r[8] in ("", None) else r[8] for r in body] == [None if v is None else pytest.approx(v) for v in expected.cumulative_act]
+    assert [None if r[8] in ("", None) else r[8] for r in body] == [
+        None if v is None else pytest.approx(v) for v in expected.cumulative_act
+    ]
     total = rows[3 + len(lines)]
     assert total[0] == "Total"
     t = expected.totals
@@ -208,7 +224,7 @@ def test_libreoffice_computes_the_same_totals_and_keeps_hostile_labels_as_text(h
     known = [cashflow.known_total([x.expenditure_act for x in lines]), cashflow.known_total([x.revenue_act for x in lines])]
     assert total[1:5] == pytest.approx([t["expenditure_est"], known[0], t["revenue_est"], known[1]])
     assert total[5] == pytest.approx(cashflow.total(expected.net_est))
-    labels = {r[0]: r[1] for r in rows[3 + len(lines) + 1:] if r and r[0]}
+    labels = {r[0]: r[1] for r in rows[3 + len(lines) + 1 :] if r and r[0]}
     assert labels["Profit (estimated)"] == pytest.approx(expected.profit_est)
     assert labels["Profit (actual)"] in ("", None)  # actuals incomplete: blank, as in the report
     assert labels["Return on cost, revenue ÷ cost (estimated)"] == pytest.approx(expected.return_on_cost_est)

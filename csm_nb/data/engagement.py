@@ -1,10 +1,11 @@
-"""Engagement files (SPEC 4.1): read, validate, write, losslessly.
+"""Engagement files (YAML, ``csm-nb/engagement@1``): read, validate, write, losslessly.
 
 ``read_engagement(path)`` returns a validated :class:`~csm_nb.model.Engagement`
 with its cash flow and measurements loaded (from inline rows or from the
 CSV/XLSX files the YAML points at). ``engagement_document(e)`` is the inverse,
 with tables written inline, so ``read(write(read(f))) == read(f)``.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,20 +39,15 @@ from csm_nb.model import (
 # libyaml's parser when present: ten times faster on files with many rows.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-TOP_LEVEL_ORDER = (
-    "schema", "id", "customer", "currency", "csm", "tags", "initiative", "solution", "stakeholders",
-    "outcomes", "kpis", "financial_links", "cash_flow", "measurements", "workshop",
-)
-
-
 # Only plain data: text, numbers, true/false, nothing, dates, lists and mappings.
 # ``!!binary``, ``!!set``, ``!!python/...`` and local tags are refused at the line.
 _YAML = "tag:yaml.org,2002:"
 _STR, _INT, _TIMESTAMP, _MAP, _SEQ = (_YAML + t for t in ("str", "int", "timestamp", "map", "seq"))
 SCALAR_TAGS = frozenset(_YAML + t for t in ("str", "int", "float", "bool", "null", "timestamp"))
-PLAIN_TAGS = SCALAR_TAGS | {_MAP, _SEQ}
 _NODE_OF_TAG: dict[str, type[yaml.Node]] = {
-    **dict.fromkeys(SCALAR_TAGS, yaml.ScalarNode), _MAP: yaml.MappingNode, _SEQ: yaml.SequenceNode,
+    **dict.fromkeys(SCALAR_TAGS, yaml.ScalarNode),
+    _MAP: yaml.MappingNode,
+    _SEQ: yaml.SequenceNode,
 }
 # What each scalar tag reads a value as, for the message when it does not.
 _READS_AS = {"int": "a whole number", "float": "a number", "bool": "true or false", "null": "nothing", "str": "text"}
@@ -69,7 +65,9 @@ def load_yaml_with_lines(text: str, source: str) -> tuple[Any, dict[tuple[Any, .
     ``config.MAX_YAML_NODES`` values.
     """
     if len(text) > config.MAX_DOCUMENT_BYTES:
-        raise LimitError(f"{source}: {len(text):,} characters is more than the {config.MAX_DOCUMENT_BYTES:,} allowed in one engagement file")
+        raise LimitError(
+            f"{source}: {len(text):,} characters is more than the {config.MAX_DOCUMENT_BYTES:,} allowed in one engagement file"
+        )
     loader = _Loader(text)
     try:
         try:
@@ -143,7 +141,13 @@ def _shown_tag(tag: str) -> str:
 
 
 def _kind(node: yaml.Node) -> str:
-    return "a mapping" if isinstance(node, yaml.MappingNode) else "a list" if isinstance(node, yaml.SequenceNode) else "a single value"
+    return (
+        "a mapping"
+        if isinstance(node, yaml.MappingNode)
+        else "a list"
+        if isinstance(node, yaml.SequenceNode)
+        else "a single value"
+    )
 
 
 def _walk(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int], walk: _Walk) -> None:
@@ -152,17 +156,23 @@ def _walk(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], i
     walk.seen.add(id(node))
     walk.count += 1
     if walk.count > config.MAX_YAML_NODES:
-        raise LimitError(f"{walk.source}: more than {config.MAX_YAML_NODES:,} values in one engagement file; "
-                         "keep long tables (measurements, cash flow) in a CSV file the engagement names")
+        raise LimitError(
+            f"{walk.source}: more than {config.MAX_YAML_NODES:,} values in one engagement file; "
+            "keep long tables (measurements, cash flow) in a CSV file the engagement names"
+        )
     if len(path) > config.MAX_YAML_DEPTH:  # each level adds one key or index, so the path's length is the depth
-        raise walk.fail(node, path[:3], f"lists and mappings nested more than {config.MAX_YAML_DEPTH} deep; "
-                                        "an engagement file needs only a few levels")  # path cut: 32 [0]s help nobody
+        raise walk.fail(
+            node,
+            path[:3],
+            f"lists and mappings nested more than {config.MAX_YAML_DEPTH} deep; an engagement file needs only a few levels",
+        )  # path cut: 32 [0]s help nobody
     wanted = _NODE_OF_TAG.get(node.tag)
     if wanted is None and node.tag == _YAML + "value":
         node.tag, wanted = _STR, yaml.ScalarNode  # a lone "=" (YAML 1.1's value key) is just the text "="
     if wanted is None:
-        raise walk.fail(node, path, f"the tag {_shown_tag(node.tag)} is not accepted; "
-                                    "write plain text, numbers, dates, lists and mappings")
+        raise walk.fail(
+            node, path, f"the tag {_shown_tag(node.tag)} is not accepted; write plain text, numbers, dates, lists and mappings"
+        )
     if node.__class__ is not wanted:  # only an explicit tag can disagree with the value: !!str [a], !!map x
         raise walk.fail(node, path, f"the tag {_shown_tag(node.tag)} does not fit {_kind(node)}; remove the tag")
     if isinstance(node, yaml.MappingNode):
@@ -187,8 +197,12 @@ def _walk(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], i
         _construct(node, path, walk)  # 2026-02-30 has the shape of a date, but no calendar has it
     elif node.tag == _INT and len(node.value) > config.MAX_NUMBER_CHARS:
         shown = node.value if len(node.value) <= 30 else node.value[:27] + "..."
-        raise walk.fail(node, path, f"{shown} is {len(node.value):,} characters long, too long for a number (at most "
-                                    f"{config.MAX_NUMBER_CHARS}); put it in quotes if it is text")
+        raise walk.fail(
+            node,
+            path,
+            f"{shown} is {len(node.value):,} characters long, too long for a number (at most "
+            f"{config.MAX_NUMBER_CHARS}); put it in quotes if it is text",
+        )
 
 
 def _construct(node: yaml.ScalarNode, path: tuple[Any, ...], walk: _Walk) -> Any:
@@ -200,8 +214,9 @@ def _construct(node: yaml.ScalarNode, path: tuple[Any, ...], walk: _Walk) -> Any
         if node.tag == _TIMESTAMP:
             raise walk.fail(node, path, f"{node.value} is not a date that exists; expected YYYY-MM-DD") from None
         what = _READS_AS.get(node.tag.replace(_YAML, ""), "a plain value")
-        raise walk.fail(node, path, f"{node.value!r} is not {what}, as the tag {_shown_tag(node.tag)} says; "
-                                    "remove the tag or fix the value") from None
+        raise walk.fail(
+            node, path, f"{node.value!r} is not {what}, as the tag {_shown_tag(node.tag)} says; remove the tag or fix the value"
+        ) from None
 
 
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
@@ -241,9 +256,15 @@ def parse_engagement(text: str, *, source: str, base_dir: Path | None = None) ->
     except InputError as exc:
         raise ctx.fail(("id",), str(exc)) from None
     engagement = Engagement(
-        id=doc["id"], customer=doc["customer"], currency=doc.get("currency"), csm=doc.get("csm"),
-        tags=doc.get("tags"), initiative=doc.get("initiative"), solution=doc.get("solution"),
-        stakeholders=doc.get("stakeholders"), financial_links=doc.get("financial_links"),
+        id=doc["id"],
+        customer=doc["customer"],
+        currency=doc.get("currency"),
+        csm=doc.get("csm"),
+        tags=doc.get("tags"),
+        initiative=doc.get("initiative"),
+        solution=doc.get("solution"),
+        stakeholders=doc.get("stakeholders"),
+        financial_links=doc.get("financial_links"),
         outcomes=[Outcome(**o) for o in doc.get("outcomes", [])],
         kpis=[Kpi(**k) for k in doc.get("kpis", [])],
         workshop=doc.get("workshop"),
@@ -280,11 +301,17 @@ def check_references(engagement: Engagement, ctx: schema.Context) -> None:
     outcome_ids = {o.id for o in engagement.outcomes}
     for i, kpi in enumerate(engagement.kpis):
         if kpi.outcome is not None and kpi.outcome not in outcome_ids:
-            raise ctx.fail(("kpis", i, "outcome"), f"{kpi.outcome!r} is not the id of any outcome ({', '.join(sorted(outcome_ids)) or 'none defined'})")
+            raise ctx.fail(
+                ("kpis", i, "outcome"),
+                f"{kpi.outcome!r} is not the id of any outcome ({', '.join(sorted(outcome_ids)) or 'none defined'})",
+            )
     kpi_ids = {k.id for k in engagement.kpis}
     unknown = sorted({m.kpi for m in engagement.measurements} - kpi_ids)
     if unknown:
-        raise ctx.fail(("measurements",), f"unknown KPI id(s) {', '.join(map(repr, unknown))}; known KPIs: {', '.join(sorted(kpi_ids)) or 'none'}")
+        raise ctx.fail(
+            ("measurements",),
+            f"unknown KPI id(s) {', '.join(map(repr, unknown))}; known KPIs: {', '.join(sorted(kpi_ids)) or 'none'}",
+        )
     for i, link in enumerate(engagement.financial_links or []):
         if link.get("kpi") is not None and link["kpi"] not in kpi_ids:
             raise ctx.fail(("financial_links", i, "kpi"), f"{link['kpi']!r} is not the id of any KPI")
@@ -294,7 +321,9 @@ def check_references(engagement: Engagement, ctx: schema.Context) -> None:
     link_ids: dict[str, int] = {}
     for i, link in enumerate(engagement.financial_links or []):
         if link.get("id") in link_ids:
-            raise ctx.fail(("financial_links", i, "id"), f"id {link['id']!r} is already used by financial_links[{link_ids[link['id']]}]")
+            raise ctx.fail(
+                ("financial_links", i, "id"), f"id {link['id']!r} is already used by financial_links[{link_ids[link['id']]}]"
+            )
         link_ids[link.get("id")] = i
         try:
             check_link(link, kpi=engagement.kpi(link["kpi"]) if link.get("kpi") else None, currency=engagement.currency)
@@ -370,6 +399,12 @@ def write_engagement(engagement: Engagement, path: str | Path) -> Path:
 
 
 __all__ = [
-    "CASH_FLOW_COLUMNS", "CashFlowLine", "Measurement", "dump_engagement", "engagement_document",
-    "parse_engagement", "read_engagement", "write_engagement",
+    "CASH_FLOW_COLUMNS",
+    "CashFlowLine",
+    "Measurement",
+    "dump_engagement",
+    "engagement_document",
+    "parse_engagement",
+    "read_engagement",
+    "write_engagement",
 ]

@@ -4,6 +4,7 @@ Text files are UTF-8 (with or without a byte-order mark) or UTF-16 with a
 byte-order mark. Anything else is refused naming the file and the byte: a
 guess (cp1252, say) would store Chinese or Japanese text as mojibake.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -30,7 +31,9 @@ def read_limited(path: Path, *, limit: int, what: str) -> bytes:
     if not stat.S_ISREG(info.st_mode):
         raise InputError(f"{path}: is not a regular file; expected {what}")
     if info.st_size > limit:
-        raise LimitError(f"{path}: {_size(info.st_size)} is more than the {_size(limit)} allowed for {what}; split it or remove what is not needed")
+        raise LimitError(
+            f"{path}: {_size(info.st_size)} is more than the {_size(limit)} allowed for {what}; split it or remove what is not needed"
+        )
     try:
         with path.open("rb") as handle:
             data = handle.read(limit + 1)  # the file may have grown since stat

@@ -20,6 +20,7 @@ second kind. The rules, applied by :func:`plan_import`:
    ``replace=True`` (``csm-nb import --replace``) the file is taken as the
    whole truth and they are removed.
 """
+
 from __future__ import annotations
 
 import copy
@@ -104,8 +105,10 @@ def plan_import(current: Engagement | None, incoming: Engagement, *, replace: bo
             continue
         (extra if m.kpi in kpi_ids else orphaned).setdefault(m.kpi, []).append(m)
     for kpi, rows in orphaned.items():
-        removed.append(f"{_count(rows)} of KPI {kpi!r} (period{'s' * (len(rows) > 1)} {_period_list(rows)}), "
-                       "whose KPI the file does not have")
+        removed.append(
+            f"{_count(rows)} of KPI {kpi!r} (period{'s' * (len(rows) > 1)} {_period_list(rows)}), "
+            "whose KPI the file does not have"
+        )
     kept: list[str] = []
     if not replace:
         for kpi, rows in extra.items():

@@ -18,6 +18,7 @@ the key, e.g. ``question_bank.yaml: outcome_discovery question 'last_year'
 field 'last_year_target': unknown kind 'numbr'; expected text, number, date,
 choice``.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -260,8 +261,24 @@ def _check_question(q: Any, n: int, where: str, stages: Mapping[int, Any]) -> Qu
         raise InputError(f"{where} question {n + 1}: expected a mapping")
     qid = q.get("id")
     here = f"{where} question {qid!r}" if qid else f"{where} question {n + 1}"
-    _only(q, ("id", "stage", "type", "prompt", "purpose", "good_answer", "fields", "follow_ups", "compose", "parts",
-              "repeat", "item_label"), here)
+    _only(
+        q,
+        (
+            "id",
+            "stage",
+            "type",
+            "prompt",
+            "purpose",
+            "good_answer",
+            "fields",
+            "follow_ups",
+            "compose",
+            "parts",
+            "repeat",
+            "item_label",
+        ),
+        here,
+    )
     if not isinstance(qid, str) or not _QUESTION_ID.fullmatch(qid):
         raise InputError(f"{here}: 'id' must be lower-case letters, digits and underscores")
     for key in ("prompt", "purpose", "good_answer"):
@@ -286,9 +303,18 @@ def _check_question(q: Any, n: int, where: str, stages: Mapping[int, Any]) -> Qu
     if not isinstance(follow_ups, list) or not all(isinstance(x, str) for x in follow_ups):
         raise InputError(f"{here}: 'follow_ups' must be a list of questions")
     return Question(
-        id=qid, stage=int(q["stage"]), type=q["type"], prompt=q["prompt"].strip(), purpose=q["purpose"].strip(),
-        good_answer=q["good_answer"].strip(), fields=checked, follow_ups=tuple(follow_ups), compose=compose,
-        parts=tuple(str(p) for p in parts), repeat=repeat, item_label=str(q.get("item_label") or ""),
+        id=qid,
+        stage=int(q["stage"]),
+        type=q["type"],
+        prompt=q["prompt"].strip(),
+        purpose=q["purpose"].strip(),
+        good_answer=q["good_answer"].strip(),
+        fields=checked,
+        follow_ups=tuple(follow_ups),
+        compose=compose,
+        parts=tuple(str(p) for p in parts),
+        repeat=repeat,
+        item_label=str(q.get("item_label") or ""),
     )
 
 
@@ -297,7 +323,11 @@ def _check_field(f: Any, i: int, where: str, *, repeated: bool) -> Field:
         raise InputError(f"{where} field {i + 1}: expected a mapping with key, kind and label")
     key = f.get("key")
     here = f"{where} field {key!r}" if key else f"{where} field {i + 1}"
-    _only(f, ("key", "kind", "label", "hint", "unit", "options", "min", "max", "integer", "not_past", "long", "source", "optional"), here)
+    _only(
+        f,
+        ("key", "kind", "label", "hint", "unit", "options", "min", "max", "integer", "not_past", "long", "source", "optional"),
+        here,
+    )
     if not isinstance(key, str) or not _KEY.fullmatch(key):
         raise InputError(f"{here}: 'key' must be lower-case letters, digits and underscores (repeated: name.{{i}}.part)")
     if repeated != ("{i}" in key):
@@ -318,10 +348,19 @@ def _check_field(f: Any, i: int, where: str, *, repeated: bool) -> Field:
     if f.get("not_past") and kind != "date":
         raise InputError(f"{here}: 'not_past' applies to dates only")
     return Field(
-        key=key, kind=kind, label=f["label"].strip(), hint=str(f.get("hint") or ""), unit=str(f.get("unit") or ""),
-        options=tuple(str(o) for o in options), minimum=f.get("min"), maximum=f.get("max"),
-        integer=bool(f.get("integer")), not_past=bool(f.get("not_past")), long=bool(f.get("long")),
-        source=f.get("source"), optional=bool(f.get("optional")),
+        key=key,
+        kind=kind,
+        label=f["label"].strip(),
+        hint=str(f.get("hint") or ""),
+        unit=str(f.get("unit") or ""),
+        options=tuple(str(o) for o in options),
+        minimum=f.get("min"),
+        maximum=f.get("max"),
+        integer=bool(f.get("integer")),
+        not_past=bool(f.get("not_past")),
+        long=bool(f.get("long")),
+        source=f.get("source"),
+        optional=bool(f.get("optional")),
     )
 
 
@@ -377,7 +416,10 @@ def items(question: Question, engagement: Any) -> list[Item]:
     out = []
     for i, row in enumerate(rows):
         values = row if isinstance(row, Mapping) else getattr(row, "__dict__", {})
-        label = re.sub(r"\{([a-z_]+)\}", lambda m: str(values.get(m.group(1)) or ""), question.item_label) or f"item {i + 1}"
+        label = (
+            re.sub(r"\{([a-z_]+)\}", lambda m, values=values: str(values.get(m.group(1)) or ""), question.item_label)
+            or f"item {i + 1}"
+        )
         slot = values.get("id") or i  # ids survive reordering; positions are all a BOM line has
         out.append(Item(question, slot, label.strip(), row))
     return out
@@ -395,8 +437,9 @@ def defaults(bank: Bank, engagement: Any) -> dict[str, Any]:
     return out
 
 
-def check_answers(bank: Bank, answers: Mapping[str, Any], *, source: str = "answers",
-                  today: dt.date | None = None) -> dict[str, Any]:
+def check_answers(
+    bank: Bank, answers: Mapping[str, Any], *, source: str = "answers", today: dt.date | None = None
+) -> dict[str, Any]:
     """Validate a mapping of answers (e.g. papermill's ``answers`` parameter) against the bank."""
     if not isinstance(answers, Mapping):
         raise InputError(f"{source}: expected a mapping of answer key to value, got {type(answers).__name__}")

@@ -1,6 +1,7 @@
 """Writing outputs safely: temporary name first, then an atomic rename, so a
-killed run never leaves a half-written file (SPEC 5); never through a link,
+killed run never leaves a half-written file; never through a link,
 never over a FIFO, device or folder."""
+
 from __future__ import annotations
 
 import json
@@ -50,8 +51,10 @@ def check_target(path: Path, *, dir_fd: int | None = None) -> None:
     except OSError as exc:
         raise CsmError(f"cannot write {path}: {exc.strerror or exc}") from None
     if not stat.S_ISREG(info.st_mode):
-        raise InputError(f"cannot write {path}: it is {kind_of(info.st_mode)}; csm-nb only replaces regular files, "
-                         "so remove it or choose another name")
+        raise InputError(
+            f"cannot write {path}: it is {kind_of(info.st_mode)}; csm-nb only replaces regular files, "
+            "so remove it or choose another name"
+        )
 
 
 def refuse_link(path: Path, *, what: str = "folder") -> None:
@@ -63,8 +66,9 @@ def refuse_link(path: Path, *, what: str = "folder") -> None:
     except OSError as exc:
         raise CsmError(f"cannot use {path}: {exc.strerror or exc}") from None
     if stat.S_ISLNK(info.st_mode):
-        raise InputError(f"{path} is a symbolic link; csm-nb does not write {what}s through links: "
-                         "remove the link or use another --out")
+        raise InputError(
+            f"{path} is a symbolic link; csm-nb does not write {what}s through links: remove the link or use another --out"
+        )
     if not stat.S_ISDIR(info.st_mode):
         raise InputError(f"{path} is {kind_of(info.st_mode)}, not a {what}; remove it or use another --out")
 
@@ -87,7 +91,7 @@ def _write_all(fd: int, data: bytes) -> None:
     """Write every byte of ``data`` to ``fd`` (the one place a test double can fail a write)."""
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 def write_bytes_atomic(path: Path, data: bytes, *, follow_parent: bool = True) -> Path:
@@ -107,8 +111,9 @@ def write_bytes_atomic(path: Path, data: bytes, *, follow_parent: bool = True) -
         folder = os.open(path.parent, flags)
     except OSError as exc:
         if not follow_parent and os.path.islink(path.parent):
-            raise InputError(f"cannot write {path}: its folder {path.parent} is a symbolic link; "
-                             "csm-nb does not write outputs through links") from None
+            raise InputError(
+                f"cannot write {path}: its folder {path.parent} is a symbolic link; csm-nb does not write outputs through links"
+            ) from None
         raise CsmError(f"cannot write {path}: {exc.strerror or exc}") from None
     tmp: str | None = None
     try:
@@ -152,6 +157,6 @@ def plain(value: Any) -> Any:
 
 
 def write_results(path: str | os.PathLike[str], results: dict[str, Any]) -> Path:
-    """Write a workbook's key figures (SPEC 4.4) as plain JSON, atomically."""
+    """Write a workbook's key figures as plain JSON (numbers, ratios as fractions, ``null`` when not known yet), atomically."""
     text = json.dumps(plain(results), indent=2, ensure_ascii=False, allow_nan=False)
     return write_text_atomic(Path(path), text + "\n")

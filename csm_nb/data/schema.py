@@ -1,10 +1,11 @@
-"""A small declarative schema for the engagement file (SPEC 4.1).
+"""A small declarative schema for the engagement file (``csm-nb/engagement@1``): the keys it may hold, and what each accepts.
 
 Each ``Spec`` checks one value and returns it normalised (dates as ISO text,
 numbers as floats). Errors name the file, the line and the key path, e.g.
 ``acme.yaml, line 12: outcomes[0]: unknown key 'stauts'; expected one of ...``.
 Adding a field is a one-line change to ``ENGAGEMENT`` below.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,7 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from csm_nb.errors import InputError
+from csm_nb import config
+from csm_nb.errors import InputError, LimitError
+from csm_nb.vocabulary import (
+    FREQUENCIES,
+    InlineRows,
+    currency_code,
+    frequency_word,
+    parse_amount,
+    parse_period,
+)
 
 Path_ = tuple[Any, ...]
 
@@ -70,6 +80,18 @@ class DateText(Text):
     description = "a date (YYYY-MM-DD) or a phrase such as '10 months'"
 
 
+class Frequency(Text):
+    """How often a KPI is measured: a word from the one period table (csm_nb.vocabulary.PERIODS),
+    kept as its frequency word ("every fortnight" -> "fortnightly")."""
+
+    def check(self, value: Any, path: Path_, ctx: Context) -> Any:
+        text = super().check(value, path, ctx)
+        word = frequency_word(text)
+        if word is None:
+            raise ctx.fail(path, f"expected how often it is measured, one of {', '.join(FREQUENCIES)}; got {_shown(value)}")
+        return word
+
+
 class Number(Spec):
     def __init__(self, *, minimum: float | None = None, maximum: float | None = None) -> None:
         self.minimum, self.maximum = minimum, maximum
@@ -79,8 +101,6 @@ class Number(Spec):
         return "a number"
 
     def check(self, value: Any, path: Path_, ctx: Context) -> Any:
-        from csm_nb.vocabulary import parse_amount
-
         if isinstance(value, (bool, list, dict)):
             raise ctx.fail(path, f"expected a number, got {_shown(value)}")
         try:
@@ -126,8 +146,6 @@ class Currency(Spec):
     """An ISO 4217 code such as USD; lower case is accepted and upper-cased."""
 
     def check(self, value: Any, path: Path_, ctx: Context) -> Any:
-        from csm_nb.vocabulary import currency_code
-
         code = currency_code(value)
         if code is None:
             raise ctx.fail(path, f"expected a three-letter ISO 4217 currency code such as USD, EUR or GBP; got {_shown(value)}")
@@ -160,15 +178,12 @@ class PeriodKey(Spec):
     """A period index (0, 1, ...) or an ISO date."""
 
     def check(self, value: Any, path: Path_, ctx: Context) -> Any:
-        from csm_nb.config import MAX_PERIOD_INDEX
-        from csm_nb.vocabulary import parse_period
-
         try:
             return parse_period(value, where=ctx.where(path))
         except InputError:
             # The range is named so 100000000000000000000000 reads as out of range, not as "not a number".
             raise ctx.fail(
-                path, f"expected a period index (0 to {MAX_PERIOD_INDEX:,}) or a date (YYYY-MM-DD), got {_shown(value)}"
+                path, f"expected a period index (0 to {config.MAX_PERIOD_INDEX:,}) or a date (YYYY-MM-DD), got {_shown(value)}"
             ) from None
 
 
@@ -219,9 +234,6 @@ class TableRef(Spec):
                 target = ctx.base_dir / target
             return ("file", target)
         if isinstance(value, list):
-            from csm_nb import config
-            from csm_nb.errors import LimitError
-
             limit = getattr(config, self.limit)
             if len(value) > limit:  # named at the first row past the limit, before any row is read
                 raise LimitError(f"{ctx.where(path + (limit,))}: more than {limit:,} {self.rows_are}; {self.advice}")
@@ -233,8 +245,6 @@ class TableRef(Spec):
                     if key not in self.columns:
                         raise ctx.fail(path + (i, key), f"unknown key {key!r}; expected one of: {', '.join(self.columns)}")
                 rows.append((ctx.lines.get(path + (i,), i + 1), dict(row)))
-            from csm_nb.vocabulary import InlineRows
-
             return ("rows", (InlineRows(ctx.source, dotted(path)), rows))
         raise ctx.fail(path, f"expected a path to a .csv/.xlsx file or a list of rows; got {_shown(value)}")
 
@@ -250,78 +260,167 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-_NAME = Text()
 OUTCOME = Record(
     {
-        "id": Text(), "description": Text(), "quantity": Text(), "deadline": DateText(),
-        "measurement": Text(), "status": Choice("stated", "assumed"), "priority": Choice("primary", "secondary"),
+        "id": Text(),
+        "description": Text(),
+        "quantity": Text(),
+        "deadline": DateText(),
+        "measurement": Text(),
+        "status": Choice("stated", "assumed"),
+        "priority": Choice("primary", "secondary"),
     },
     required=("id",),
 )
 KPI = Record(
     {
-        "id": Text(), "outcome": Text(), "name": Text(), "kind": Choice("leading", "lagging"), "unit": Text(),
-        "direction": Choice("increase", "decrease"), "baseline": Number(), "target": Number(),
-        "start": DateText(), "deadline": DateText(), "frequency": Text(), "source": Text(), "owner": Text(),
+        "id": Text(),
+        "outcome": Text(),
+        "name": Text(),
+        "kind": Choice("leading", "lagging"),
+        "unit": Text(),
+        "direction": Choice("increase", "decrease"),
+        "baseline": Number(),
+        "target": Number(),
+        "start": DateText(),
+        "deadline": DateText(),
+        "frequency": Frequency(),
+        "source": Text(),
+        "owner": Text(),
         "milestones": MappingOf(PeriodKey(), Number()),
     },
     required=("id",),
 )
-INITIATIVE = Record({
-    "name": Text(), "purpose": Text(), "strategic_fit": Text(), "sponsor": Text(),
-    "start": DateText(), "end": DateText(),
-    "milestones": ListOf(Record({"name": Text(), "date": DateText(), "description": Text(), "done": Boolean()}, required=("name",))),
-    "challenges": ListOf(Record({
-        "kind": Choice("technical", "security", "continuity", "people", "commercial", "other"),
-        "description": Text(), "mitigation": Text(),
-    }, required=("description",))),
-    "capabilities": ListOf(Record({
-        "name": Text(), "area": Choice("people", "process", "tools"), "level": Integer(minimum=1, maximum=3),
-        "change": Choice("keep", "improve", "create", "retire"), "note": Text(),
-    }, required=("name",))),
-    "notes": Text(),
-})
-SOLUTION = Record({
-    "summary": Text(),
-    "deal_size": Number(minimum=0),
-    "bill_of_materials": ListOf(Record({
-        "item": Text(), "role": Text(), "quantity": Number(minimum=0), "amount": Number(minimum=0),
-        "revenue": Choice("one_off", "renewable"), "term_months": Integer(minimum=0),
-        "renewal": Choice("expected", "temporary"), "timing": Choice("immediate", "planned"),
-    }, required=("item",))),
-    "services": ListOf(Record({"name": Text(), "description": Text(), "amount": Number(minimum=0), "days": Number(minimum=0)}, required=("name",))),
-    "support": Record({"level": Text(), "description": Text(), "amount": Number(minimum=0)}),
-})
+INITIATIVE = Record(
+    {
+        "name": Text(),
+        "purpose": Text(),
+        "strategic_fit": Text(),
+        "sponsor": Text(),
+        "start": DateText(),
+        "end": DateText(),
+        "milestones": ListOf(
+            Record({"name": Text(), "date": DateText(), "description": Text(), "done": Boolean()}, required=("name",))
+        ),
+        "challenges": ListOf(
+            Record(
+                {
+                    "kind": Choice("technical", "security", "continuity", "people", "commercial", "other"),
+                    "description": Text(),
+                    "mitigation": Text(),
+                },
+                required=("description",),
+            )
+        ),
+        "capabilities": ListOf(
+            Record(
+                {
+                    "name": Text(),
+                    "area": Choice("people", "process", "tools"),
+                    "level": Integer(minimum=1, maximum=3),
+                    "change": Choice("keep", "improve", "create", "retire"),
+                    "note": Text(),
+                },
+                required=("name",),
+            )
+        ),
+        "notes": Text(),
+    }
+)
+SOLUTION = Record(
+    {
+        "summary": Text(),
+        "deal_size": Number(minimum=0),
+        "bill_of_materials": ListOf(
+            Record(
+                {
+                    "item": Text(),
+                    "role": Text(),
+                    "quantity": Number(minimum=0),
+                    "amount": Number(minimum=0),
+                    "revenue": Choice("one_off", "renewable"),
+                    "term_months": Integer(minimum=0),
+                    "renewal": Choice("expected", "temporary"),
+                    "timing": Choice("immediate", "planned"),
+                },
+                required=("item",),
+            )
+        ),
+        "services": ListOf(
+            Record(
+                {"name": Text(), "description": Text(), "amount": Number(minimum=0), "days": Number(minimum=0)},
+                required=("name",),
+            )
+        ),
+        "support": Record({"level": Text(), "description": Text(), "amount": Number(minimum=0)}),
+    }
+)
 STAKEHOLDER = Record({"name": Text(), "role": Text(), "email": Text(), "notes": Text()}, required=("name",))
 # A chain of agreed factors from one unit of KPI movement to money (csm_nb.method.linkage
 # checks the meaning: positive factors, baselines present, units that follow on).
-FINANCIAL_LINK = Record({
-    "id": Text(), "kpi": Text(), "description": Text(), "period": Text(),
-    "periods_per_year": Number(minimum=0),
-    "steps": ListOf(Record({
-        "description": Text(), "kind": Choice("multiply", "percent", "margin"), "factor": Number(),
-        "baseline": Number(), "unit": Text(), "unit_in": Text(), "unit_out": Text(), "source": Text(),
-        "accuracy": Number(minimum=0),
-    }, required=("factor",)), at_least=1, what="step"),
-    "gap": Record({
-        "step": Integer(minimum=1), "run_rate": Number(minimum=0), "target_per_year": Number(minimum=0),
-        "source": Text(),
-    }, required=("target_per_year",)),
-}, required=("id",))
+FINANCIAL_LINK = Record(
+    {
+        "id": Text(),
+        "kpi": Text(),
+        "description": Text(),
+        "period": Text(),
+        "periods_per_year": Number(minimum=0),
+        "steps": ListOf(
+            Record(
+                {
+                    "description": Text(),
+                    "kind": Choice("multiply", "percent", "margin"),
+                    "factor": Number(),
+                    "baseline": Number(),
+                    "unit": Text(),
+                    "unit_in": Text(),
+                    "unit_out": Text(),
+                    "source": Text(),
+                    "accuracy": Number(minimum=0),
+                },
+                required=("factor",),
+            ),
+            at_least=1,
+            what="step",
+        ),
+        "gap": Record(
+            {
+                "step": Integer(minimum=1),
+                "run_rate": Number(minimum=0),
+                "target_per_year": Number(minimum=0),
+                "source": Text(),
+            },
+            required=("target_per_year",),
+        ),
+    },
+    required=("id",),
+)
 
 ENGAGEMENT = Record(
     {
-        "schema": Text(), "id": Text(), "customer": Text(), "currency": Currency(),
-        "csm": Text(), "tags": ListOf(Text()),
-        "initiative": INITIATIVE, "solution": SOLUTION, "stakeholders": ListOf(STAKEHOLDER),
-        "outcomes": ListOf(OUTCOME), "kpis": ListOf(KPI), "financial_links": ListOf(FINANCIAL_LINK),
+        "schema": Text(),
+        "id": Text(),
+        "customer": Text(),
+        "currency": Currency(),
+        "csm": Text(),
+        "tags": ListOf(Text()),
+        "initiative": INITIATIVE,
+        "solution": SOLUTION,
+        "stakeholders": ListOf(STAKEHOLDER),
+        "outcomes": ListOf(OUTCOME),
+        "kpis": ListOf(KPI),
+        "financial_links": ListOf(FINANCIAL_LINK),
         "cash_flow": TableRef(
             ("period", "expenditure_est", "expenditure_act", "revenue_est", "revenue_act"),
-            limit="MAX_CASH_FLOW_PERIODS", rows_are="cash-flow periods",
+            limit="MAX_CASH_FLOW_PERIODS",
+            rows_are="cash-flow periods",
             advice="use longer periods (months, quarters) or split the plan",
         ),
         "measurements": TableRef(
-            ("kpi", "period", "value"), limit="MAX_TABLE_ROWS", rows_are="measurements", advice="split them across files",
+            ("kpi", "period", "value"),
+            limit="MAX_TABLE_ROWS",
+            rows_are="measurements",
+            advice="split them across files",
         ),
         "workshop": MappingOf(Text(), MappingOf(Text(), Anything())),
     },

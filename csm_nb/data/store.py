@@ -21,6 +21,7 @@ process is waited for ``busy_timeout`` seconds, then refused with
 SQLite failure a person can cause (a read-only file, a full disk, a path under
 a file, another program's database) is one ``StoreError`` line.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -297,7 +298,9 @@ class Store:
             raise self._store_error(exc) from None
         except sqlite3.DatabaseError as exc:
             self.close()
-            raise StoreError(f"store {self.path}: not a csm-nb SQLite store ({exc}); give a csm-nb store or a new file name with --db") from None
+            raise StoreError(
+                f"store {self.path}: not a csm-nb SQLite store ({exc}); give a csm-nb store or a new file name with --db"
+            ) from None
         except BaseException:
             self.close()
             raise
@@ -333,7 +336,8 @@ class Store:
             held = f"held by {', '.join(holders)}" if holders else "held by another program"
             return StoreBusyError(
                 f"the store is busy ({held}); waited {self.busy_timeout:g} s for {self.path}. "
-                "Nothing was saved; try again when the other program has finished", holders=holders,
+                "Nothing was saved; try again when the other program has finished",
+                holders=holders,
             )
         if "readonly" in text or "read-only" in text:
             return StoreError(f"store {self.path} is read-only; make the file writable or give another --db")
@@ -463,9 +467,7 @@ class Store:
         rows = self._db.execute(
             "SELECT id, customer, csm, tags, revision, updated_at, updated_by FROM engagement ORDER BY id"
         ).fetchall()
-        return [
-            EngagementSummary(r[0], r[1], r[2], json.loads(r[3]) if r[3] else [], r[4], r[5], r[6]) for r in rows
-        ]
+        return [EngagementSummary(r[0], r[1], r[2], json.loads(r[3]) if r[3] else [], r[4], r[5], r[6]) for r in rows]
 
     @_translated
     def exists(self, engagement_id: str) -> bool:
@@ -496,8 +498,10 @@ class Store:
     @staticmethod
     def _kpis(db: sqlite3.Connection, engagement_id: str) -> list[Kpi]:
         return [
-            _kpi_from_row(r) for r in db.execute(
-                f"SELECT {', '.join(_KPI_COLUMNS)} FROM kpi WHERE engagement_id = ? ORDER BY position", (engagement_id,),
+            _kpi_from_row(r)
+            for r in db.execute(
+                f"SELECT {', '.join(_KPI_COLUMNS)} FROM kpi WHERE engagement_id = ? ORDER BY position",
+                (engagement_id,),
             )
         ]
 
@@ -514,18 +518,26 @@ class Store:
                 raise self._missing(engagement_id)
             json_values = {name: (json.loads(v) if v is not None else None) for name, v in zip(_JSON_COLUMNS, row[4:9])}
             engagement = Engagement(
-                id=row[0], customer=row[1], currency=row[2], csm=row[3], **json_values,
-                revision=row[9], updated_at=row[10], updated_by=row[11],
+                id=row[0],
+                customer=row[1],
+                currency=row[2],
+                csm=row[3],
+                **json_values,
+                revision=row[9],
+                updated_at=row[10],
+                updated_by=row[11],
             )
             engagement.outcomes = [
-                Outcome(*r) for r in db.execute(
+                Outcome(*r)
+                for r in db.execute(
                     f"SELECT {', '.join(_OUTCOME_COLUMNS)} FROM outcome WHERE engagement_id = ? ORDER BY position",
                     (engagement_id,),
                 )
             ]
             engagement.kpis = self._kpis(db, engagement_id)
             engagement.cash_flow = [
-                CashFlowLine(*r) for r in db.execute(
+                CashFlowLine(*r)
+                for r in db.execute(
                     "SELECT period, expenditure_est, expenditure_act, revenue_est, revenue_act FROM cash_flow_line "
                     "WHERE engagement_id = ? ORDER BY position",
                     (engagement_id,),
@@ -538,7 +550,8 @@ class Store:
                 workshop.setdefault(workbook, {})[key] = json.loads(value)
             engagement.workshop = workshop or None
             engagement.measurements = [
-                Measurement(r[0], _period_value(r[1]), r[2]) for r in db.execute(
+                Measurement(r[0], _period_value(r[1]), r[2])
+                for r in db.execute(
                     "SELECT kpi_id, period, value FROM measurement WHERE engagement_id = ? ORDER BY position",
                     (engagement_id,),
                 )
@@ -600,9 +613,7 @@ class Store:
         """
         author = author or config.author()
         with self.transaction() as db:
-            row = db.execute(
-                "SELECT revision, updated_at, updated_by FROM engagement WHERE id = ?", (engagement.id,)
-            ).fetchone()
+            row = db.execute("SELECT revision, updated_at, updated_by FROM engagement WHERE id = ?", (engagement.id,)).fetchone()
             current = row[0] if row else 0
             if expected_revision is not None and current != expected_revision:
                 if row is None:
@@ -618,7 +629,9 @@ class Store:
                 )
             revision = current + 1
             now = _now()
-            json_values = [json.dumps(getattr(engagement, c)) if getattr(engagement, c) is not None else None for c in _JSON_COLUMNS]
+            json_values = [
+                json.dumps(getattr(engagement, c)) if getattr(engagement, c) is not None else None for c in _JSON_COLUMNS
+            ]
             db.execute(
                 "INSERT INTO engagement (id, customer, currency, csm, tags, initiative, solution, stakeholders, "
                 "financial_links, revision, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -649,9 +662,7 @@ class Store:
             )
             self._upsert_measurements(db, engagement.id, engagement.measurements)
             self._merge_answers(db, engagement, now, author)
-            db.execute(
-                "INSERT INTO change_log VALUES (?, ?, ?, ?, ?)", (engagement.id, revision, now, author, summary)
-            )
+            db.execute("INSERT INTO change_log VALUES (?, ?, ?, ?, ?)", (engagement.id, revision, now, author, summary))
         engagement.revision, engagement.updated_at, engagement.updated_by = revision, now, author
         return revision
 
@@ -696,7 +707,8 @@ class Store:
         one gets the next revision, and answers the copy lacks are kept (a
         re-import of an older file never wipes what a workshop captured)."""
         stored = {
-            (w, k): (v, r) for w, k, v, r in db.execute(
+            (w, k): (v, r)
+            for w, k, v, r in db.execute(
                 "SELECT workbook, key, value, revision FROM answer WHERE engagement_id = ?", (engagement.id,)
             )
         }
@@ -715,9 +727,8 @@ class Store:
     @staticmethod
     def _upsert_measurements(db: sqlite3.Connection, engagement_id: str, rows: list[Measurement]) -> dict[str, int]:
         existing = {
-            (k, p): v for k, p, v in db.execute(
-                "SELECT kpi_id, period, value FROM measurement WHERE engagement_id = ?", (engagement_id,)
-            )
+            (k, p): v
+            for k, p, v in db.execute("SELECT kpi_id, period, value FROM measurement WHERE engagement_id = ?", (engagement_id,))
         }
         next_position = len(existing)
         inserts, updates, unchanged = [], [], 0
@@ -820,7 +831,3 @@ def _kpi_from_row(row: tuple[Any, ...]) -> Kpi:
     if values[index] is not None:
         values[index] = {k: v for k, v in json.loads(values[index])}
     return Kpi(*values)
-
-
-def open_store(path: str | Path | None = None) -> Store:
-    return Store(path)

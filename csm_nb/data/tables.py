@@ -1,9 +1,10 @@
-"""Reading the cash-flow table (SPEC 4.2) and measurements (SPEC 4.3).
+"""Reading the cash-flow table (period, expenditure and revenue, estimated and actual) and measurements (kpi, period, value).
 
 Both come as CSV or .xlsx files, or as inline rows in an engagement file.
 Every problem is reported as one ``InputError`` line naming the source, the
 row (as a person counts it: the header is row 1) and the column.
 """
+
 from __future__ import annotations
 
 import csv
@@ -66,12 +67,16 @@ def read_rows(path: Path, *, sheet: str, max_rows: int | None = None) -> tuple[s
         raise InputError(f"{path}: expected a .csv or .xlsx file, got {suffix or 'no extension'!r}")
     raw = read_limited(path, limit=config.MAX_TABLE_BYTES, what="a table")
     if raw.startswith(_OLE_MAGIC):
-        raise InputError(f"{path}: this is an old-format Excel .xls workbook or a password-protected one; "
-                         "save it from Excel as .xlsx without a password, or as 'CSV UTF-8'")
+        raise InputError(
+            f"{path}: this is an old-format Excel .xls workbook or a password-protected one; "
+            "save it from Excel as .xlsx without a password, or as 'CSV UTF-8'"
+        )
     if suffix == ".csv":
         if raw.startswith(ZIP_MAGIC):
-            raise InputError(f"{path}: this is an Excel workbook (a zip file) with a .csv name; rename it to .xlsx, "
-                             "or save it from Excel as 'CSV UTF-8'")
+            raise InputError(
+                f"{path}: this is an Excel workbook (a zip file) with a .csv name; rename it to .xlsx, "
+                "or save it from Excel as 'CSV UTF-8'"
+            )
         rows: Iterable[list[Any]] = _csv_rows(raw, source=str(path))
         where = str(path)
     else:
@@ -91,12 +96,16 @@ def read_rows(path: Path, *, sheet: str, max_rows: int | None = None) -> tuple[s
             continue
         filled = max(i + 1 for i, c in enumerate(row) if not _blank(c))
         if filled > width:
-            raise InputError(f"{where}, row {number}: {filled} cells but the header has {width} columns; "
-                             "remove the extra cells or add a header for them")
+            raise InputError(
+                f"{where}, row {number}: {filled} cells but the header has {width} columns; "
+                "remove the extra cells or add a header for them"
+            )
         for i in range(filled):
             if not header[i] and not _blank(row[i]):
-                raise InputError(f"{where}, row {number}, column {_column_letter(i + 1)}: {_shown(row[i])} is in a column "
-                                 "with no header; name the column or clear the cell")
+                raise InputError(
+                    f"{where}, row {number}, column {_column_letter(i + 1)}: {_shown(row[i])} is in a column "
+                    "with no header; name the column or clear the cell"
+                )
         if len(body) >= max_rows:
             raise LimitError(f"{where}: more than {max_rows:,} data rows; split the file (the limit is in the README)")
         body.append((number, list(row)))
@@ -122,8 +131,10 @@ def _check_header(where: str, number: int, header: list[str]) -> None:
         if not name:
             continue
         if name in first:
-            raise InputError(f"{where}, row {number}: the column {name!r} is named twice (columns "
-                             f"{_column_letter(first[name] + 1)} and {_column_letter(i + 1)}); keep one of them")
+            raise InputError(
+                f"{where}, row {number}: the column {name!r} is named twice (columns "
+                f"{_column_letter(first[name] + 1)} and {_column_letter(i + 1)}); keep one of them"
+            )
         first[name] = i
 
 
@@ -160,7 +171,9 @@ def _xlsx_rows(path: Path, raw: bytes, *, sheet: str) -> tuple[Iterator[list[Any
 
     def unreadable(exc: BaseException, at: str = "") -> InputError:
         detail = " ".join(f"{type(exc).__name__}: {exc}".split())
-        return InputError(f"{path}: not a readable .xlsx file ({at}{detail[:160]}); open and save it in Excel, or export it as CSV")
+        return InputError(
+            f"{path}: not a readable .xlsx file ({at}{detail[:160]}); open and save it in Excel, or export it as CSV"
+        )
 
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
@@ -171,8 +184,10 @@ def _xlsx_rows(path: Path, raw: bytes, *, sheet: str) -> tuple[Iterator[list[Any
     def check_part(name: str | None) -> None:
         size = parts.get((name or "").lstrip("/"), 0)
         if size > MAX_XLSX_PART_BYTES:
-            raise LimitError(f"{path}: its part {name} unzips to {size / 1024 / 1024:,.0f} MB, more than the "
-                             f"{MAX_XLSX_PART_BYTES / 1024 / 1024:,.0f} MB allowed; export the sheet as CSV")
+            raise LimitError(
+                f"{path}: its part {name} unzips to {size / 1024 / 1024:,.0f} MB, more than the "
+                f"{MAX_XLSX_PART_BYTES / 1024 / 1024:,.0f} MB allowed; export the sheet as CSV"
+            )
 
     for name in parts:
         if name.lower().endswith("sharedstrings.xml"):  # loaded whole, with the workbook
@@ -287,8 +302,10 @@ def _choose_sheet(path: Path, book: Any, wanted: str) -> str:
     if named:
         title, visible = named[0]
         if not visible:
-            raise InputError(f"{path}: the worksheet {title!r} is hidden; unhide it in Excel (right-click a sheet tab, "
-                             "Unhide) to have it read, or rename it")
+            raise InputError(
+                f"{path}: the worksheet {title!r} is hidden; unhide it in Excel (right-click a sheet tab, "
+                "Unhide) to have it read, or rename it"
+            )
         return title
     visible = [title for title, shown in sheets if shown]
     if len(visible) == 1:
@@ -319,18 +336,21 @@ def cash_flow_from_rows(source: str, rows: Iterable[tuple[int, Mapping[str, Any]
     seen: dict[str, int] = {}
     for number, row in rows:
         if len(lines) >= config.MAX_CASH_FLOW_PERIODS:
-            raise LimitError(f"{source}: more than {config.MAX_CASH_FLOW_PERIODS:,} cash-flow periods; "
-                             "use longer periods (months, quarters) or split the plan")
+            raise LimitError(
+                f"{source}: more than {config.MAX_CASH_FLOW_PERIODS:,} cash-flow periods; "
+                "use longer periods (months, quarters) or split the plan"
+            )
         period = row.get("period")
         label = _period_label(period)
         if not label:
             raise InputError(f"{row_at(source, number)}, column period: expected a period label such as 'Week 0', got nothing")
         if label in seen:
-            raise InputError(f"{row_at(source, number)}, column period: {label!r} already appears in {_row_word(source)} {seen[label]}; one row a period")
+            raise InputError(
+                f"{row_at(source, number)}, column period: {label!r} already appears in {_row_word(source)} {seen[label]}; one row a period"
+            )
         seen[label] = number
         amounts = {
-            name: parse_amount(row.get(name), where=f"{row_at(source, number)}, column {name}")
-            for name in CASH_FLOW_COLUMNS[1:]
+            name: parse_amount(row.get(name), where=f"{row_at(source, number)}, column {name}") for name in CASH_FLOW_COLUMNS[1:]
         }
         for name, value in amounts.items():
             if value is not None and value < 0:
@@ -353,7 +373,7 @@ def _period_label(value: Any) -> str:
 
 
 def read_cash_flow(path: Path) -> list[CashFlowLine]:
-    """A cash-flow table from a CSV or .xlsx file (SPEC 4.2)."""
+    """A cash-flow table from a CSV or .xlsx file: columns period, expenditure_est, expenditure_act, revenue_est, revenue_act."""
     where, header, body = read_rows(path, sheet="cash_flow", max_rows=min(config.MAX_CASH_FLOW_PERIODS, config.MAX_TABLE_ROWS))
     index = _check_columns(where, header, CASH_FLOW_COLUMNS)
     rows = ((n, {c: _cell(r, i) for c, i in index.items()}) for n, r in body)
@@ -381,14 +401,16 @@ def numbered_measurements(source: str, rows: Iterable[tuple[int, Mapping[str, An
             raise InputError(f"{row_at(source, number)}, column value: expected a number, got nothing")
         first = seen.setdefault((kpi, period), number)
         if first != number:
-            raise InputError(f"{row_at(source, number)}: KPI {kpi!r} period {period!r} is already in {_row_word(source)} {first}; "
-                             "one value a KPI a period (remove one of them)")
+            raise InputError(
+                f"{row_at(source, number)}: KPI {kpi!r} period {period!r} is already in {_row_word(source)} {first}; "
+                "one value a KPI a period (remove one of them)"
+            )
         out.append((number, Measurement(kpi=kpi, period=period, value=value)))
     return out
 
 
 def read_measurements(path: Path) -> list[Measurement]:
-    """Measurements from a CSV or .xlsx file (SPEC 4.3)."""
+    """Measurements from a CSV or .xlsx file: columns kpi, period (an index or an ISO date) and value."""
     return [m for _, m in read_numbered_measurements(path)]
 
 

@@ -25,6 +25,7 @@ Nothing here needs a browser: tests call the same methods the buttons call
 ``set_factor`` ...) and read ``message`` and the store. ipywidgets is imported
 only when a form is built.
 """
+
 from __future__ import annotations
 
 import copy
@@ -43,15 +44,11 @@ from csm_nb.forms.widgets import (
 from csm_nb.method import kpis, linkage
 from csm_nb.model import Engagement
 from csm_nb.render.html import Html
-
-_TONES = {"good": "#1b7f4b", "info": "#1f5f99", "warn": "#8a5a00", "bad": "#b3261e"}
-
+from csm_nb.vocabulary import TONE_COLOURS, parse_amount
 
 
 def _number(text: Any, label: str) -> float | None:
-    """A number typed in a box: empty is "not known"; '$1,800' and '1800' both read 1800."""
-    from csm_nb.vocabulary import parse_amount
-
+    """A number typed in a box: empty is not known yet; '$1,800' and '1800' both read 1800."""
     return parse_amount(text, where=label)
 
 
@@ -62,9 +59,12 @@ class _Messages:
         w = ipywidgets()
         self.message, self.tone = "", "info"
         self.html = w.HTML()
-        self.retry_button = w.Button(description="Retry", button_style="warning",
-                                     layout=w.Layout(display="none", width="auto", min_width="80px", flex="0 0 auto"),
-                                     tooltip="Try the last change again")
+        self.retry_button = w.Button(
+            description="Retry",
+            button_style="warning",
+            layout=w.Layout(display="none", width="auto", min_width="80px", flex="0 0 auto"),
+            tooltip="Try the last change again",
+        )
         self.retry_button.add_class("csm-retry")
         self.retry_button.on_click(lambda _: self.retry())
         self._retry: Callable[[], Any] | None = None
@@ -72,8 +72,11 @@ class _Messages:
 
     def say(self, text: str, tone: str = "info", *, retry: Callable[[], Any] | None = None) -> None:
         self.message, self.tone, self._retry = text, tone, retry
-        self.html.value = str(Html('<div role="status" class="csm-message" style="color:{};font-size:15px;margin:4px 0">{}</div>')
-                              .format(_TONES[tone], text))
+        self.html.value = str(
+            Html('<div role="status" class="csm-message" style="color:{};font-size:15px;margin:4px 0">{}</div>').format(
+                TONE_COLOURS[tone], text
+            )
+        )
         self.retry_button.layout.display = "" if retry else "none"
 
     def show_error(self, exc: BaseException, *, retry: Callable[[], Any] | None = None) -> None:
@@ -121,8 +124,14 @@ class _StatusForm:
 class KpiWorkshopForm(_StatusForm):
     """Candidates, weights, shortlist and register for one engagement."""
 
-    def __init__(self, engagement_id: str, *, draw: Callable[[Engagement, kpis.Workshop], tuple[Html, Html]],
-                 db: str | None = None, author: str | None = None) -> None:
+    def __init__(
+        self,
+        engagement_id: str,
+        *,
+        draw: Callable[[Engagement, kpis.Workshop], tuple[Html, Html]],
+        db: str | None = None,
+        author: str | None = None,
+    ) -> None:
         w = ipywidgets()
         # The page draws the ranking and the register (forms sit below pages and never import one).
         self.engagement_id, self.db, self.draw = engagement_id, db, draw
@@ -132,22 +141,33 @@ class KpiWorkshopForm(_StatusForm):
         self._load()
 
         # 1. candidates
-        self.picker = w.Dropdown(description="Edit", options=self._picker_options(), value="",
-                                 style={"description_width": "60px"}, layout=w.Layout(width="460px"))
+        self.picker = w.Dropdown(
+            description="Edit",
+            options=self._picker_options(),
+            value="",
+            style={"description_width": "60px"},
+            layout=w.Layout(width="460px"),
+        )
         self.picker.observe(lambda ch: self.edit(ch["new"]), names="value")
         self.inputs: dict[str, Any] = {}
         rows = []
         for name, label, kind in CANDIDATE_FIELDS:
             if kind == "outcome":
-                box = w.Dropdown(options=[("", "")] + [(o.description or o.id, o.id) for o in self.engagement.outcomes],
-                                 value="", layout=w.Layout(width="460px"))
+                box = w.Dropdown(
+                    options=[("", "")] + [(o.description or o.id, o.id) for o in self.engagement.outcomes],
+                    value="",
+                    layout=w.Layout(width="460px"),
+                )
             elif kind.startswith("choice:"):
-                box = w.Dropdown(options=[("", "")] + [(o, o) for o in kind[7:].split(",")], value="",
-                                 layout=w.Layout(width="220px"))
+                box = w.Dropdown(
+                    options=[("", "")] + [(o, o) for o in kind[7:].split(",")], value="", layout=w.Layout(width="220px")
+                )
             else:
                 box = w.Text(continuous_update=False, layout=w.Layout(width="460px" if kind == "text" else "160px"))
             self.inputs[name] = box
-            rows.append(w.HBox([w.HTML(str(Html('<span style="display:inline-block;width:250px">{}</span>').format(label))), box]))
+            rows.append(
+                w.HBox([w.HTML(str(Html('<span style="display:inline-block;width:250px">{}</span>').format(label))), box])
+            )
         self.save_button = w.Button(description="Save candidate", button_style="primary")
         self.save_button.on_click(lambda _: self.save_candidate(self.typed()))
         self.remove_button = w.Button(description="Remove candidate")
@@ -158,27 +178,40 @@ class KpiWorkshopForm(_StatusForm):
         self.sliders: dict[str, Any] = {}
         slider_rows = []
         for c in kpis.CRITERIA:
-            slider = w.IntSlider(value=self.state.weights[c.id], min=0, max=kpis.MAX_WEIGHT, description=c.label,
-                                 continuous_update=False, style={"description_width": "190px"}, layout=w.Layout(width="460px"))
+            slider = w.IntSlider(
+                value=self.state.weights[c.id],
+                min=0,
+                max=kpis.MAX_WEIGHT,
+                description=c.label,
+                continuous_update=False,
+                style={"description_width": "190px"},
+                layout=w.Layout(width="460px"),
+            )
             slider.observe(lambda ch, cid=c.id: None if self._quiet else self.set_weight(cid, ch["new"]), names="value")
             self.sliders[c.id] = slider
-            slider_rows.append(w.HBox([slider, w.HTML(str(Html('<span style="font-size:13px;color:#5b6672">{}</span>').format(c.how)))]))
+            slider_rows.append(
+                w.HBox([slider, w.HTML(str(Html('<span style="font-size:13px;color:#5b6672">{}</span>').format(c.how)))])
+            )
         self.ranking_html = w.HTML()
         scoring_tab = w.VBox([*slider_rows, self.ranking_html])
 
         # 3. shortlist and register
         self.shortlist_boxes: dict[str, Any] = {}
         self.shortlist_area = w.VBox()
-        self.adopt_button = w.Button(description="Put the shortlist in the KPI register", button_style="success",
-                                     layout=w.Layout(width="auto"))
+        self.adopt_button = w.Button(
+            description="Put the shortlist in the KPI register", button_style="success", layout=w.Layout(width="auto")
+        )
         self.adopt_button.on_click(lambda _: self.adopt_shortlist())
         self.register_html = w.HTML()
         shortlist_tab = w.VBox([self.shortlist_area, self.adopt_button, self.register_html])
 
-        self.tabs = w.Tab(children=[candidates_tab, scoring_tab, shortlist_tab],
-                          titles=["1. Candidates", "2. Scoring and ranking", "3. Shortlist and register"])
+        self.tabs = w.Tab(
+            children=[candidates_tab, scoring_tab, shortlist_tab],
+            titles=["1. Candidates", "2. Scoring and ranking", "3. Shortlist and register"],
+        )
         heading = Html('<div style="font-size:15px;color:#5b6672">KPI workshop · {} · changes save as you go</div>').format(
-            self.engagement.title)
+            self.engagement.title
+        )
         self.widget = w.VBox([w.HTML(str(heading)), self.tabs, self.status.box])
         self.widget.add_class("csm-kpi-workshop")
         self.refresh()
@@ -196,7 +229,6 @@ class KpiWorkshopForm(_StatusForm):
     def _state(self) -> kpis.Workshop:
         e = self.engagement
         return kpis.workshop_state(e.outcomes, e.kpis, self._answers())
-
 
     def _save(self, key: str, value: Any, *, retry: Callable[[], Any]) -> bool:
         """Save one answer; a conflict is shown and the form reloads what is saved; a busy store offers Retry."""
@@ -259,8 +291,9 @@ class KpiWorkshopForm(_StatusForm):
                     value[name] = text
             value = {k: v for k, v in value.items() if v not in (None, "", [])}
             cid = value.get("id") or kpis.slug(str(value.get("name") or ""))
-            candidate = kpis.candidate_from_answer(kpis.CANDIDATE_PREFIX + cid, value,
-                                                   outcomes=[o.id for o in self.engagement.outcomes])
+            candidate = kpis.candidate_from_answer(
+                kpis.CANDIDATE_PREFIX + cid, value, outcomes=[o.id for o in self.engagement.outcomes]
+            )
         except InputError as exc:
             self.status.say(f"Not saved: {exc}", "bad")
             return None
@@ -275,12 +308,14 @@ class KpiWorkshopForm(_StatusForm):
         if not candidate_id:
             self.status.say("Choose a candidate to remove first.", "bad")
             return
+
         def again() -> None:
             self.remove_candidate(candidate_id)
 
         if self._save(kpis.CANDIDATE_PREFIX + candidate_id, None, retry=again):
             if candidate_id in self.state.shortlist and not self._save(
-                    "shortlist", [c for c in self.state.shortlist if c != candidate_id], retry=again):
+                "shortlist", [c for c in self.state.shortlist if c != candidate_id], retry=again
+            ):
                 return
             self.status.say(f"Removed {candidate_id}.", "good")
             self.refresh(select="")
@@ -319,7 +354,9 @@ class KpiWorkshopForm(_StatusForm):
             return
         if self._save("shortlist", chosen, retry=lambda: self.set_shortlist(ids)):
             n = len(chosen)
-            hint = "" if kpis.SHORTLIST_MIN <= n <= kpis.SHORTLIST_MAX else f" (choose {kpis.SHORTLIST_MIN} to {kpis.SHORTLIST_MAX})"
+            hint = (
+                "" if kpis.SHORTLIST_MIN <= n <= kpis.SHORTLIST_MAX else f" (choose {kpis.SHORTLIST_MIN} to {kpis.SHORTLIST_MAX})"
+            )
             self.status.say(f"Shortlist: {n} KPI{'s' * (n != 1)}{hint}.", "good" if not hint else "warn")
             self.refresh()
 
@@ -339,11 +376,16 @@ class KpiWorkshopForm(_StatusForm):
                 answers = (fresh.workshop or {}).get(kpis.WORKBOOK, {})
                 state = kpis.workshop_state(fresh.outcomes, fresh.kpis, answers)
                 fresh.kpis = kpis.register_from_shortlist(fresh.kpis, state.candidates, state.shortlist)
-                store.save(fresh, expected_revision=fresh.revision, author=self.saver.author,
-                           summary=f"KPI register from the workshop shortlist: {', '.join(state.shortlist)}")
+                store.save(
+                    fresh,
+                    expected_revision=fresh.revision,
+                    author=self.saver.author,
+                    summary=f"KPI register from the workshop shortlist: {', '.join(state.shortlist)}",
+                )
         except CsmError as exc:
-            self.status.say(not_saved_message(exc, prefix="Not put in the register", then="press Retry"), "bad",
-                            retry=self.adopt_shortlist)
+            self.status.say(
+                not_saved_message(exc, prefix="Not put in the register", then="press Retry"), "bad", retry=self.adopt_shortlist
+            )
             return False
         self._load()  # saving the engagement renumbers answer revisions: start from what is stored
         self.status.say(f"The KPI register now holds {len(self.engagement.kpis)} KPIs.", "good")
@@ -367,8 +409,9 @@ class KpiWorkshopForm(_StatusForm):
             self._set_sliders(self.state.weights)
             boxes = []
             for c in self.state.candidates:
-                box = self.shortlist_boxes.get(c.id) or w.Checkbox(description=f"{c.name} ({c.kind})", indent=False,
-                                                                  layout=w.Layout(width="auto"))
+                box = self.shortlist_boxes.get(c.id) or w.Checkbox(
+                    description=f"{c.name} ({c.kind})", indent=False, layout=w.Layout(width="auto")
+                )
                 if c.id not in self.shortlist_boxes:
                     box.observe(lambda ch, cid=c.id: self._toggle(cid, ch["new"]), names="value")
                 box.value = c.id in self.state.shortlist
@@ -402,9 +445,16 @@ class LinkageForm(_StatusForm):
 
     WORKBOOK = "financial_linkage"
 
-    def __init__(self, engagement_id: str, link_id: str = "", *,
-                 draw: Callable[[Engagement, linkage.LinkSummary, float], Html],
-                 db: str | None = None, gap_fraction: float = 0.5, author: str | None = None) -> None:
+    def __init__(
+        self,
+        engagement_id: str,
+        link_id: str = "",
+        *,
+        draw: Callable[[Engagement, linkage.LinkSummary, float], Html],
+        db: str | None = None,
+        gap_fraction: float = 0.5,
+        author: str | None = None,
+    ) -> None:
         w = ipywidgets()
         # The page draws the verdict and figures (forms sit below pages and never import one).
         self.engagement_id, self.db, self.gap_fraction, self.draw = engagement_id, db, gap_fraction, draw
@@ -415,9 +465,9 @@ class LinkageForm(_StatusForm):
         links = self.engagement.financial_links or []
         if not links:
             raise InputError(f"engagement {engagement_id!r} has no financial link yet; add one to the engagement file")
-        raw = next((l for l in links if l.get("id") == link_id), None) if link_id else links[0]
+        raw = next((x for x in links if x.get("id") == link_id), None) if link_id else links[0]
         if raw is None:
-            raise InputError(f"no financial link {link_id!r}; the links are {', '.join(str(l.get('id')) for l in links)}")
+            raise InputError(f"no financial link {link_id!r}; the links are {', '.join(str(x.get('id')) for x in links)}")
         self.original = copy.deepcopy(raw)
         self.key = f"link.{raw['id']}"
         saved = self.saver.load().get(self.key)
@@ -437,29 +487,49 @@ class LinkageForm(_StatusForm):
             parts.append(self._box(("steps", i, "factor"), f"{factor_label}", shown))
             if kind == "percent":
                 parts.append(self._box(("steps", i, "baseline"), "of", step.get("baseline")))
-            parts.append(self._box(("steps", i, "accuracy"), "± %", None if step.get("accuracy") is None else step["accuracy"] * 100))
+            parts.append(
+                self._box(("steps", i, "accuracy"), "± %", None if step.get("accuracy") is None else step["accuracy"] * 100)
+            )
             rows.append(w.HBox(parts))
         if self.link.get("gap"):
             gap = self.link["gap"]
-            rows.append(w.HBox([w.HTML("<b>Gap</b>", layout=w.Layout(width="330px")),
-                                self._box(("gap", "run_rate"), "run rate", gap.get("run_rate")),
-                                self._box(("gap", "target_per_year"), "target a year", gap.get("target_per_year"))]))
+            rows.append(
+                w.HBox(
+                    [
+                        w.HTML("<b>Gap</b>", layout=w.Layout(width="330px")),
+                        self._box(("gap", "run_rate"), "run rate", gap.get("run_rate")),
+                        self._box(("gap", "target_per_year"), "target a year", gap.get("target_per_year")),
+                    ]
+                )
+            )
         self.output = w.HTML()
-        self.agree_button = w.Button(description="Agree the chain", button_style="success",
-                                     tooltip="Write these factors into the engagement's financial links")
+        self.agree_button = w.Button(
+            description="Agree the chain",
+            button_style="success",
+            tooltip="Write these factors into the engagement's financial links",
+        )
         self.agree_button.on_click(lambda _: self.agree())
-        heading = Html('<div style="font-size:15px;color:#5b6672">Financial link {} · {} · changes save as a draft as you go</div>').format(
-            raw["id"], self.engagement.title)
+        heading = Html(
+            '<div style="font-size:15px;color:#5b6672">Financial link {} · {} · changes save as a draft as you go</div>'
+        ).format(raw["id"], self.engagement.title)
         self.widget = w.VBox([w.HTML(str(heading)), *rows, self.agree_button, self.status.box, self.output])
         if saved and saved.value and saved.value != raw:
-            self.status.say(f"A draft saved by {saved.updated_by} at {saved.updated_at} was restored; "
-                            "“Agree the chain” makes it the agreed one.", "info")
+            self.status.say(
+                f"A draft saved by {saved.updated_by} at {saved.updated_at} was restored; "
+                "“Agree the chain” makes it the agreed one.",
+                "info",
+            )
         self.recompute(save=False)
 
     def _box(self, path: tuple[Any, ...], label: str, value: Any) -> Any:
         w = ipywidgets()
-        box = w.Text(value="" if value is None else f"{value:g}", description=label, continuous_update=False,
-                     style={"description_width": "initial"}, layout=w.Layout(width="170px"))
+        box = w.Text(
+            value="" if value is None else f"{value:g}",
+            description=label,
+            continuous_update=False,
+            style={"description_width": "initial"},
+            layout=w.Layout(width="170px"),
+        )
         box.observe(lambda ch, p=path: self.set_value(p, ch["new"]), names="value")
         self.boxes[path] = box
         return box
@@ -546,7 +616,7 @@ class LinkageForm(_StatusForm):
             with Store(self.db or None) as store:
                 fresh = store.load(self.engagement_id)
                 links = list(fresh.financial_links or [])
-                index = next((i for i, l in enumerate(links) if l.get("id") == self.original["id"]), None)
+                index = next((i for i, x in enumerate(links) if x.get("id") == self.original["id"]), None)
                 if index is None or links[index] != self.original:
                     raise ConflictError(
                         f"financial link {self.original['id']!r} was changed or removed by {fresh.updated_by} at "
@@ -554,12 +624,19 @@ class LinkageForm(_StatusForm):
                     )
                 links[index] = copy.deepcopy(self.link)
                 fresh.financial_links = links
-                store.save(fresh, expected_revision=fresh.revision, author=self.saver.author,
-                           summary=f"financial link {self.original['id']!r} agreed in the workshop")
+                store.save(
+                    fresh,
+                    expected_revision=fresh.revision,
+                    author=self.saver.author,
+                    summary=f"financial link {self.original['id']!r} agreed in the workshop",
+                )
         except CsmError as exc:
             again = None if isinstance(exc, ConflictError) else self.agree  # a conflict needs the form reopened
-            self.status.say(not_saved_message(exc, prefix="Not written", then="press Retry" if again else "reopen the form"),
-                            "bad", retry=again)
+            self.status.say(
+                not_saved_message(exc, prefix="Not written", then="press Retry" if again else "reopen the form"),
+                "bad",
+                retry=again,
+            )
             return False
         self.original = copy.deepcopy(self.link)
         saved = self.saver.load().get(self.key)  # saving the engagement renumbers answer revisions

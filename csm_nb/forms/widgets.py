@@ -30,6 +30,7 @@ Nothing here needs a browser: tests build a form, call ``FieldWidget.set``
 (what typing does) and read ``state``, ``message`` and the store. ipywidgets
 is imported only when a form is built, so calculation modules stay light.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -58,7 +59,8 @@ from csm_nb.errors import (
     StoreError,
 )
 from csm_nb.model import Engagement
-from csm_nb.render.html import Html, esc
+from csm_nb.render.html import Html
+from csm_nb.vocabulary import TONE_COLOURS
 
 log = logging.getLogger(__name__)
 
@@ -66,16 +68,16 @@ log = logging.getLogger(__name__)
 # workshop is not left staring at "saving…"; the person can press Retry.
 SAVE_WAIT_SECONDS = 5.0
 
-STATES = ("empty", "default", "saving", "saved", "invalid", "conflict", "busy", "error")
+# What each save state says beside the answer, and its colour (muted grey, or a tone's colour).
 _STATE_STYLE = {
     "empty": ("", "#5b6672"),
     "default": ("from the engagement file", "#5b6672"),
     "saving": ("saving…", "#5b6672"),
-    "saved": ("✓ saved", "#1b7f4b"),
-    "invalid": ("", "#b3261e"),
-    "conflict": ("", "#8a5a00"),
-    "busy": ("", "#b3261e"),
-    "error": ("", "#b3261e"),
+    "saved": ("✓ saved", TONE_COLOURS["good"]),
+    "invalid": ("", TONE_COLOURS["bad"]),
+    "conflict": ("", TONE_COLOURS["warn"]),
+    "busy": ("", TONE_COLOURS["bad"]),
+    "error": ("", TONE_COLOURS["bad"]),
 }
 _RETRY_STATES = ("busy", "error")
 KEPT = "your answer is kept here, press Retry"
@@ -90,8 +92,10 @@ def not_saved_message(exc: BaseException, *, prefix: str = "Not saved", then: st
         return f"{prefix}: the store is busy ({held}); {then}"
     if isinstance(exc, CsmError):
         return f"{prefix}: {exc}; {then}"
-    return (f"{prefix}: an unexpected problem ({type(exc).__name__}: {' '.join(str(exc).split())}); {then}. "
-            "The details are in the Jupyter log")
+    return (
+        f"{prefix}: an unexpected problem ({type(exc).__name__}: {' '.join(str(exc).split())}); {then}. "
+        "The details are in the Jupyter log"
+    )
 
 
 def shown_errors(handler: H) -> H:
@@ -101,6 +105,7 @@ def shown_errors(handler: H) -> H:
     person would go on seeing the last "✓ saved" for a value that was not
     saved. The handler's object shows it with its ``show_error(exc)``.
     """
+
     @functools.wraps(handler)
     def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -110,6 +115,7 @@ def shown_errors(handler: H) -> H:
                 log.exception("form handler %s failed", handler.__qualname__)
             self.show_error(exc)
             return None
+
     return guarded  # type: ignore[return-value]
 
 
@@ -129,8 +135,9 @@ class AnswerSaver:
     back before it counts as saved.
     """
 
-    def __init__(self, *, db: str | None, engagement_id: str, workbook: str, author: str | None = None,
-                 wait: float | None = None) -> None:
+    def __init__(
+        self, *, db: str | None, engagement_id: str, workbook: str, author: str | None = None, wait: float | None = None
+    ) -> None:
         self.store = Store(db or None, busy_timeout=SAVE_WAIT_SECONDS if wait is None else wait)
         self.engagement_id, self.workbook = engagement_id, workbook
         self.author = author or config.author()
@@ -147,7 +154,11 @@ class AnswerSaver:
             )
             back = self.store.answer(self.engagement_id, self.workbook, key)
         where = f"answer {key!r}"
-        if back is None or back.revision != answer.revision or answer_json(back.value, where=where) != answer_json(value, where=where):
+        if (
+            back is None
+            or back.revision != answer.revision
+            or answer_json(back.value, where=where) != answer_json(value, where=where)
+        ):
             found = "nothing" if back is None else f"{back.value!r} (revision {back.revision})"
             raise StoreError(f"{where} read back as {found} after saving {value!r}; it may not be saved")
         return back
@@ -182,20 +193,29 @@ class FieldWidget:
         self.input.add_class("csm-input")
         self.input.add_class(css)
         label_text = field.label + (f" ({field.unit})" if field.unit and field.kind == "number" else "")
-        self.label = w.HTML(str(Html('<span class="csm-label">{}</span>').format(label_text)),
-                            layout=w.Layout(width="260px", min_width="200px"))
+        self.label = w.HTML(
+            str(Html('<span class="csm-label">{}</span>').format(label_text)), layout=w.Layout(width="260px", min_width="200px")
+        )
         self.status = w.HTML(layout=w.Layout(min_width="120px"))
         self.status.add_class("csm-status-" + _css_name(key))
-        self.theirs_button = w.Button(description="Show theirs", layout=w.Layout(display="none", width="auto", min_width="80px", flex="0 0 auto"),
-                                      tooltip="Replace what you typed with the saved answer")
+        self.theirs_button = w.Button(
+            description="Show theirs",
+            layout=w.Layout(display="none", width="auto", min_width="80px", flex="0 0 auto"),
+            tooltip="Replace what you typed with the saved answer",
+        )
         self.theirs_button.on_click(lambda _: self.take_theirs())
-        self.retry_button = w.Button(description="Retry", button_style="warning",
-                                     layout=w.Layout(display="none", width="auto", min_width="80px", flex="0 0 auto"),
-                                     tooltip="Save what is in the box again")
+        self.retry_button = w.Button(
+            description="Retry",
+            button_style="warning",
+            layout=w.Layout(display="none", width="auto", min_width="80px", flex="0 0 auto"),
+            tooltip="Save what is in the box again",
+        )
         self.retry_button.add_class("csm-retry-" + _css_name(key))
         self.retry_button.on_click(lambda _: self.retry())
-        self.box = w.HBox([self.label, self.input, self.status, self.theirs_button, self.retry_button],
-                          layout=w.Layout(align_items="center", margin="2px 0"))
+        self.box = w.HBox(
+            [self.label, self.input, self.status, self.theirs_button, self.retry_button],
+            layout=w.Layout(align_items="center", margin="2px 0"),
+        )
         if answer is not None:
             self._show(answer.value)
             self._state("saved", "")
@@ -210,8 +230,7 @@ class FieldWidget:
     def _make_input(self, w: Any) -> Any:
         f = self.field
         if f.kind == "choice":
-            return w.ToggleButtons(options=[(option_label(o), o) for o in f.options], value=None,
-                                   style={"button_width": "auto"})
+            return w.ToggleButtons(options=[(option_label(o), o) for o in f.options], value=None, style={"button_width": "auto"})
         if f.kind == "date":
             return w.DatePicker(value=None, layout=w.Layout(width="180px"))
         if f.kind == "text" and f.long:
@@ -239,8 +258,11 @@ class FieldWidget:
         self.state, self.message = state, message
         text, colour = _STATE_STYLE[state]
         shown = message or text
-        self.status.value = str(Html('<span class="csm-state csm-state-{}" role="status" style="color:{};font-size:14px">{}</span>')
-                                .format(state, colour, shown))
+        self.status.value = str(
+            Html('<span class="csm-state csm-state-{}" role="status" style="color:{};font-size:14px">{}</span>').format(
+                state, colour, shown
+            )
+        )
         self.theirs_button.layout.display = "" if state == "conflict" else "none"
         self.retry_button.layout.display = "" if state in _RETRY_STATES else "none"
 
@@ -324,28 +346,41 @@ class QuestionCard:
         self.question, self.form = question, form
         header = Html(
             '<div class="csm-question"><span class="csm-type" style="display:inline-block;font-size:12px;'
-            'text-transform:uppercase;letter-spacing:.06em;color:#1f5f99;border:1px solid #1f5f99;border-radius:3px;'
-            'padding:0 5px;margin-right:8px">{}</span><span class="csm-prompt" style="font-size:18px;font-weight:600">{}</span></div>'
-        ).format(question.type_label, question.prompt)
+            "text-transform:uppercase;letter-spacing:.06em;color:{colour};border:1px solid {colour};border-radius:3px;"
+            'padding:0 5px;margin-right:8px">{label}</span><span class="csm-prompt" style="font-size:18px;font-weight:600">{prompt}</span></div>'
+        ).format(colour=TONE_COLOURS["info"], label=question.type_label, prompt=question.prompt)
         self.header = w.HTML(str(header))
-        why = Html('<div style="font-size:14px;color:#3d4650;background:#f4f6f8;padding:6px 10px;border-radius:4px">'
-                   "<b>Why we ask:</b> {}<br><b>A good answer:</b> {}</div>").format(question.purpose, question.good_answer)
+        why = Html(
+            '<div style="font-size:14px;color:#3d4650;background:#f4f6f8;padding:6px 10px;border-radius:4px">'
+            "<b>Why we ask:</b> {}<br><b>A good answer:</b> {}</div>"
+        ).format(question.purpose, question.good_answer)
         self.why = w.HTML(str(why), layout=w.Layout(display="none"))
-        self.why_button = w.ToggleButton(description="Why ask this?", value=False,
-                                         layout=w.Layout(width="auto", min_width="130px", flex="0 0 auto"),
-                                         tooltip="Why the question is asked and what a good answer contains")
+        self.why_button = w.ToggleButton(
+            description="Why ask this?",
+            value=False,
+            layout=w.Layout(width="auto", min_width="130px", flex="0 0 auto"),
+            tooltip="Why the question is asked and what a good answer contains",
+        )
         self.why_button.observe(lambda ch: setattr(self.why.layout, "display", "" if ch["new"] else "none"), names="value")
         self.composed = w.HTML()
         follow = ""
         if question.follow_ups:
-            follow = str(Html('<div style="font-size:14px;color:#5b6672">Follow-ups: {}</div>').format(
-                " · ".join(question.follow_ups)))
+            follow = str(
+                Html('<div style="font-size:14px;color:#5b6672">Follow-ups: {}</div>').format(" · ".join(question.follow_ups))
+            )
         self.follow = w.HTML(follow)
         self.fields_box = w.VBox()
         self.slots: dict[Any, list[FieldWidget]] = {}
-        self.box = w.VBox([w.HBox([self.header, self.why_button], layout=w.Layout(justify_content="space-between")),
-                           self.why, self.composed, self.fields_box, self.follow],
-                          layout=w.Layout(border="1px solid #d9dee4", padding="8px 12px", margin="8px 0"))
+        self.box = w.VBox(
+            [
+                w.HBox([self.header, self.why_button], layout=w.Layout(justify_content="space-between")),
+                self.why,
+                self.composed,
+                self.fields_box,
+                self.follow,
+            ],
+            layout=w.Layout(border="1px solid #d9dee4", padding="8px 12px", margin="8px 0"),
+        )
         self.box.add_class("csm-q-" + question.id)
         self.sync()
 
@@ -366,8 +401,15 @@ class QuestionCard:
             self.slots = kept
             self.fields_box.children = rows
         if not current and q.repeat:
-            self.fields_box.children = [w.HTML(str(Html('<i style="color:#5b6672">{}</i>').format(
-                "Nothing to ask about yet: this appears once there are items to ask about.")))]
+            self.fields_box.children = [
+                w.HTML(
+                    str(
+                        Html('<i style="color:#5b6672">{}</i>').format(
+                            "Nothing to ask about yet: this appears once there are items to ask about."
+                        )
+                    )
+                )
+            ]
 
     def widgets(self) -> list[FieldWidget]:
         return [fw for group in self.slots.values() for fw in group]
@@ -412,7 +454,8 @@ class WorkshopForm:
         self.tabs = w.Tab(children=pages, titles=titles)
         self.summary_panel = w.HTML()
         heading = Html('<div style="font-size:15px;color:#5b6672">{} · {} · answers save as you go</div>').format(
-            bank.title, engagement.title)
+            bank.title, engagement.title
+        )
         self.widget = w.VBox([w.HTML(str(heading)), self.tabs, self.summary_panel])
         self.widget.add_class("csm-workshop")
         self.refresh()
@@ -436,8 +479,15 @@ class WorkshopForm:
             default = self.defaults.get(key)
             if default is None:
                 default = item.default(f)
-            self.fields[key] = FieldWidget(f, key, saver=self.saver, answer=self.saved.get(key), default=default,
-                                           on_saved=lambda _: self.refresh(), today=self.today)
+            self.fields[key] = FieldWidget(
+                f,
+                key,
+                saver=self.saver,
+                answer=self.saved.get(key),
+                default=default,
+                on_saved=lambda _: self.refresh(),
+                today=self.today,
+            )
         return self.fields[key]
 
     def field(self, key: str) -> FieldWidget:
@@ -461,8 +511,11 @@ class WorkshopForm:
                 card.sync()
             if card.question.compose and self._composer:
                 text = self._composer(card.question, answers)
-                card.composed.value = str(text) if text else str(Html(
-                    '<i style="color:#5b6672">{}</i>').format("Appears once the questions before it are answered."))
+                card.composed.value = (
+                    str(text)
+                    if text
+                    else str(Html('<i style="color:#5b6672">{}</i>').format("Appears once the questions before it are answered."))
+                )
         if self._summary:
             self.summary_panel.value = str(self._summary(answers))
 
@@ -481,8 +534,13 @@ class EngagementPicker:
     def __init__(self, *, db: str | None, on_pick: Callable[[str], None], selected: str | None = None) -> None:
         w = ipywidgets()
         self.db, self.on_pick = db, on_pick
-        self.dropdown = w.Dropdown(description="Engagement", options=self._options(), value=None,
-                                   style={"description_width": "initial"}, layout=w.Layout(width="460px"))
+        self.dropdown = w.Dropdown(
+            description="Engagement",
+            options=self._options(),
+            value=None,
+            style={"description_width": "initial"},
+            layout=w.Layout(width="460px"),
+        )
         self.open_button = w.Button(description="Open", button_style="primary")
         self.open_button.on_click(lambda _: self.pick(self.dropdown.value))
         self.new_id = w.Text(placeholder=self.NEW_HINT, description="New id", style={"description_width": "initial"})
@@ -490,11 +548,13 @@ class EngagementPicker:
         self.create_button = w.Button(description="Create")
         self.create_button.on_click(lambda _: self.create(self.new_id.value, self.new_customer.value))
         self.message = w.HTML()
-        self.widget = w.VBox([
-            w.HBox([self.dropdown, self.open_button]),
-            w.HBox([self.new_id, self.new_customer, self.create_button]),
-            self.message,
-        ])
+        self.widget = w.VBox(
+            [
+                w.HBox([self.dropdown, self.open_button]),
+                w.HBox([self.new_id, self.new_customer, self.create_button]),
+                self.message,
+            ]
+        )
         self.widget.add_class("csm-picker")
         ids = [v for _, v in self.dropdown.options]
         if selected in ids:
@@ -505,7 +565,7 @@ class EngagementPicker:
             return [(f"{e.customer} ({e.id})", e.id) for e in store.engagements()]
 
     def _say(self, text: str, *, tone: str = "info") -> None:
-        colour = {"info": "#1f5f99", "bad": "#b3261e", "good": "#1b7f4b"}[tone]
+        colour = TONE_COLOURS[tone]
         self.message.value = str(Html('<span style="color:{}">{}</span>').format(colour, text))
 
     def show_error(self, exc: BaseException) -> None:
@@ -530,7 +590,9 @@ class EngagementPicker:
             with Store(self.db or None) as store:
                 if store.exists(engagement_id):
                     known = store.load(engagement_id)
-                    raise InputError(f"an engagement {engagement_id!r} already exists ({known.customer}); choose it from the list")
+                    raise InputError(
+                        f"an engagement {engagement_id!r} already exists ({known.customer}); choose it from the list"
+                    )
                 store.save(Engagement(id=engagement_id, customer=customer), expected_revision=0, summary="created in a workshop")
         except CsmError as exc:
             self._say(f"Not created: {exc}", tone="bad")
@@ -571,11 +633,6 @@ class WorkshopApp:
         return self.widget._repr_mimebundle_(**kwargs)
 
 
-def esc_text(value: Any) -> str:
-    """Escaped text for an ``HTML`` widget's value."""
-    return str(esc(value))
-
-
 # -- the page side shared by the workshop workbooks ---------------------------------------
 class WorkshopPage:
     """What a workshop notebook calls: the form when interactive, the report when headless.
@@ -588,8 +645,16 @@ class WorkshopPage:
 
     WORKBOOK = ""
 
-    def __init__(self, engagement: Engagement, bank: Bank, *, db: str | None = None, interactive: bool = False,
-                 supplied: Mapping[str, Any] | None = None, saved: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        engagement: Engagement,
+        bank: Bank,
+        *,
+        db: str | None = None,
+        interactive: bool = False,
+        supplied: Mapping[str, Any] | None = None,
+        saved: Mapping[str, Any] | None = None,
+    ) -> None:
         from csm_nb.data.questions import defaults
 
         self.engagement, self.bank, self.db, self.interactive = engagement, bank, db, interactive
@@ -627,8 +692,13 @@ class WorkshopPage:
             engagement = store.load(engagement_id)
         page = self.for_engagement(engagement)
         form = WorkshopForm(
-            self.bank, engagement, db=self.db, composer=page.compose, summary=page.live_summary,
-            context=page.context_for, defaults=defaults(self.bank, engagement),
+            self.bank,
+            engagement,
+            db=self.db,
+            composer=page.compose,
+            summary=page.live_summary,
+            context=page.context_for,
+            defaults=defaults(self.bank, engagement),
         )
         page.form = form
         self.current = page
@@ -671,23 +741,39 @@ class WorkshopPage:
             for q in self.bank.stage(number):
                 composed = self.compose(q, answers) if q.compose else None
                 for item in items(q, context):
-                    given = [(f.label, f.shown(answers.get(item.key(f)))) for f in q.fields if is_answered(answers.get(item.key(f)))]
+                    given = [
+                        (f.label, f.shown(answers.get(item.key(f)))) for f in q.fields if is_answered(answers.get(item.key(f)))
+                    ]
                     if not given and composed is None:
                         continue
                     prompt = f"{item.label}: {q.prompt}" if item.slot is not None else q.prompt
-                    rows.append(Html('<div class="qa" style="margin:10px 0 12px;break-inside:avoid">'
-                                     '<p class="qa-q" style="margin:0"><b>{}</b> <span class="note">({})</span></p>{}{}</div>').format(
-                        prompt, q.type_label, composed or Html(""),
-                        Html('<ul class="qa-a" style="margin:2px 0;padding-left:18px">{}</ul>').format(join(
-                            Html('<li><span class="note">{}:</span> {}</li>').format(label, value) for label, value in given))
-                        if given else Html(""),
-                    ))
+                    rows.append(
+                        Html(
+                            '<div class="qa" style="margin:10px 0 12px;break-inside:avoid">'
+                            '<p class="qa-q" style="margin:0"><b>{}</b> <span class="note">({})</span></p>{}{}</div>'
+                        ).format(
+                            prompt,
+                            q.type_label,
+                            composed or Html(""),
+                            Html('<ul class="qa-a" style="margin:2px 0;padding-left:18px">{}</ul>').format(
+                                join(
+                                    Html('<li><span class="note">{}:</span> {}</li>').format(label, value)
+                                    for label, value in given
+                                )
+                            )
+                            if given
+                            else Html(""),
+                        )
+                    )
             if rows:
                 parts.append(Html("<h3>{}. {}</h3>").format(number, title) + join(rows))
         if not parts:
             return section("What was said", Html('<p class="note">No answers yet.</p>'))
-        return section("What was said, stage by stage", join(parts),
-                       intro="Each question with its type and the answers recorded in the workshop.")
+        return section(
+            "What was said, stage by stage",
+            join(parts),
+            intro="Each question with its type and the answers recorded in the workshop.",
+        )
 
     def open_questions(self) -> Html:
         from csm_nb.data.questions import open_questions
@@ -699,28 +785,30 @@ class WorkshopPage:
         if not still:
             return section("Questions still open", Html('<p class="note">None: every question has an answer.</p>'))
         rows = [
-            Html("<li><b>{}</b>{}: {} <span class=\"note\">(missing: {})</span></li>").format(
-                self.bank.stages[o.question.stage], Html(" · {}").format(o.label) if o.label else Html(""),
-                o.question.prompt, ", ".join(o.missing))
+            Html('<li><b>{}</b>{}: {} <span class="note">(missing: {})</span></li>').format(
+                self.bank.stages[o.question.stage],
+                Html(" · {}").format(o.label) if o.label else Html(""),
+                o.question.prompt,
+                ", ".join(o.missing),
+            )
             for o in still
         ]
-        return section("Questions still open", Html("<ul class=\"open-questions\">") + join(rows) + Html("</ul>"),
-                       intro=f"{len(still)} to settle before or at the next meeting.")
+        return section(
+            "Questions still open",
+            Html('<ul class="open-questions">') + join(rows) + Html("</ul>"),
+            intro=f"{len(still)} to settle before or at the next meeting.",
+        )
 
     def supplied_note(self) -> Html:
         from csm_nb.render.html import paragraph
 
         if not self.supplied:
             return Html("")
-        return paragraph(f"{len(self.supplied)} answer(s) were supplied for this run only and are not saved: "
-                         f"{', '.join(sorted(self.supplied))}.", css_class="note")
+        return paragraph(
+            f"{len(self.supplied)} answer(s) were supplied for this run only and are not saved: "
+            f"{', '.join(sorted(self.supplied))}.",
+            css_class="note",
+        )
 
     def results(self) -> dict[str, Any]:  # pragma: no cover - every page overrides it
         return {}
-
-    def save_results(self, path: str | None) -> None:
-        """Write the results file when a path is given (headless runs give one)."""
-        from csm_nb.data.results import write_results
-
-        if path:
-            write_results(path, self.results())

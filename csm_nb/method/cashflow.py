@@ -24,14 +24,19 @@ Conventions decided here
 * **IRR** needs both money out and money in; without a sign change there is
   no rate (numpy-financial returns NaN) and we return ``None``.
 """
+
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from csm_nb.frames import cash_flow_frame, cash_flow_lines, pandas
 from csm_nb.model import CashFlowLine
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Amount = float | None
 Headline = Literal["return_on_cost", "net_roi"]
@@ -379,6 +384,27 @@ class CashFlowSummary:
     def period_label(self, index: int | None) -> str | None:
         return None if index is None else self.periods[index]
 
+    def frame(self) -> pd.DataFrame:
+        """The period-by-period table as a DataFrame indexed by period: the four input columns, then net and
+        cumulative net cash flow, estimated and actual (money out negative; NaN = not known yet).
+
+        >>> from csm_nb.model import CashFlowLine as L
+        >>> summarise([L("M0", 100, 100, 0, 0), L("M1", 0, None, 150, None)]).frame()[["net_est", "cumulative_act"]]
+                net_est  cumulative_act
+        period
+        M0       -100.0          -100.0
+        M1        150.0             NaN
+        """
+        table, series = cash_flow_frame(self.lines), pandas().Series
+        for name, values in (
+            ("net_est", self.net_est),
+            ("net_act", self.net_act),
+            ("cumulative_est", self.cumulative_est),
+            ("cumulative_act", self.cumulative_act),
+        ):
+            table[name] = series(values, index=table.index, dtype=float)
+        return table
+
     @property
     def headline_est(self) -> Amount:
         return self.return_on_cost_est if self.headline == "return_on_cost" else self.net_roi_est
@@ -388,7 +414,8 @@ class CashFlowSummary:
         return self.return_on_cost_act if self.headline == "return_on_cost" else self.net_roi_act
 
     def results(self) -> dict[str, Any]:
-        """The results-file figures (SPEC 4.4): plain numbers, ratios as fractions."""
+        """The results-file figures: plain numbers in the engagement's currency, ratios as fractions
+        (1.325, not "132.5 %"), ``None`` where not known yet."""
         out: dict[str, Any] = {
             "periods": self.periods,
             "complete": self.complete,
@@ -415,8 +442,11 @@ class CashFlowSummary:
             "to_date": None,
             "forecast_at_completion": {
                 name: {
-                    "revenue": f.revenue, "expenditure": f.expenditure, "profit": f.profit,
-                    "return_on_cost": f.return_on_cost, "net_roi": f.net_roi,
+                    "revenue": f.revenue,
+                    "expenditure": f.expenditure,
+                    "profit": f.profit,
+                    "return_on_cost": f.return_on_cost,
+                    "net_roi": f.net_roi,
                 }
                 for name, f in self.forecasts.items()
             },
@@ -425,14 +455,20 @@ class CashFlowSummary:
             t = self.to_date
             out["to_date"] = {
                 "last_period": self.periods[t.last_period],
-                "revenue_est": t.revenue_est, "revenue_act": t.revenue_act,
-                "expenditure_est": t.expenditure_est, "expenditure_act": t.expenditure_act,
-                "revenue_ratio": t.revenue_ratio, "missing_periods": [self.periods[i] for i in t.missing],
+                "revenue_est": t.revenue_est,
+                "revenue_act": t.revenue_act,
+                "expenditure_est": t.expenditure_est,
+                "expenditure_act": t.expenditure_act,
+                "revenue_ratio": t.revenue_ratio,
+                "missing_periods": [self.periods[i] for i in t.missing],
             }
         if self.discount_rate is not None:
             out.update(
-                discount_rate=self.discount_rate, npv_est=self.npv_est, npv_act=self.npv_act,
-                irr_est=self.irr_est, irr_act=self.irr_act,
+                discount_rate=self.discount_rate,
+                npv_est=self.npv_est,
+                npv_act=self.npv_act,
+                irr_est=self.irr_est,
+                irr_act=self.irr_act,
                 discounted_payback_period_est=self.period_label(self.discounted_payback_est),
                 discounted_payback_period_act=self.period_label(self.discounted_payback_act),
             )
@@ -440,7 +476,7 @@ class CashFlowSummary:
 
 
 def summarise(
-    lines: Sequence[CashFlowLine],
+    lines: Sequence[CashFlowLine] | pd.DataFrame,
     *,
     headline: Headline = "net_roi",
     accuracy_band: float = 0.10,
@@ -453,6 +489,7 @@ def summarise(
     >>> s.cumulative_est, s.cumulative_act, s.profit_est, s.profit_act
     ([-100.0, 50.0], [-100.0, None], 50.0, None)
     """
+    lines = cash_flow_lines(lines)
     if headline not in HEADLINES:
         raise ValueError(f"headline must be one of {', '.join(HEADLINES)}, got {headline!r}")
     if not 0 <= accuracy_band < 1:
@@ -468,28 +505,41 @@ def summarise(
     cum_low = cumulative(net_cash_flow(exp_est, rev_low))
     cum_high = cumulative(net_cash_flow(exp_est, rev_high))
     totals = {
-        "expenditure_est": total(exp_est), "expenditure_act": total(exp_act),
-        "revenue_est": total(rev_est), "revenue_act": total(rev_act),
+        "expenditure_est": total(exp_est),
+        "expenditure_act": total(exp_act),
+        "revenue_est": total(rev_est),
+        "revenue_act": total(rev_act),
     }
     profit_est = profit(totals["revenue_est"], totals["expenditure_est"])
     profit_act = profit(totals["revenue_act"], totals["expenditure_act"])
     to_date = actuals_to_date(lines)
     complete = all(v is not None for v in net_act) and bool(lines)
     summary = CashFlowSummary(
-        periods=[x.period for x in lines], lines=list(lines),
-        net_est=net_est, net_act=net_act, cumulative_est=cum_est, cumulative_act=cum_act,
-        cumulative_est_low=cum_low, cumulative_est_high=cum_high, totals=totals,
-        profit_est=profit_est, profit_act=profit_act,
+        periods=[x.period for x in lines],
+        lines=list(lines),
+        net_est=net_est,
+        net_act=net_act,
+        cumulative_est=cum_est,
+        cumulative_act=cum_act,
+        cumulative_est_low=cum_low,
+        cumulative_est_high=cum_high,
+        totals=totals,
+        profit_est=profit_est,
+        profit_act=profit_act,
         return_on_cost_est=return_on_cost(totals["revenue_est"], totals["expenditure_est"]),
         return_on_cost_act=return_on_cost(totals["revenue_act"], totals["expenditure_act"]),
         net_roi_est=net_roi(profit_est, totals["expenditure_est"]),
         net_roi_act=net_roi(profit_act, totals["expenditure_act"]),
-        payback_index_est=payback_index(cum_est), payback_index_act=payback_index(cum_act),
-        payback_fraction_est=payback_fraction(cum_est), payback_fraction_act=payback_fraction(cum_act),
+        payback_index_est=payback_index(cum_est),
+        payback_index_act=payback_index(cum_act),
+        payback_fraction_est=payback_fraction(cum_est),
+        payback_fraction_act=payback_fraction(cum_act),
         to_date=to_date,
         forecasts=forecast_at_completion(lines, to_date) if to_date is not None and not complete else {},
         verdict=on_track_verdict(to_date, accuracy_band),
-        complete=complete, headline=headline, accuracy_band=accuracy_band,
+        complete=complete,
+        headline=headline,
+        accuracy_band=accuracy_band,
     )
     if discount_rate is not None:
         factors = discount_factors(discount_rate, len(lines))

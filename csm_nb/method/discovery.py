@@ -20,6 +20,7 @@ which. Last year's shortfall always uses last year's actual.
 
 Nothing here does I/O or imports notebook machinery.
 """
+
 from __future__ import annotations
 
 import re
@@ -137,7 +138,10 @@ class StatedCheck:
 
     def message(self) -> str:
         """One polite sentence with both numbers."""
-        stated, computed = percent(self.stated, decimals=0 if float(self.stated * 100).is_integer() else 1), percent(self.computed)
+        stated, computed = (
+            percent(self.stated, decimals=0 if float(self.stated * 100).is_integer() else 1),
+            percent(self.computed),
+        )
         if self.agrees:
             return f"{self.what[0].upper()}{self.what[1:]}: about {stated} as stated, {computed} by the figures; they agree."
         return (
@@ -236,13 +240,14 @@ class MathsCheck:
         if self.last_year:
             s = self.last_year
             out.append(
-                f"Last year: a target of {number(s.target)} {u} and {number(s.projected)} reached, "
-                f"{_short_or_ahead(s, u)}."
+                f"Last year: a target of {number(s.target)} {u} and {number(s.projected)} reached, {_short_or_ahead(s, u)}."
             )
         if self.this_year:
             s = self.this_year
             if self.projection_basis == "run_rate":
-                basis = f"At the current {number(self.monthly_run_rate)} {u} a month, the year comes to about {number(s.projected)}"
+                basis = (
+                    f"At the current {number(self.monthly_run_rate)} {u} a month, the year comes to about {number(s.projected)}"
+                )
             else:
                 basis = f"If this year repeats last year, it comes to about {number(s.projected)} {u}"
             out.append(f"{basis}: against this year's target of {number(s.target)}, that is {_short_or_ahead(s, u)}.")
@@ -263,14 +268,18 @@ class MathsCheck:
                 f"At {money(m.value_per_unit, currency, decimals=0 if float(m.value_per_unit).is_integer() else 2)} "
                 f"per {_singular(u)}, the current pace is worth {lead}{per}; the target is worth "
                 f"{money(m.target_year, currency)}, a gap of {money(m.gap, currency)}."
-                + (f" Reaching {number(self.reduced_target)} would add {money(m.gain, currency)} this year."
-                   if m.gain is not None and self.reduced_target is not None else "")
+                + (
+                    f" Reaching {number(self.reduced_target)} would add {money(m.gain, currency)} this year."
+                    if m.gain is not None and self.reduced_target is not None
+                    else ""
+                )
                 + (f" (Figures are profit, at a {percent(m.margin, decimals=0)} margin.)" if m.margin is not None else "")
             )
         return out
 
     def results(self) -> dict[str, Any]:
         """Plain JSON: counts as numbers, fractions as fractions, money in the currency."""
+
         def sf(s: Shortfall | None) -> dict[str, float] | None:
             return None if s is None else {"target": s.target, "projected": s.projected, "count": s.count, "fraction": s.fraction}
 
@@ -280,16 +289,27 @@ class MathsCheck:
         m = self.money
         return {
             "unit": self.unit,
-            "last_year": sf(self.last_year), "last_year_stated": sc(self.last_year_stated),
-            "monthly_run_rate": self.monthly_run_rate, "projection_basis": self.projection_basis,
-            "this_year": sf(self.this_year), "this_year_stated": sc(self.this_year_stated),
-            "shortfall_reduction": self.reduction, "reduced_target": self.reduced_target,
+            "last_year": sf(self.last_year),
+            "last_year_stated": sc(self.last_year_stated),
+            "monthly_run_rate": self.monthly_run_rate,
+            "projection_basis": self.projection_basis,
+            "this_year": sf(self.this_year),
+            "this_year_stated": sc(self.this_year_stated),
+            "shortfall_reduction": self.reduction,
+            "reduced_target": self.reduced_target,
             "reduced_target_fraction_of_target": self.reduced_shortfall.attained if self.reduced_shortfall else None,
             "remaining_stated": sc(self.remaining_stated),
-            "money": None if m is None else {
-                "value_per_unit": m.value_per_unit, "margin": m.margin, "run_rate_month": m.run_rate_month,
-                "run_rate_year": m.run_rate_year, "target_year": m.target_year, "gap": m.gap,
-                "reduced_target_year": m.reduced_target_year, "gain": m.gain,
+            "money": None
+            if m is None
+            else {
+                "value_per_unit": m.value_per_unit,
+                "margin": m.margin,
+                "run_rate_month": m.run_rate_month,
+                "run_rate_year": m.run_rate_year,
+                "target_year": m.target_year,
+                "gap": m.gap,
+                "reduced_target_year": m.reduced_target_year,
+                "gain": m.gain,
             },
             "missing": list(self.missing),
         }
@@ -328,7 +348,9 @@ def maths_check(answers: Mapping[str, Any], *, tolerance: float = DEFAULT_TOLERA
         check.last_year = shortfall(ly_target, ly_actual)
         stated = answer_fraction(answers, "last_year_stated_shortfall_pct")
         if stated is not None:
-            check.last_year_stated = check_stated(stated, check.last_year.fraction, what="last year's shortfall", tolerance=tolerance)
+            check.last_year_stated = check_stated(
+                stated, check.last_year.fraction, what="last year's shortfall", tolerance=tolerance
+            )
     else:
         check.missing.append("last year's target and actual")
 
@@ -350,7 +372,9 @@ def maths_check(answers: Mapping[str, Any], *, tolerance: float = DEFAULT_TOLERA
         check.this_year = shortfall(target, projected)
         stated = answer_fraction(answers, "stated_shortfall_pct")
         if stated is not None:
-            check.this_year_stated = check_stated(stated, check.this_year.fraction, what="this year's shortfall", tolerance=tolerance)
+            check.this_year_stated = check_stated(
+                stated, check.this_year.fraction, what="this year's shortfall", tolerance=tolerance
+            )
         reduction = answer_fraction(answers, "shortfall_reduction_pct")
         if reduction is not None and 0 <= reduction <= 1:
             check.reduction = reduction
@@ -371,10 +395,14 @@ def maths_check(answers: Mapping[str, Any], *, tolerance: float = DEFAULT_TOLERA
         target_year = value_of(target, per_unit, margin=margin)
         reduced_year = value_of(check.reduced_target, per_unit, margin=margin) if check.reduced_target is not None else None
         check.money = MoneyCheck(
-            value_per_unit=per_unit, margin=margin,
+            value_per_unit=per_unit,
+            margin=margin,
             run_rate_month=value_of(run_rate, per_unit, margin=margin) if check.projection_basis == "run_rate" else None,
-            run_rate_year=run_year, target_year=target_year, gap=target_year - run_year,
-            reduced_target_year=reduced_year, gain=None if reduced_year is None else reduced_year - run_year,
+            run_rate_year=run_year,
+            target_year=target_year,
+            gap=target_year - run_year,
+            reduced_target_year=reduced_year,
+            gain=None if reduced_year is None else reduced_year - run_year,
         )
     elif per_unit is None:
         check.missing.append(f"the value of one {_singular(unit)} in money")
@@ -385,8 +413,9 @@ def maths_check(answers: Mapping[str, Any], *, tolerance: float = DEFAULT_TOLERA
 _PLACEHOLDER = re.compile(r"\{([a-z0-9_.]+)\}")
 
 
-def paraphrase(parts: Sequence[str], answers: Mapping[str, Any], *, lead: str = "So, if I have this right: ",
-               close: str = " Is that right?") -> str | None:
+def paraphrase(
+    parts: Sequence[str], answers: Mapping[str, Any], *, lead: str = "So, if I have this right: ", close: str = " Is that right?"
+) -> str | None:
     """Compose a summarising question from answer-filled fragments.
 
     Each fragment is used only when every ``{key}`` in it has an answer, so a
@@ -402,7 +431,7 @@ def paraphrase(parts: Sequence[str], answers: Mapping[str, Any], *, lead: str = 
         keys = _PLACEHOLDER.findall(part)
         values = {k: answer_text(answers, k) for k in keys}
         if keys and all(values.values()):
-            used.append(_PLACEHOLDER.sub(lambda m: _display(values[m.group(1)]), part))
+            used.append(_PLACEHOLDER.sub(lambda m, values=values: _display(values[m.group(1)]), part))
             answered = True
         elif not keys:
             used.append(part)
@@ -426,7 +455,7 @@ PRIORITIES = ("primary", "secondary")
 
 
 def outcome_requirements(answers: Mapping[str, Any], *, maths: MathsCheck | None = None) -> list[Outcome]:
-    """The outcome requirements the answers support (SPEC 2.2's output).
+    """The outcome requirements the answers support: what the discovery workshop hands on.
 
     Up to three: the business outcome for this year (primary; stated when the
     stakeholder confirmed the maths), next year's goal (secondary; assumed
@@ -449,36 +478,57 @@ def outcome_requirements(answers: Mapping[str, Any], *, maths: MathsCheck | None
         t = maths.this_year
         if maths.reduced_target is not None and maths.reduced_shortfall is not None:
             left = maths.reduced_shortfall
-            desc = (f"Raise {metric} this year, closing {percent(maths.reduction, decimals=0)} of the shortfall "
-                    f"against the target of {number(t.target)}")
-            qty = (f"{number(maths.reduced_target)} {unit} in the year ({percent(left.attained)} of target; "
-                   f"shortfall {number(max(left.count, 0))} instead of {number(max(t.count, 0))})")
+            desc = (
+                f"Raise {metric} this year, closing {percent(maths.reduction, decimals=0)} of the shortfall "
+                f"against the target of {number(t.target)}"
+            )
+            qty = (
+                f"{number(maths.reduced_target)} {unit} in the year ({percent(left.attained)} of target; "
+                f"shortfall {number(max(left.count, 0))} instead of {number(max(t.count, 0))})"
+            )
         else:
             desc = f"Raise {metric} this year towards the target of {number(t.target)}"
             qty = f"{number(t.target)} {unit} in the year (now heading for {number(t.projected)})"
         confirmed = answer_text(answers, "maths_confirmed") == "yes"
-        out.append(Outcome(
-            id="this-year", description=desc, quantity=qty,
-            deadline=answer_text(answers, "deadline") or "end of this financial year",
-            measurement=measurement, status="stated" if confirmed else "assumed", priority="primary",
-        ))
+        out.append(
+            Outcome(
+                id="this-year",
+                description=desc,
+                quantity=qty,
+                deadline=answer_text(answers, "deadline") or "end of this financial year",
+                measurement=measurement,
+                status="stated" if confirmed else "assumed",
+                priority="primary",
+            )
+        )
     next_goal = answer_text(answers, "next_year_goal")
     if next_goal:
-        out.append(Outcome(
-            id="next-year", description=f"Next year: {_display(next_goal)}", quantity=answer_text(answers, "next_year_quantity") or "target not set yet",
-            deadline="end of next financial year", measurement=measurement, status="assumed", priority="secondary",
-        ))
+        out.append(
+            Outcome(
+                id="next-year",
+                description=f"Next year: {_display(next_goal)}",
+                quantity=answer_text(answers, "next_year_quantity") or "target not set yet",
+                deadline="end of next financial year",
+                measurement=measurement,
+                status="assumed",
+                priority="secondary",
+            )
+        )
     change = answer_text(answers, "desired_change")
     if change:
         indicator = answer_text(answers, "chosen_indicator")
         text = _display(change)
-        out.append(Outcome(
-            id="immediate", description=text[:1].upper() + text[1:],
-            quantity=answer_text(answers, "immediate_target") or "level to be agreed",
-            deadline=answer_text(answers, "immediate_deadline") or "within the first months, ahead of the business result",
-            measurement=indicator or "to be agreed (see the leading indicators)",
-            status="assumed", priority="secondary",
-        ))
+        out.append(
+            Outcome(
+                id="immediate",
+                description=text[:1].upper() + text[1:],
+                quantity=answer_text(answers, "immediate_target") or "level to be agreed",
+                deadline=answer_text(answers, "immediate_deadline") or "within the first months, ahead of the business result",
+                measurement=indicator or "to be agreed (see the leading indicators)",
+                status="assumed",
+                priority="secondary",
+            )
+        )
     for outcome in out:
         status = answer_text(answers, f"outcome.{outcome.id}.status")
         priority = answer_text(answers, f"outcome.{outcome.id}.priority")

@@ -25,6 +25,7 @@ checked here when read; a problem names the answer and the field.
 >>> s.scores, s.total
 ({'link': 4, 'warning': 5, 'frequency': 4, 'effort': 5, 'approvals': 3, 'ready': 5}, 4.3)
 """
+
 from __future__ import annotations
 
 import math
@@ -36,22 +37,14 @@ from typing import Any
 
 from csm_nb.errors import InputError
 from csm_nb.model import Kpi, Outcome
+from csm_nb.vocabulary import PERIODS, frequency_word, periods_per_year
 
 WORKBOOK = "kpi_workshop"
 CANDIDATE_PREFIX = "candidate."
 SHORTLIST_MIN, SHORTLIST_MAX = 2, 5
 
-# How often a KPI is measured, as measurements a year.
-FREQUENCIES: dict[str, float] = {
-    "daily": 365.0, "weekly": 52.0, "fortnightly": 26.0, "monthly": 12.0,
-    "quarterly": 4.0, "half-yearly": 2.0, "yearly": 1.0,
-}
-_FREQUENCY_WORDS = {
-    "day": "daily", "week": "weekly", "fortnight": "fortnightly", "month": "monthly", "quarter": "quarterly",
-    "half-year": "half-yearly", "half year": "half-yearly", "twice a year": "half-yearly", "six-monthly": "half-yearly",
-    "year": "yearly", "annual": "yearly", "annually": "yearly", "once a year": "yearly",
-    "once a month": "monthly", "once a week": "weekly", "every day": "daily", "every week": "weekly", "every month": "monthly",
-}
+# How often a KPI is measured, as measurements a year (from the one period table, csm_nb.vocabulary.PERIODS).
+FREQUENCIES: dict[str, float] = {p.frequency: p.per_year for p in PERIODS}
 EFFORTS = ("low", "medium", "high")
 KINDS = ("leading", "lagging")
 DIRECTIONS = ("increase", "decrease")
@@ -67,18 +60,38 @@ class Criterion:
 
 
 CRITERIA: tuple[Criterion, ...] = (
-    Criterion("link", "Moves with the outcome", "How sure are we that when this moves, the outcome follows?",
-              "the group's own rating, 1 (a hunch) to 5 (shown in our data); 3 until rated", 3),
-    Criterion("warning", "Early warning", "How long before the outcome does it move?",
-              "lead time: none 1, under a month 2, 1-3 months 3, 3-6 months 4, 6 months or more 5", 2),
-    Criterion("frequency", "Measured often", "How often can we read it?",
-              "yearly 1, half-yearly 2, quarterly 3, monthly 4, fortnightly or more often 5", 2),
-    Criterion("effort", "Easy to collect", "How much work is it to collect?",
-              "high effort 1, medium 3, low 5", 1),
-    Criterion("approvals", "Few approvals", "Who must agree before we can measure it?",
-              "no approvals 5, one 3, two or more 1", 1),
-    Criterion("ready", "Ready to start", "Do we know today's value, who owns it and where the data is?",
-              "1, plus 2 for a baseline, 1 for an owner, 1 for a data source", 1),
+    Criterion(
+        "link",
+        "Moves with the outcome",
+        "How sure are we that when this moves, the outcome follows?",
+        "the group's own rating, 1 (a hunch) to 5 (shown in our data); 3 until rated",
+        3,
+    ),
+    Criterion(
+        "warning",
+        "Early warning",
+        "How long before the outcome does it move?",
+        "lead time: none 1, under a month 2, 1-3 months 3, 3-6 months 4, 6 months or more 5",
+        2,
+    ),
+    Criterion(
+        "frequency",
+        "Measured often",
+        "How often can we read it?",
+        "yearly 1, half-yearly 2, quarterly 3, monthly 4, fortnightly or more often 5",
+        2,
+    ),
+    Criterion("effort", "Easy to collect", "How much work is it to collect?", "high effort 1, medium 3, low 5", 1),
+    Criterion(
+        "approvals", "Few approvals", "Who must agree before we can measure it?", "no approvals 5, one 3, two or more 1", 1
+    ),
+    Criterion(
+        "ready",
+        "Ready to start",
+        "Do we know today's value, who owns it and where the data is?",
+        "1, plus 2 for a baseline, 1 for an owner, 1 for a data source",
+        1,
+    ),
 )
 CRITERIA_BY_ID = {c.id: c for c in CRITERIA}
 DEFAULT_WEIGHTS: dict[str, int] = {c.id: c.weight for c in CRITERIA}
@@ -126,31 +139,6 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", plain.casefold()).strip("-")[:64] or "kpi"
 
 
-def frequency_key(text: str | None) -> str | None:
-    """The frequency word we use for what a person wrote, or ``None`` if not understood.
-
-    >>> frequency_key("Monthly"), frequency_key("once a year"), frequency_key("a month"), frequency_key("sometimes")
-    ('monthly', 'yearly', 'monthly', None)
-    """
-    if not text:
-        return None
-    words = " ".join(text.casefold().split())
-    if words in FREQUENCIES:
-        return words
-    words = re.sub(r"^(a|an|per|each|every)\s+", "", words) if words not in _FREQUENCY_WORDS else words
-    return words if words in FREQUENCIES else _FREQUENCY_WORDS.get(words)
-
-
-def per_year(frequency: str | None) -> float | None:
-    """Measurements a year for a frequency, ``None`` when unknown.
-
-    >>> per_year("monthly"), per_year("quarterly"), per_year(None)
-    (12.0, 4.0, None)
-    """
-    key = frequency_key(frequency)
-    return FREQUENCIES[key] if key else None
-
-
 def candidate_from_answer(key: str, value: Any, *, outcomes: Iterable[str] | None = None) -> Candidate:
     """Check one saved candidate; errors name the answer key and the field."""
     where = f"{WORKBOOK} answer {key!r}"
@@ -163,11 +151,13 @@ def candidate_from_answer(key: str, value: Any, *, outcomes: Iterable[str] | Non
     name = _text(value.get("name"), where, "name")
     if not name:
         raise InputError(f"{where}: the candidate needs a name")
-    cid = _text(value.get("id"), where, "id") or (key[len(CANDIDATE_PREFIX):] if key.startswith(CANDIDATE_PREFIX) else slug(name))
+    cid = _text(value.get("id"), where, "id") or (
+        key[len(CANDIDATE_PREFIX) :] if key.startswith(CANDIDATE_PREFIX) else slug(name)
+    )
     kind = value.get("kind") or "leading"
     _choice(kind, KINDS, where, "kind")
     frequency = _text(value.get("frequency"), where, "frequency")
-    if frequency is not None and frequency_key(frequency) is None:
+    if frequency is not None and frequency_word(frequency) is None:
         raise InputError(f"{where}: frequency {frequency!r} is not one of {', '.join(FREQUENCIES)}")
     effort = value.get("effort") or None
     if effort is not None:
@@ -190,15 +180,27 @@ def candidate_from_answer(key: str, value: Any, *, outcomes: Iterable[str] | Non
     if outcome is not None and outcomes is not None:
         known_outcomes = sorted(set(outcomes))
         if outcome not in known_outcomes:
-            raise InputError(f"{where}: outcome {outcome!r} is not the id of any outcome ({', '.join(known_outcomes) or 'none defined'})")
+            raise InputError(
+                f"{where}: outcome {outcome!r} is not the id of any outcome ({', '.join(known_outcomes) or 'none defined'})"
+            )
     return Candidate(
-        id=cid, name=name, outcome=outcome, kind=kind, measurement=_text(value.get("measurement"), where, "measurement"),
-        frequency=frequency_key(frequency) if frequency else None, lead_time_months=lead,
-        owner=_text(value.get("owner"), where, "owner"), source=_text(value.get("source"), where, "source"),
-        approvals=tuple(a for a in approvals if a), effort=effort, unit=_text(value.get("unit"), where, "unit"),
-        direction=direction, baseline=_number(value.get("baseline"), where, "baseline"),
+        id=cid,
+        name=name,
+        outcome=outcome,
+        kind=kind,
+        measurement=_text(value.get("measurement"), where, "measurement"),
+        frequency=frequency_word(frequency) if frequency else None,
+        lead_time_months=lead,
+        owner=_text(value.get("owner"), where, "owner"),
+        source=_text(value.get("source"), where, "source"),
+        approvals=tuple(a for a in approvals if a),
+        effort=effort,
+        unit=_text(value.get("unit"), where, "unit"),
+        direction=direction,
+        baseline=_number(value.get("baseline"), where, "baseline"),
         target=_number(value.get("target"), where, "target"),
-        confidence=None if confidence is None else int(confidence), notes=_text(value.get("notes"), where, "notes"),
+        confidence=None if confidence is None else int(confidence),
+        notes=_text(value.get("notes"), where, "notes"),
     )
 
 
@@ -250,7 +252,9 @@ def shortlist_from_answer(value: Any, candidates: Sequence[Candidate]) -> list[s
     ids = {c.id for c in candidates}
     unknown = [v for v in value if v not in ids]
     if unknown:
-        raise InputError(f"{where}: {', '.join(map(repr, unknown))} is not a candidate; candidates: {', '.join(sorted(ids)) or 'none'}")
+        raise InputError(
+            f"{where}: {', '.join(map(repr, unknown))} is not a candidate; candidates: {', '.join(sorted(ids)) or 'none'}"
+        )
     return list(dict.fromkeys(value))
 
 
@@ -307,7 +311,7 @@ def score_frequency(frequency: str | None) -> int:
     >>> [score_frequency(f) for f in ("yearly", "half-yearly", "quarterly", "monthly", "weekly", None)]
     [1, 2, 3, 4, 5, 1]
     """
-    n = per_year(frequency)
+    n = periods_per_year(frequency)
     if n is None:
         return 1
     return 5 if n >= 26 else 4 if n >= 12 else 3 if n >= 4 else 2 if n >= 2 else 1
@@ -411,8 +415,16 @@ def register_from_shortlist(kpis: Sequence[Kpi], candidates: Sequence[Candidate]
     for cid in chosen:
         c = by_id[cid]
         updates = {
-            "outcome": c.outcome, "name": c.name, "kind": c.kind, "unit": c.unit, "direction": c.direction,
-            "baseline": c.baseline, "target": c.target, "frequency": c.frequency, "source": c.source, "owner": c.owner,
+            "outcome": c.outcome,
+            "name": c.name,
+            "kind": c.kind,
+            "unit": c.unit,
+            "direction": c.direction,
+            "baseline": c.baseline,
+            "target": c.target,
+            "frequency": c.frequency,
+            "source": c.source,
+            "owner": c.owner,
         }
         updates = {k: v for k, v in updates.items() if v is not None}
         if cid in position:
@@ -450,23 +462,31 @@ def register_warnings(outcomes: Sequence[Outcome], kpis: Sequence[Kpi]) -> list[
         leading = [k for k in mine if k.kind == "leading"]
         lagging = [k for k in mine if k.kind == "lagging"]
         label = o.description or o.id
-        lag_known = [(per_year(k.frequency), k) for k in lagging if per_year(k.frequency) is not None]
+        lag_known = [(periods_per_year(k.frequency), k) for k in lagging if periods_per_year(k.frequency) is not None]
         if lag_known:
             fastest_n, fastest = max(lag_known, key=lambda p: p[0])  # type: ignore[arg-type, return-value]
             for k in leading:
-                n = per_year(k.frequency)
+                n = periods_per_year(k.frequency)
                 if n is not None and n < fastest_n:  # type: ignore[operator]
-                    out.append(RegisterWarning(
-                        "leading_less_often", o.id, k.id,
-                        f"{k.name or k.id} is meant to warn early but is measured {frequency_key(k.frequency)}, less often "
-                        f"than {fastest.name or fastest.id} ({frequency_key(fastest.frequency)}), which it should run ahead of",
-                    ))
+                    out.append(
+                        RegisterWarning(
+                            "leading_less_often",
+                            o.id,
+                            k.id,
+                            f"{k.name or k.id} is meant to warn early but is measured {frequency_word(k.frequency)}, less often "
+                            f"than {fastest.name or fastest.id} ({frequency_word(fastest.frequency)}), which it should run ahead of",
+                        )
+                    )
         if not leading:
-            out.append(RegisterWarning("no_leading", o.id, None,
-                                       f"“{label}” has no leading KPI: nothing will show early whether it is on course"))
+            out.append(
+                RegisterWarning(
+                    "no_leading", o.id, None, f"“{label}” has no leading KPI: nothing will show early whether it is on course"
+                )
+            )
         if not lagging:
-            out.append(RegisterWarning("no_lagging", o.id, None,
-                                       f"“{label}” has no lagging KPI: nothing will prove it was reached"))
+            out.append(
+                RegisterWarning("no_lagging", o.id, None, f"“{label}” has no lagging KPI: nothing will prove it was reached")
+            )
     return out
 
 
@@ -489,8 +509,7 @@ def workshop_state(outcomes: Sequence[Outcome], kpis: Sequence[Kpi], answers: Ma
     weights = weights_from_answer(answers.get("weights"))
     ranking = rank(candidates, weights)
     shortlist = shortlist_from_answer(answers.get("shortlist"), candidates)
-    return Workshop(candidates, weights, ranking, shortlist, register_warnings(outcomes, kpis),
-                    candidate_notes(candidates, kpis))
+    return Workshop(candidates, weights, ranking, shortlist, register_warnings(outcomes, kpis), candidate_notes(candidates, kpis))
 
 
 def candidate_notes(candidates: Sequence[Candidate], kpis: Sequence[Kpi]) -> dict[str, list[str]]:
@@ -500,11 +519,15 @@ def candidate_notes(candidates: Sequence[Candidate], kpis: Sequence[Kpi]) -> dic
     ...                 [Kpi("c", outcome="o", kind="lagging", frequency="monthly", name="Clients")])
     {'s': ['measured yearly, less often than Clients (monthly)']}
     """
-    lagging = [(k.outcome, per_year(k.frequency), k.name or k.id, frequency_key(k.frequency)) for k in kpis if k.kind == "lagging"]
-    lagging += [(c.outcome, per_year(c.frequency), c.name, c.frequency) for c in candidates if c.kind == "lagging"]
+    lagging = [
+        (k.outcome, periods_per_year(k.frequency), k.name or k.id, frequency_word(k.frequency))
+        for k in kpis
+        if k.kind == "lagging"
+    ]
+    lagging += [(c.outcome, periods_per_year(c.frequency), c.name, c.frequency) for c in candidates if c.kind == "lagging"]
     notes: dict[str, list[str]] = {}
     for c in candidates:
-        n = per_year(c.frequency)
+        n = periods_per_year(c.frequency)
         if c.kind != "leading" or n is None:
             continue
         faster = [(m, name, f) for outcome, m, name, f in lagging if outcome == c.outcome and m is not None and m > n]

@@ -46,29 +46,20 @@ are shown, labelled:
 >>> s.gap.money_gap_per_year, round(s.gap.movement_for_fraction, 3)
 (1650000.0, 2.037)
 """
+
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from csm_nb.errors import InputError
 from csm_nb.model import CashFlowLine, Kpi, Measurement
+from csm_nb.vocabulary import CURRENCY_SYMBOLS, PERIODS, periods_per_year
 
 Basis = Literal["revenue", "profit"]
 KINDS = ("multiply", "percent", "margin")
-# How many link periods make a year; words a person might write for the period.
-PERIODS_PER_YEAR: dict[str, float] = {
-    "day": 365.0, "week": 52.0, "fortnight": 26.0, "month": 12.0, "quarter": 4.0,
-    "half-year": 2.0, "half year": 2.0, "year": 1.0,
-}
-_PERIOD_WORDS = {
-    "daily": "day", "weekly": "week", "fortnightly": "fortnight", "monthly": "month", "quarterly": "quarter",
-    "half-yearly": "half-year", "yearly": "year", "annual": "year", "annually": "year", "annum": "year",
-}
-CURRENCY_WORDS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "AUD": "A$", "CAD": "C$"}
 
 
 # ----------------------------------------------------------------------------- the data
@@ -146,22 +137,6 @@ class Linkage:
 # ----------------------------------------------------------------------------- reading and checking
 
 
-def periods_per_year(period: str | None) -> float | None:
-    """How many of ``period`` make a year, or ``None`` if the word is not known.
-
-    >>> periods_per_year("month"), periods_per_year("Weekly"), periods_per_year("a quarter"), periods_per_year("sprint")
-    (12.0, 52.0, 4.0, None)
-    """
-    if not period:
-        return None
-    words = period.strip().casefold()
-    words = re.sub(r"^(a|an|per|each|every)\s+", "", words)
-    words = _PERIOD_WORDS.get(words, words)
-    if words.endswith("s") and words[:-1] in PERIODS_PER_YEAR:
-        words = words[:-1]
-    return PERIODS_PER_YEAR.get(words)
-
-
 def unit_key(unit: str) -> str:
     """A unit as compared between steps: case, plurals and 'a'/'per' do not matter.
 
@@ -185,13 +160,11 @@ def is_money_unit(unit: str, currency: str) -> bool:
     (True, True, False)
     """
     first = unit.strip().split()[0].casefold() if unit.strip() else ""
-    symbol = CURRENCY_WORDS.get(currency.upper(), "")
+    symbol = CURRENCY_SYMBOLS.get(currency.upper(), "")
     return first in {currency.casefold(), "money"} or bool(symbol and first.startswith(symbol.casefold()))
 
 
-def parse_link(
-    data: Mapping[str, Any], *, kpi: Kpi | None = None, currency: str | None = None
-) -> Linkage:
+def parse_link(data: Mapping[str, Any], *, kpi: Kpi | None = None, currency: str | None = None) -> Linkage:
     """Check one ``financial_links`` entry and return it as a :class:`Linkage`.
 
     Refuses, naming the link and the step: no steps; a zero or negative factor;
@@ -253,8 +226,7 @@ def _read_link(data: Mapping[str, Any], *, kpi: Kpi | None, currency: str | None
     first = steps[0]
     if kpi is not None and kpi.unit and first.unit_in and unit_key(kpi.unit) != unit_key(first.unit_in):
         raise InputError(
-            f"{_where(name, 1, first)}: unit mismatch: it takes {first.unit_in!r} but KPI {kpi.id!r} is measured in "
-            f"{kpi.unit!r}"
+            f"{_where(name, 1, first)}: unit mismatch: it takes {first.unit_in!r} but KPI {kpi.id!r} is measured in {kpi.unit!r}"
         )
     last_money = next((s for s in reversed(steps) if s.kind != "margin"), None)
     if currency and last_money is not None and last_money.unit_out and not is_money_unit(last_money.unit_out, currency):
@@ -272,16 +244,19 @@ def _read_link(data: Mapping[str, Any], *, kpi: Kpi | None, currency: str | None
         return None
     if per_year is None:
         said = f"period {data.get('period')!r} is not a length we know" if data.get("period") else "no period given"
-        raise InputError(
-            f"{name}: {said}; set period to day, week, fortnight, month, quarter or year, or give periods_per_year"
-        )
+        raise InputError(f"{name}: {said}; set period to {', '.join(p.unit for p in PERIODS)}, or give periods_per_year")
     if not per_year > 0:
         raise InputError(f"{name}: periods_per_year must be above zero, got {per_year!r}")
 
     gap = _parse_gap(data.get("gap"), steps, name)
     return Linkage(
-        id=link_id, steps=tuple(steps), periods_per_year=float(per_year), period=data.get("period"),
-        kpi=data.get("kpi"), description=data.get("description"), gap=gap,
+        id=link_id,
+        steps=tuple(steps),
+        periods_per_year=float(per_year),
+        period=data.get("period"),
+        kpi=data.get("kpi"),
+        description=data.get("description"),
+        gap=gap,
     )
 
 
@@ -306,7 +281,9 @@ def _parse_step(raw: Mapping[str, Any], number: int, name: str, *, strict: bool 
     baseline = _number(raw.get("baseline"), f"{where}: baseline")
     if kind == "percent":
         if baseline is None:
-            raise InputError(f"{where}: missing baseline: a percentage needs the amount it is a percentage of (e.g. 1800 clients a month)")
+            raise InputError(
+                f"{where}: missing baseline: a percentage needs the amount it is a percentage of (e.g. 1800 clients a month)"
+            )
         if baseline <= 0:
             raise InputError(f"{where}: the baseline must be above zero, got {_num(baseline)}")
         if strict and factor > 1:
@@ -319,9 +296,15 @@ def _parse_step(raw: Mapping[str, Any], number: int, name: str, *, strict: bool 
     if accuracy is not None and not 0 <= accuracy < 1:
         raise InputError(f"{where}: accuracy is a fraction from 0 to under 1 (0.2 for ±20 %), got {_num(accuracy)}")
     return Step(
-        factor=factor, kind=kind, description=raw.get("description"), baseline=baseline,
-        unit_in=raw.get("unit_in") or None, unit_out=raw.get("unit_out") or None, unit=raw.get("unit") or None,
-        source=raw.get("source") or None, accuracy=accuracy,
+        factor=factor,
+        kind=kind,
+        description=raw.get("description"),
+        baseline=baseline,
+        unit_in=raw.get("unit_in") or None,
+        unit_out=raw.get("unit_out") or None,
+        unit=raw.get("unit") or None,
+        source=raw.get("source") or None,
+        accuracy=accuracy,
     )
 
 
@@ -335,7 +318,9 @@ def _parse_gap(raw: Mapping[str, Any] | None, steps: list[Step], name: str) -> G
         if number is None:
             raise InputError(f"{name}, gap: say which step's output the run rate and target are counted in (step: 1)")
     if number not in revenue_steps:
-        raise InputError(f"{name}, gap: step {number} is not a step to revenue; choose one of {', '.join(map(str, revenue_steps))}")
+        raise InputError(
+            f"{name}, gap: step {number} is not a step to revenue; choose one of {', '.join(map(str, revenue_steps))}"
+        )
     target = _number(raw.get("target_per_year"), f"{name}, gap: target_per_year")
     if target is None:
         raise InputError(f"{name}, gap: missing target_per_year")
@@ -493,7 +478,7 @@ def gap_figures(link: Linkage, *, fraction: float = 1.0) -> GapFigures | None:
     if not 0 <= fraction <= 1:
         raise InputError(f"the share of the gap to close is a fraction from 0 to 1 (0.5 for half), got {fraction!r}")
     gap = link.gap
-    after = [s for s in link.steps[gap.step:] if s.kind != "margin"]
+    after = [s for s in link.steps[gap.step :] if s.kind != "margin"]
     money_per_quantity = chain_value(after)
     run_rate_year = per_year(gap.run_rate, link.periods_per_year)
     quantity_gap = gap.target_per_year - run_rate_year
@@ -501,12 +486,16 @@ def gap_figures(link: Linkage, *, fraction: float = 1.0) -> GapFigures | None:
     value_year = per_year(chain_value(link.revenue_steps), link.periods_per_year)
     return GapFigures(
         quantity_unit=link.steps[gap.step - 1].unit_out,
-        run_rate=gap.run_rate, run_rate_per_year=run_rate_year, target_per_year=gap.target_per_year,
-        quantity_gap_per_year=quantity_gap, money_per_quantity=money_per_quantity,
+        run_rate=gap.run_rate,
+        run_rate_per_year=run_rate_year,
+        target_per_year=gap.target_per_year,
+        quantity_gap_per_year=quantity_gap,
+        money_per_quantity=money_per_quantity,
         money_run_rate_per_period=gap.run_rate * money_per_quantity,
         money_run_rate_per_year=run_rate_year * money_per_quantity,
         money_target_per_year=gap.target_per_year * money_per_quantity,
-        money_gap_per_year=money_gap, fraction=fraction,
+        money_gap_per_year=money_gap,
+        fraction=fraction,
         movement_to_close=movement_needed(money_gap, value_year),
         movement_for_fraction=movement_needed(money_gap, value_year, fraction=fraction),
     )
@@ -542,7 +531,7 @@ class SensitivityRow:
     value_swing_high: float
     movement_low: float | None  # KPI movement for the chosen share of the gap, factor low
     movement_high: float | None
-    short_label: str = ""  # for charts: the step's description alone
+    short_label: str = ""  # for charts: the step's description alone, whole (the chart wraps it)
 
 
 def sensitivity(link: Linkage, *, basis: Basis = "revenue", swing: float = 0.10, fraction: float = 1.0) -> list[SensitivityRow]:
@@ -564,21 +553,29 @@ def sensitivity(link: Linkage, *, basis: Basis = "revenue", swing: float = 0.10,
             continue
         a = step.accuracy_or_zero
 
-        def value(scale: float) -> float:
+        def value(scale: float, number: int = number) -> float:
             changed = with_factor_scaled(link, number, scale)
             return per_year(chain_value(changed.steps_for(basis)), link.periods_per_year)
 
-        def movement(scale: float) -> float | None:
+        def movement(scale: float, number: int = number) -> float | None:
             figures = gap_figures(with_factor_scaled(link, number, scale), fraction=fraction)
             return None if figures is None else figures.movement_for_fraction
 
         label = step.description or f"step {number}"
-        rows.append(SensitivityRow(
-            step=number, label=f"{label} ({step.shown_factor()})", accuracy=a,
-            value_low=value(1 - a), value_high=value(1 + a),
-            value_swing_low=value(1 - swing), value_swing_high=value(1 + swing),
-            movement_low=movement(1 - a), movement_high=movement(1 + a), short_label=_short(label),
-        ))
+        rows.append(
+            SensitivityRow(
+                step=number,
+                label=f"{label} ({step.shown_factor()})",
+                accuracy=a,
+                value_low=value(1 - a),
+                value_high=value(1 + a),
+                value_swing_low=value(1 - swing),
+                value_swing_high=value(1 + swing),
+                movement_low=movement(1 - a),
+                movement_high=movement(1 + a),
+                short_label=label,
+            )
+        )
     return rows
 
 
@@ -612,16 +609,31 @@ class LinkSummary:
         """Plain figures for the results file: money in the currency, fractions for ratios."""
         link = self.link
         out: dict[str, Any] = {
-            "id": link.id, "kpi": link.kpi, "period": link.period, "periods_per_year": link.periods_per_year,
+            "id": link.id,
+            "kpi": link.kpi,
+            "period": link.period,
+            "periods_per_year": link.periods_per_year,
             "steps": [
-                {"step": i, "description": s.description, "kind": s.kind, "factor": s.factor, "baseline": s.baseline,
-                 "multiplier": s.multiplier, "unit_in": s.unit_in, "unit_out": s.unit_out, "source": s.source,
-                 "accuracy": s.accuracy, "value_after": v}
+                {
+                    "step": i,
+                    "description": s.description,
+                    "kind": s.kind,
+                    "factor": s.factor,
+                    "baseline": s.baseline,
+                    "multiplier": s.multiplier,
+                    "unit_in": s.unit_in,
+                    "unit_out": s.unit_out,
+                    "source": s.source,
+                    "accuracy": s.accuracy,
+                    "value_after": v,
+                }
                 for i, (s, v) in enumerate(zip(link.steps, self.running), start=1)
             ],
             "value_per_unit": {
-                "revenue_per_period": self.revenue_per_period, "revenue_per_year": self.revenue_per_year,
-                "profit_per_period": self.profit_per_period, "profit_per_year": self.profit_per_year,
+                "revenue_per_period": self.revenue_per_period,
+                "revenue_per_year": self.revenue_per_year,
+                "profit_per_period": self.profit_per_period,
+                "profit_per_year": self.profit_per_year,
                 "margin": link.margin_step.factor if link.margin_step else None,
             },
             "accuracy": {
@@ -631,7 +643,9 @@ class LinkSummary:
             },
             "gap": None,
             "sensitivity": {
-                "basis": self.basis, "swing": self.swing, "base_per_year": self.value_per_year,
+                "basis": self.basis,
+                "swing": self.swing,
+                "base_per_year": self.value_per_year,
                 "rows": [r.__dict__ for r in self.sensitivity],
             },
             "target_movement": self.target_movement,
@@ -681,13 +695,19 @@ def summarise(
     profit = chain_value(link.steps) if link.margin_step else None
     gap = gap_figures(link, fraction=gap_fraction)
     summary = LinkSummary(
-        link=link, kpi=kpi, running=running_values(link.steps),
-        revenue_per_period=revenue, revenue_per_year=per_year(revenue, link.periods_per_year),
-        profit_per_period=profit, profit_per_year=None if profit is None else per_year(profit, link.periods_per_year),
+        link=link,
+        kpi=kpi,
+        running=running_values(link.steps),
+        revenue_per_period=revenue,
+        revenue_per_year=per_year(revenue, link.periods_per_year),
+        profit_per_period=profit,
+        profit_per_year=None if profit is None else per_year(profit, link.periods_per_year),
         accuracy_revenue=combined_accuracy([s.accuracy for s in link.revenue_steps]),
         accuracy_profit=combined_accuracy([s.accuracy for s in link.steps]) if link.margin_step else None,
-        gap=gap, sensitivity=sensitivity(link, basis=basis, swing=swing, fraction=gap_fraction),
-        basis=basis, swing=swing,
+        gap=gap,
+        sensitivity=sensitivity(link, basis=basis, swing=swing, fraction=gap_fraction),
+        basis=basis,
+        swing=swing,
     )
     if kpi is not None and kpi.baseline is not None and kpi.target is not None:
         movement = improvement(kpi.target, baseline=kpi.baseline, direction=kpi.direction)
@@ -792,9 +812,14 @@ class GeneratedCashFlow:
 
     def results(self) -> dict[str, Any]:
         return {
-            "link": self.link, "kpi": self.kpi, "basis": self.basis, "value_per_unit_per_period": self.value_per_unit,
-            "periods": [x.period for x in self.lines], "kpi_plan": self.plan,
-            "revenue_est": [x.revenue_est for x in self.lines], "revenue_act": [x.revenue_act for x in self.lines],
+            "link": self.link,
+            "kpi": self.kpi,
+            "basis": self.basis,
+            "value_per_unit_per_period": self.value_per_unit,
+            "periods": [x.period for x in self.lines],
+            "kpi_plan": self.plan,
+            "revenue_est": [x.revenue_est for x in self.lines],
+            "revenue_act": [x.revenue_act for x in self.lines],
         }
 
 

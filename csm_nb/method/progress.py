@@ -10,7 +10,9 @@ Units and conventions
   more than 1; neither is clipped.
 * **Periods** are counted from the KPI's start in the *plan's unit*: the
   unit of a relative deadline ("10 months" -> months), else the unit of the
-  KPI's frequency (weekly -> weeks, anything else -> months). Period ``p``
+  KPI's frequency (weekly -> weeks, fortnightly -> fortnights of 14 days,
+  quarterly -> quarters, as in csm_nb.vocabulary.PERIODS; a missing or
+  unknown frequency -> months). Period ``p``
   is the moment at the end of the p-th period, so *month 4* is the stretch
   from index 3 to index 4 and a crossing at 3.75 lies in the second half of
   month 4.
@@ -33,6 +35,7 @@ Units and conventions
   line through the measurements of the last ``trend_periods`` plan periods. ``None`` (reported as
   "not at this rate") when that line does not rise.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -41,21 +44,22 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from csm_nb.errors import InputError
+from csm_nb.frames import measurement_list, pandas
 from csm_nb.model import Kpi, Measurement
-from csm_nb.vocabulary import row_at
+from csm_nb.vocabulary import KPI_STATUSES, PERIOD_BY_UNIT, PERIODS, period_unit, row_at
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Status = Literal["ahead", "on_plan", "behind"]
-STATUS_WORDS: dict[str, str] = {"ahead": "ahead of plan", "on_plan": "on plan", "behind": "behind plan"}
+# The words for each status ("ahead of plan" ...); their tones are in csm_nb.vocabulary.KPI_STATUSES.
+STATUS_WORDS: dict[str, str] = {key: v.words for key, v in KPI_STATUSES.items()}
 
-DAYS_PER: dict[str, float] = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "quarter": 365.25 / 4, "year": 365.25}
-_FREQUENCY_UNITS = {
-    "daily": "day", "day": "day", "weekly": "week", "week": "week", "monthly": "month", "month": "month",
-    "quarterly": "quarter", "quarter": "quarter", "yearly": "year", "annually": "year", "annual": "year", "year": "year",
-}
-_RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(day|week|month|quarter|year)s?\b", re.IGNORECASE)
+# "10 months", "26 weeks", "3 fortnights": a span in one of the period units.
+_RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(" + "|".join(re.escape(p.unit) for p in PERIODS) + r")s?\b", re.IGNORECASE)
 _EPS = 1e-9
 
 
@@ -107,12 +111,12 @@ def check_kpi(kpi: Kpi) -> tuple[float, float]:
 
 # -- periods and dates ---------------------------------------------------------------
 def frequency_unit(frequency: str | None) -> str:
-    """The period unit a frequency counts in; unknown or missing means months.
+    """The period unit a frequency counts in (csm_nb.vocabulary.PERIODS); unknown or missing means months.
 
-    >>> frequency_unit("weekly"), frequency_unit("Monthly"), frequency_unit(None)
-    ('week', 'month', 'month')
+    >>> frequency_unit("weekly"), frequency_unit("fortnightly"), frequency_unit("Monthly"), frequency_unit(None)
+    ('week', 'fortnight', 'month', 'month')
     """
-    return _FREQUENCY_UNITS.get((frequency or "").strip().lower(), "month")
+    return period_unit(frequency) or "month"
 
 
 def relative_span(text: str | None) -> tuple[float, str] | None:
@@ -182,9 +186,10 @@ def periods_between(start: dt.date, end: dt.date, unit: str) -> float:
     >>> periods_between(dt.date(2026, 1, 1), dt.date(2026, 7, 1), "quarter")
     2.0
     """
-    if unit in ("month", "quarter", "year"):
-        return months_between(start, end) / {"month": 1, "quarter": 3, "year": 12}[unit]
-    return (end - start).days / DAYS_PER[unit]
+    period = PERIOD_BY_UNIT[unit]
+    if period.months:
+        return months_between(start, end) / period.months
+    return (end - start).days / period.days
 
 
 def date_at(start: dt.date, periods: float, unit: str) -> dt.date:
@@ -193,12 +198,13 @@ def date_at(start: dt.date, periods: float, unit: str) -> dt.date:
     >>> date_at(dt.date(2026, 1, 1), 3.75, "month")
     datetime.date(2026, 4, 23)
     """
-    if unit in ("month", "quarter", "year"):
-        months = periods * {"month": 1, "quarter": 3, "year": 12}[unit]
+    period = PERIOD_BY_UNIT[unit]
+    if period.months:
+        months = periods * period.months
         whole = math.floor(months)
         anchor, following = add_months(start, whole), add_months(start, whole + 1)
         return anchor + dt.timedelta(days=round((months - whole) * (following - anchor).days))
-    return start + dt.timedelta(days=round(periods * DAYS_PER[unit]))
+    return start + dt.timedelta(days=round(periods * period.days))
 
 
 def convert_periods(count: float, from_unit: str, to_unit: str) -> float:
@@ -209,7 +215,7 @@ def convert_periods(count: float, from_unit: str, to_unit: str) -> float:
     """
     if from_unit == to_unit:
         return float(count)
-    return float(count) * DAYS_PER[from_unit] / DAYS_PER[to_unit]
+    return float(count) * PERIOD_BY_UNIT[from_unit].days / PERIOD_BY_UNIT[to_unit].days
 
 
 @dataclass(frozen=True)
@@ -282,8 +288,10 @@ def timeline(kpi: Kpi) -> Timeline:
         if start is None:
             raise InputError(f"KPI {kpi.id!r}: a dated deadline needs a start date; add start: YYYY-MM-DD")
         if end == dt.date.max:  # the end of that day would be past the calendar
-            raise InputError(f"KPI {kpi.id!r}: the deadline {kpi.deadline!r} is the last day of the calendar; "
-                             "give the real deadline (YYYY-MM-DD) or a span such as '10 months'")
+            raise InputError(
+                f"KPI {kpi.id!r}: the deadline {kpi.deadline!r} is the last day of the calendar; "
+                "give the real deadline (YYYY-MM-DD) or a span such as '10 months'"
+            )
         length = periods_between(start, end + dt.timedelta(days=1), unit)
     if length <= 0:
         raise InputError(f"KPI {kpi.id!r}: the deadline {kpi.deadline!r} is not after the start {kpi.start!r}")
@@ -541,18 +549,52 @@ class KpiProgress:
     def label(self) -> str:
         return self.kpi.name or self.kpi.id
 
+    def frame(self) -> pd.DataFrame:
+        """The KPI's progress series as a DataFrame, one row a measurement in time order: ``period`` (plan
+        periods from the start), ``label`` ("Month 4"), ``date`` (None without a start date), the measured
+        ``value`` in the KPI's unit, ``progress`` and ``planned`` (fractions: 0 = baseline, 1 = target) and
+        ``status``.
+
+        >>> k = Kpi("days", direction="decrease", baseline=30, target=15, deadline="10 months")
+        >>> track(k, [Measurement("days", 0, 30), Measurement("days", 5, 22.5)]).frame()[["label", "value", "progress", "planned", "status"]]
+             label  value  progress  planned    status
+        0  Month 0   30.0       0.0      0.0   on_plan
+        1  Month 5   22.5       0.5      0.5   on_plan
+        """
+        t, pd = self.timeline, pandas()
+        return pd.DataFrame(
+            {
+                "period": pd.Series(self.periods, dtype=float),
+                "label": pd.Series([t.label(p) for p in self.periods], dtype=object),
+                "date": pd.Series([t.date(p) for p in self.periods], dtype=object),
+                "value": pd.Series(self.values, dtype=float),
+                "progress": pd.Series(self.progress, dtype=float),
+                "planned": pd.Series(self.planned, dtype=float),
+                "status": pd.Series(self.status, dtype=object),
+            }
+        )
+
     def results(self) -> dict[str, Any]:
-        """Per-KPI figures for the results file (SPEC 4.4): fractions, period indexes."""
+        """Per-KPI figures for the results file: progress as fractions (0.5, not "50 %"), periods as plan-period indexes."""
         t = self.timeline
         forecast_date = t.date(self.forecast.period) if self.forecast.period is not None else None
         deadline = t.date(t.length)
         return {
-            "name": self.label(), "kind": self.kpi.kind, "unit": self.kpi.unit, "direction": self.kpi.direction,
-            "baseline": self.baseline, "target": self.target,
-            "period_unit": t.unit, "plan_periods": t.length, "start": t.start.isoformat() if t.start else None,
+            "name": self.label(),
+            "kind": self.kpi.kind,
+            "unit": self.kpi.unit,
+            "direction": self.kpi.direction,
+            "baseline": self.baseline,
+            "target": self.target,
+            "period_unit": t.unit,
+            "plan_periods": t.length,
+            "start": t.start.isoformat() if t.start else None,
             "deadline": deadline.isoformat() if deadline else None,
-            "periods": self.periods, "values": self.values,
-            "progress": self.progress, "planned": self.planned, "status": self.status,
+            "periods": self.periods,
+            "values": self.values,
+            "progress": self.progress,
+            "planned": self.planned,
+            "status": self.status,
             "crossings": [c.period for c in self.crossings],
             "crossing_directions": [c.to for c in self.crossings],
             "forecast_period": self.forecast.period,
@@ -565,11 +607,15 @@ class KpiProgress:
         }
 
 
-def track(kpi: Kpi, measurements: Sequence[Measurement], *, tolerance: float = 0.02, trend_periods: float = 3) -> KpiProgress:
+def track(
+    kpi: Kpi, measurements: Sequence[Measurement] | pd.DataFrame, *, tolerance: float = 0.02, trend_periods: float = 3
+) -> KpiProgress:
     """Track one KPI: place its measurements, normalise, compare with the plan.
 
     Measurements of other KPIs are ignored. Two measurements at the same
     moment (say period 4 and the date it falls on): the later one given wins.
+    ``measurements`` may be a DataFrame with the columns ``kpi``, ``period``
+    and ``value`` (checked as a measurement file is).
 
     >>> k = Kpi("days", direction="decrease", baseline=30, target=15, deadline="10 months")
     >>> rows = [Measurement("days", i, v) for i, v in enumerate([30, 29.25, 28.5, 27.75, 23.25, 21.3, 19.2])]
@@ -583,13 +629,16 @@ def track(kpi: Kpi, measurements: Sequence[Measurement], *, tolerance: float = 0
     """
     if not 0 <= tolerance < 1:
         raise InputError(f"tolerance: expected a fraction from 0 to under 1 (0.02 for 2 points), got {tolerance!r}")
+    measurements = measurement_list(measurements)
     baseline, target = check_kpi(kpi)
     line = timeline(kpi)
     milestones: dict[float, float] = {}
     for key, value in (kpi.milestones or {}).items():
         where = float(key) if isinstance(key, int) else line.position(key, kpi=kpi.id)
         milestones[where] = float(value)
-    plan = plan_points(line.length, {k: normalised_progress(v, baseline=baseline, target=target, kpi=kpi.id) for k, v in milestones.items()})
+    plan = plan_points(
+        line.length, {k: normalised_progress(v, baseline=baseline, target=target, kpi=kpi.id) for k, v in milestones.items()}
+    )
     placed: dict[float, float] = {}
     for m in measurements:
         if m.kpi == kpi.id:
@@ -599,22 +648,31 @@ def track(kpi: Kpi, measurements: Sequence[Measurement], *, tolerance: float = 0
     progress = [normalised_progress(v, baseline=baseline, target=target, kpi=kpi.id) for v in values]
     planned = [plan_at(x, plan) for x in xs]
     return KpiProgress(
-        kpi=kpi, timeline=line, baseline=baseline, target=target, plan=plan,
-        periods=xs, values=values, progress=progress, planned=planned,
+        kpi=kpi,
+        timeline=line,
+        baseline=baseline,
+        target=target,
+        plan=plan,
+        periods=xs,
+        values=values,
+        progress=progress,
+        planned=planned,
         status=[status(p, q, tolerance=tolerance) for p, q in zip(progress, planned)],
         crossings=crossings(xs, progress, plan),
         forecast=forecast_target(xs, progress, trend_periods=trend_periods) if xs else Forecast(None, "no measurements yet"),
-        tolerance=tolerance, milestones=milestones,
+        tolerance=tolerance,
+        milestones=milestones,
     )
 
 
 def track_all(
-    kpis: Sequence[Kpi], measurements: Sequence[Measurement], *, tolerance: float = 0.02, trend_periods: float = 3
+    kpis: Sequence[Kpi], measurements: Sequence[Measurement] | pd.DataFrame, *, tolerance: float = 0.02, trend_periods: float = 3
 ) -> tuple[list[KpiProgress], dict[str, str]]:
     """Track every KPI; a KPI that cannot be tracked goes into ``problems`` (id -> one line)
     instead of stopping the others."""
     from csm_nb.errors import CsmError
 
+    measurements = measurement_list(measurements)  # once, not once a KPI
     tracked, problems = [], {}
     for kpi in kpis:
         try:

@@ -7,6 +7,7 @@ It starts from the engagement file (solution, initiative, outcomes); answers
 given in the form add to it or correct it. Interactive (no
 ``results_path``): the picker and the form. Headless: the one-page brief.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -16,16 +17,16 @@ from csm_nb.data.questions import load_bank, option_label, parse_answers_paramet
 from csm_nb.data.store import Store
 from csm_nb.forms.widgets import WorkshopPage
 from csm_nb.model import Engagement, Outcome
+from csm_nb.pages.base import Page
 from csm_nb.render.html import Html, callout, figures, join, paragraph, section, table
-from csm_nb.vocabulary import money, number
+from csm_nb.vocabulary import NOT_KNOWN, money, number
 
 WORKBOOK = "engagement_brief"
 TITLE = "Engagement brief"
 
 
 def applies(engagement: Engagement) -> bool:
-    return bool(engagement.solution or engagement.initiative or engagement.outcomes
-                or (engagement.workshop or {}).get(WORKBOOK))
+    return bool(engagement.solution or engagement.initiative or engagement.outcomes or (engagement.workshop or {}).get(WORKBOOK))
 
 
 def _lines(text: Any) -> list[str]:
@@ -33,15 +34,20 @@ def _lines(text: Any) -> list[str]:
     return [line.strip(" -•*\t") for line in str(text or "").splitlines() if line.strip(" -•*\t")]
 
 
-class EngagementBriefPage(WorkshopPage):
-    WORKBOOK = WORKBOOK
+class EngagementBriefPage(WorkshopPage, Page):
+    WORKBOOK, TITLE = WORKBOOK, TITLE
+    applies = staticmethod(applies)
+
+    @classmethod
+    def open(cls, engagement_id: str, **options: Any) -> EngagementBriefPage:
+        return open_page(engagement_id, **options)
 
     @property
     def currency(self) -> str:
         return self.engagement.currency_code
 
     def m(self, value: float | None) -> str:
-        return money(value, self.currency, unknown="not known")
+        return money(value, self.currency)
 
     # -- the engagement with the workshop's answers applied ------------------------------
     def bill_of_materials(self) -> list[dict[str, Any]]:
@@ -80,15 +86,17 @@ class EngagementBriefPage(WorkshopPage):
         lines = self.bill_of_materials()
 
         def total(**match: str) -> float:
-            return sum(float(l.get("amount") or 0) for l in lines if all(l.get(k) == v for k, v in match.items()))
+            return sum(float(line.get("amount") or 0) for line in lines if all(line.get(k) == v for k, v in match.items()))
 
         deal = self.answers.get("deal_size")
         return {
             "deal_size": float(deal) if deal is not None else None,
-            "renewable": total(revenue="renewable"), "one_off": total(revenue="one_off"),
+            "renewable": total(revenue="renewable"),
+            "one_off": total(revenue="one_off"),
             "renewal_expected": total(revenue="renewable", renewal="expected"),
             "temporary": total(renewal="temporary"),
-            "immediate": total(timing="immediate"), "planned": total(timing="planned"),
+            "immediate": total(timing="immediate"),
+            "planned": total(timing="planned"),
         }
 
     # -- the brief ------------------------------------------------------------------------
@@ -100,7 +108,9 @@ class EngagementBriefPage(WorkshopPage):
         assumed = [o for o in self.outcomes() if o.status != "stated"]
         text = f"{e.customer}: {name}." + (f" {purpose}" if purpose else "")
         note = f"{done} of {total} brief questions answered; {len(assumed)} outcome(s) to validate."
-        return join([callout(text, tone="info", title="The initiative."), paragraph(note, css_class="note"), self.supplied_note()])
+        return join(
+            [callout(text, tone="info", title="The initiative."), paragraph(note, css_class="note"), self.supplied_note()]
+        )
 
     def sold(self) -> Html:
         if self.interactive:
@@ -111,23 +121,47 @@ class EngagementBriefPage(WorkshopPage):
             parts.append(paragraph(a["solution_summary"]))
         bom = self.bill_of_materials()
         if bom:
-            rows = [[l.get("item"), l.get("role") or "role not known yet", number(l.get("quantity"), unknown=""),
-                     self.m(l.get("amount")), option_label(l.get("revenue") or "") or "?",
-                     f"{l['term_months']} months" if l.get("term_months") is not None else "",
-                     l.get("renewal") or "", l.get("timing") or ""] for l in bom]
-            parts.append(table(["Line", "Role in the solution", "Qty", "Amount", "Revenue", "Term", "At end of term", "Booked"],
-                               rows, numeric=[False, False, True, True, False, False, False, False]))
+            rows = [
+                [
+                    line.get("item"),
+                    line.get("role") or "role not known yet",
+                    number(line.get("quantity"), unknown=""),
+                    self.m(line.get("amount")),
+                    option_label(line.get("revenue") or "") or "?",
+                    f"{line['term_months']} months" if line.get("term_months") is not None else "",
+                    line.get("renewal") or "",
+                    line.get("timing") or "",
+                ]
+                for line in bom
+            ]
+            parts.append(
+                table(
+                    ["Line", "Role in the solution", "Qty", "Amount", "Revenue", "Term", "At end of term", "Booked"],
+                    rows,
+                    numeric=[False, False, True, True, False, False, False, False],
+                )
+            )
         services = solution.get("services") or []
         if services:
-            parts.append(table(["Service", "Scope", "Days", "Amount"],
-                               [[s.get("name"), s.get("description") or "", number(s.get("days"), unknown=""), self.m(s.get("amount"))]
-                                for s in services], numeric=[False, False, True, True], caption="Professional services"))
+            parts.append(
+                table(
+                    ["Service", "Scope", "Days", "Amount"],
+                    [
+                        [s.get("name"), s.get("description") or "", number(s.get("days"), unknown=""), self.m(s.get("amount"))]
+                        for s in services
+                    ],
+                    numeric=[False, False, True, True],
+                    caption="Professional services",
+                )
+            )
         if a.get("services_note"):
             parts.append(paragraph(f"Services, noted in preparation: {a['services_note']}"))
         support = solution.get("support") or {}
         level = a.get("support_level") or support.get("level")
         if level:
-            parts.append(paragraph(f"Support: {level}" + (f" ({support['description']})" if support.get("description") else "") + "."))
+            parts.append(
+                paragraph(f"Support: {level}" + (f" ({support['description']})" if support.get("description") else "") + ".")
+            )
         if not parts:
             parts.append(paragraph("Nothing recorded yet about what was sold.", css_class="note"))
         return section("What was sold", *parts)
@@ -138,24 +172,33 @@ class EngagementBriefPage(WorkshopPage):
         r = self.revenue()
         if not self.bill_of_materials() and r["deal_size"] is None:
             return Html("")
-        items = [("Deal size", self.m(r["deal_size"]), "guides how much CSM time the account gets"),
-                 ("Renewable", self.m(r["renewable"]), f"{self.m(r['renewal_expected'])} expected to renew"),
-                 ("One-off", self.m(r["one_off"]), "not renewed"),
-                 ("Planned, not yet booked", self.m(r["planned"]), f"{self.m(r['immediate'])} booked now")]
+        items = [
+            ("Deal size", self.m(r["deal_size"]), "guides how much CSM time the account gets"),
+            ("Renewable", self.m(r["renewable"]), f"{self.m(r['renewal_expected'])} expected to renew"),
+            ("One-off", self.m(r["one_off"]), "not renewed"),
+            ("Planned, not yet booked", self.m(r["planned"]), f"{self.m(r['immediate'])} booked now"),
+        ]
         temporary = Html("")
         if r["temporary"]:
             temporary = paragraph(f"{self.m(r['temporary'])} is meant to be temporary: not a renewal to chase.", css_class="note")
-        return section("Revenue", figures(items), temporary,
-                       intro="From the bill of materials: amounts by how each line earns.")
+        return section("Revenue", figures(items), temporary, intro="From the bill of materials: amounts by how each line earns.")
 
     def initiative(self) -> Html:
         if self.interactive:
             return Html("")
         a, ini = self.answers, self.engagement.initiative or {}
-        facts = [(label, a.get(key)) for label, key in (("Initiative", "initiative_name"), ("Purpose", "purpose"),
-                                                         ("Strategic fit", "strategic_fit"), ("Sponsor", "sponsor"))]
-        parts: list[Any] = [Html("<dl>") + join(Html("<dt><b>{}</b></dt><dd>{}</dd>").format(k, v or "not known yet")
-                                                for k, v in facts) + Html("</dl>")]
+        facts = [
+            (label, a.get(key))
+            for label, key in (
+                ("Initiative", "initiative_name"),
+                ("Purpose", "purpose"),
+                ("Strategic fit", "strategic_fit"),
+                ("Sponsor", "sponsor"),
+            )
+        ]
+        parts: list[Any] = [
+            Html("<dl>") + join(Html("<dt><b>{}</b></dt><dd>{}</dd>").format(k, v or NOT_KNOWN) for k, v in facts) + Html("</dl>")
+        ]
         milestones = ini.get("milestones") or []
         extra_m = _lines(a.get("milestones_note"))
         if milestones or extra_m:
@@ -179,8 +222,11 @@ class EngagementBriefPage(WorkshopPage):
             return Html("")
         rows = [[c.get("name"), c.get("area") or "", c.get("level") or "", c.get("change") or ""] for c in caps]
         rows += [[o, "", "", ""] for o in other]
-        return section("Capabilities touched", table(["Capability", "People / process / tools", "Level (1-3)", "Change"], rows),
-                       intro="Which people, processes and tools the solution changes: where adoption work will be.")
+        return section(
+            "Capabilities touched",
+            table(["Capability", "People / process / tools", "Level (1-3)", "Change"], rows),
+            intro="Which people, processes and tools the solution changes: where adoption work will be.",
+        )
 
     def outcomes_report(self) -> Html:
         if self.interactive:
@@ -189,9 +235,22 @@ class EngagementBriefPage(WorkshopPage):
         other = _lines(self.answers.get("outcomes_other"))
         parts: list[Any] = []
         if outcomes:
-            parts.append(table(["Outcome", "Quantity", "Deadline", "Measured by", "Stated / assumed", "Priority"],
-                               [[o.description or o.id, o.quantity or "", o.deadline or "", o.measurement or "",
-                                 o.status or "not marked", o.priority or "not marked"] for o in outcomes]))
+            parts.append(
+                table(
+                    ["Outcome", "Quantity", "Deadline", "Measured by", "Stated / assumed", "Priority"],
+                    [
+                        [
+                            o.description or o.id,
+                            o.quantity or "",
+                            o.deadline or "",
+                            o.measurement or "",
+                            o.status or "not marked",
+                            o.priority or "not marked",
+                        ]
+                        for o in outcomes
+                    ],
+                )
+            )
         assumed = [o for o in outcomes if o.status != "stated"]
         if assumed or other:
             items = [Html("<li>{}</li>").format(f"{o.description or o.id} ({o.status or 'not marked'})") for o in assumed]
@@ -213,9 +272,12 @@ class EngagementBriefPage(WorkshopPage):
         page = EngagementBriefPage(self.engagement, self.bank, db=self.db, interactive=False, saved=answers)
         done, total = page.answered_counts()
         assumed = [o for o in page.outcomes() if o.status != "stated"]
-        return paragraph(f"{done} of {total} brief questions answered; {len(assumed)} outcome(s) to validate. "
-                         "Render the one-page brief with: csm-nb run engagement_brief --engagement "
-                         f"{self.engagement.id}", css_class="note")
+        return paragraph(
+            f"{done} of {total} brief questions answered; {len(assumed)} outcome(s) to validate. "
+            "Render the one-page brief with: csm-nb run engagement_brief --engagement "
+            f"{self.engagement.id}",
+            css_class="note",
+        )
 
     def results(self) -> dict[str, Any]:
         from csm_nb.data.questions import open_questions
@@ -224,19 +286,25 @@ class EngagementBriefPage(WorkshopPage):
         done, total = self.answered_counts()
         outcomes = self.outcomes()
         return {
-            "workbook": WORKBOOK, "engagement": self.engagement.id, "currency": self.currency,
-            "questions_answered": done, "questions": total, "answers": self.answers,
+            "workbook": WORKBOOK,
+            "engagement": self.engagement.id,
+            "currency": self.currency,
+            "questions_answered": done,
+            "questions": total,
+            "answers": self.answers,
             "supplied_answers": sorted(self.supplied),
             "revenue": self.revenue(),
-            "bill_of_materials": self.bill_of_materials(), "capabilities": self.capabilities(),
+            "bill_of_materials": self.bill_of_materials(),
+            "capabilities": self.capabilities(),
             "outcomes": [without_none(o) for o in outcomes],
             "to_validate": [o.id for o in outcomes if o.status != "stated"],
             "open_questions": [q.question.id for q in open_questions(self.bank, self.engagement, self.answers)],
         }
 
 
-def open_page(engagement_id: str, *, db: str | None = None, results_path: str | None = None,
-              answers: Any = None) -> EngagementBriefPage:
+def open_page(
+    engagement_id: str, *, db: str | None = None, results_path: str | None = None, answers: Any = None
+) -> EngagementBriefPage:
     """Load the engagement and its saved answers; interactive unless a results path is given."""
     bank = load_bank(WORKBOOK)
     supplied = parse_answers_parameter(answers, bank)
@@ -244,4 +312,3 @@ def open_page(engagement_id: str, *, db: str | None = None, results_path: str | 
         engagement = store.load(engagement_id)
         saved = {k: a.value for k, a in store.answers(engagement_id, WORKBOOK).items()}
     return EngagementBriefPage(engagement, bank, db=db, interactive=not results_path, supplied=supplied, saved=saved)
-

@@ -6,20 +6,23 @@ and the outcome requirements documented from them.
 Interactive (no ``results_path``): an engagement picker and the form, every
 answer saved as it is entered. Headless: a report of what was captured.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from csm_nb.data.checks import setting_in_range
 from csm_nb.data.questions import Question, load_bank, parse_answers_parameter
 from csm_nb.data.store import Store
 from csm_nb.errors import ConflictError, CsmError, InputError
 from csm_nb.forms.widgets import WorkshopPage
 from csm_nb.method import discovery
 from csm_nb.model import Engagement, Outcome
+from csm_nb.pages.base import Page
 from csm_nb.render.html import Html, callout, figures, join, paragraph, section, table
-from csm_nb.vocabulary import money, number, percent
+from csm_nb.vocabulary import TONE_COLOURS, money, number, percent
 
 WORKBOOK = "outcome_discovery"
 TITLE = "Outcome discovery"
@@ -40,8 +43,13 @@ class DiscoveryContext:
         return getattr(self.engagement, name)
 
 
-class OutcomeDiscoveryPage(WorkshopPage):
-    WORKBOOK = WORKBOOK
+class OutcomeDiscoveryPage(WorkshopPage, Page):
+    WORKBOOK, TITLE = WORKBOOK, TITLE
+    applies = staticmethod(applies)
+
+    @classmethod
+    def open(cls, engagement_id: str, **options: Any) -> OutcomeDiscoveryPage:
+        return open_page(engagement_id, **options)
 
     def __init__(self, *args: Any, tolerance: float = discovery.DEFAULT_TOLERANCE, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -76,8 +84,11 @@ class OutcomeDiscoveryPage(WorkshopPage):
                 return None
             body = Html("<p><i>“Let me check my maths. {} Is that right?”</i></p>").format(" ".join(lines))
             flags = [callout(c.message(), tone="warn", title="Check:") for c in maths.disagreements]
-            agreed = [paragraph(c.message(), css_class="note") for c in
-                      (maths.last_year_stated, maths.this_year_stated, maths.remaining_stated) if c and c.agrees]
+            agreed = [
+                paragraph(c.message(), css_class="note")
+                for c in (maths.last_year_stated, maths.this_year_stated, maths.remaining_stated)
+                if c and c.agrees
+            ]
             return join([body, *flags, *agreed])
         if question.compose == "money":
             if maths.money is None:
@@ -88,15 +99,19 @@ class OutcomeDiscoveryPage(WorkshopPage):
     # -- interactive extras ------------------------------------------------------------
     def live_summary(self, answers: Mapping[str, Any]) -> Html:
         outcomes = self.outcomes(answers)
-        return join([
-            Html('<h3 style="margin:14px 0 4px">Outcome requirements so far</h3>'),
-            self._outcome_table(outcomes) if outcomes else Html('<p style="color:#5b6672">{}</p>').format(
-                "They appear here as the answers come in."),
-            self._to_validate(outcomes),
-        ])
+        return join(
+            [
+                Html('<h3 style="margin:14px 0 4px">Outcome requirements so far</h3>'),
+                self._outcome_table(outcomes)
+                if outcomes
+                else Html('<p style="color:#5b6672">{}</p>').format("They appear here as the answers come in."),
+                self._to_validate(outcomes),
+            ]
+        )
 
-    def record_outcomes(self, *, engagement_id: str | None = None, expected_revision: int | None = None,
-                        author: str | None = None) -> int:
+    def record_outcomes(
+        self, *, engagement_id: str | None = None, expected_revision: int | None = None, author: str | None = None
+    ) -> int:
         """Write the documented outcomes into the engagement (replacing ones with the same id).
 
         ``expected_revision`` is the engagement revision the workshop opened;
@@ -112,8 +127,12 @@ class OutcomeDiscoveryPage(WorkshopPage):
             expected = self.engagement.revision if expected_revision is None else expected_revision
             ids = {o.id for o in outcomes}
             current.outcomes = [o for o in current.outcomes if o.id not in ids] + outcomes
-            revision = store.save(current, expected_revision=expected, author=author,
-                                  summary=f"outcome discovery: {len(outcomes)} outcome requirement(s) recorded")
+            revision = store.save(
+                current,
+                expected_revision=expected,
+                author=author,
+                summary=f"outcome discovery: {len(outcomes)} outcome requirement(s) recorded",
+            )
         self.engagement.revision = revision
         return revision
 
@@ -122,13 +141,17 @@ class OutcomeDiscoveryPage(WorkshopPage):
         done, total = self.answered_counts()
         outcomes = self.outcomes()
         if not self.answers:
-            return callout("No workshop answers yet for this engagement. Open the workbook in JupyterLab "
-                           "(csm-nb lab) to run the workshop; answers are saved as they are typed.",
-                           tone="info", title="Nothing captured yet.")
+            return callout(
+                "No workshop answers yet for this engagement. Open the workbook in JupyterLab "
+                "(csm-nb lab) to run the workshop; answers are saved as they are typed.",
+                tone="info",
+                title="Nothing captured yet.",
+            )
         primary = next((o for o in outcomes if o.priority == "primary"), None)
         validate = discovery.to_validate(outcomes)
-        text = (f"{done} of {total} questions answered. {len(outcomes)} outcome requirement(s) documented"
-                + (f"; {len(validate)} point(s) to validate." if validate else ", all confirmed."))
+        text = f"{done} of {total} questions answered. {len(outcomes)} outcome requirement(s) documented" + (
+            f"; {len(validate)} point(s) to validate." if validate else ", all confirmed."
+        )
         if primary:
             text += f" Primary: {primary.description} — {primary.quantity}."
         maths = self.maths()
@@ -141,16 +164,33 @@ class OutcomeDiscoveryPage(WorkshopPage):
             return Html("")
         u = m.unit
         items = [
-            ("Projected this year", f"{number(m.this_year.projected)} {u}",
-             "monthly run rate × 12" if m.projection_basis == "run_rate" else "last year's actual repeated"),
-            ("Shortfall", f"{number(m.this_year.count)} {u}", f"{percent(m.this_year.fraction)} of the target of {number(m.this_year.target)}"),
+            (
+                "Projected this year",
+                f"{number(m.this_year.projected)} {u}",
+                "monthly run rate × 12" if m.projection_basis == "run_rate" else "last year's actual repeated",
+            ),
+            (
+                "Shortfall",
+                f"{number(m.this_year.count)} {u}",
+                f"{percent(m.this_year.fraction)} of the target of {number(m.this_year.target)}",
+            ),
         ]
         if m.reduced_target is not None and m.reduced_shortfall is not None:
-            items.append(("Agreed target this year", f"{number(m.reduced_target)} {u}",
-                          f"{percent(m.reduced_shortfall.attained)} of target; shortfall cut by {percent(m.reduction, decimals=0)}"))
+            items.append(
+                (
+                    "Agreed target this year",
+                    f"{number(m.reduced_target)} {u}",
+                    f"{percent(m.reduced_shortfall.attained)} of target; shortfall cut by {percent(m.reduction, decimals=0)}",
+                )
+            )
         if m.money is not None:
-            items.append(("Gap in money", money(m.money.gap, self.currency),
-                          f"a year: target {money(m.money.target_year, self.currency)} vs current pace {money(m.money.run_rate_year, self.currency)}"))
+            items.append(
+                (
+                    "Gap in money",
+                    money(m.money.gap, self.currency),
+                    f"a year: target {money(m.money.target_year, self.currency)} vs current pace {money(m.money.run_rate_year, self.currency)}",
+                )
+            )
         return figures(items)
 
     def maths_report(self) -> Html:
@@ -163,16 +203,23 @@ class OutcomeDiscoveryPage(WorkshopPage):
         body = [Html("<ol>") + join(Html("<li>{}</li>").format(s) for s in statements) + Html("</ol>")]
         for check in (m.last_year_stated, m.this_year_stated, m.remaining_stated):
             if check is not None:
-                body.append(callout(check.message(), tone="good" if check.agrees else "warn",
-                                    title="Matches." if check.agrees else "Check:"))
+                body.append(
+                    callout(
+                        check.message(), tone="good" if check.agrees else "warn", title="Matches." if check.agrees else "Check:"
+                    )
+                )
         if m.missing:
             body.append(paragraph(f"Not computed yet, for want of: {', '.join(m.missing)}.", css_class="note"))
-        body.append(paragraph(
-            "How these are computed: the projected year is the monthly run rate × 12 (or last year's actual when no "
-            "run rate was given); the shortfall is target − projection, as a share of the target; the agreed target "
-            "is the target less the part of the shortfall not closed; money is units × the agreed value per unit. "
-            f"A stated percentage more than {percent(self.tolerance, decimals=0).replace(' %', '')} points from the "
-            "computed one is flagged.", css_class="note"))
+        body.append(
+            paragraph(
+                "How these are computed: the projected year is the monthly run rate × 12 (or last year's actual when no "
+                "run rate was given); the shortfall is target − projection, as a share of the target; the agreed target "
+                "is the target less the part of the shortfall not closed; money is units × the agreed value per unit. "
+                f"A stated percentage more than {percent(self.tolerance, decimals=0).replace(' %', '')} points from the "
+                "computed one is flagged.",
+                css_class="note",
+            )
+        )
         return section("Check my maths", *body, intro="The figures read back to the stakeholders, recomputed from their answers.")
 
     def _outcome_table(self, outcomes: list[Outcome]) -> Html:
@@ -183,17 +230,29 @@ class OutcomeDiscoveryPage(WorkshopPage):
         items = discovery.to_validate(outcomes)
         if not items:
             return Html("")
-        return Html("<h3>To validate with the customer</h3><ul>") + join(Html("<li>{}</li>").format(i) for i in items) + Html("</ul>")
+        return (
+            Html("<h3>To validate with the customer</h3><ul>")
+            + join(Html("<li>{}</li>").format(i) for i in items)
+            + Html("</ul>")
+        )
 
     def outcomes_report(self) -> Html:
         if self.interactive:
             return Html("")
         outcomes = self.outcomes()
         if not outcomes:
-            return section("Outcome requirements", paragraph(
-                "None yet: they are written from stage 2's answers (the business measure, the target and the run rate)."))
-        return section("Outcome requirements", self._outcome_table(outcomes), self._to_validate(outcomes),
-                       intro="Written from the workshop answers; each is marked stated or assumed, primary or secondary.")
+            return section(
+                "Outcome requirements",
+                paragraph(
+                    "None yet: they are written from stage 2's answers (the business measure, the target and the run rate)."
+                ),
+            )
+        return section(
+            "Outcome requirements",
+            self._outcome_table(outcomes),
+            self._to_validate(outcomes),
+            intro="Written from the workshop answers; each is marked stated or assumed, primary or secondary.",
+        )
 
     def results(self) -> dict[str, Any]:
         done, total = self.answered_counts()
@@ -203,9 +262,13 @@ class OutcomeDiscoveryPage(WorkshopPage):
         from csm_nb.model import without_none
 
         return {
-            "workbook": WORKBOOK, "engagement": self.engagement.id, "currency": self.currency,
-            "questions_answered": done, "questions": total,
-            "answers": self.answers, "supplied_answers": sorted(self.supplied),
+            "workbook": WORKBOOK,
+            "engagement": self.engagement.id,
+            "currency": self.currency,
+            "questions_answered": done,
+            "questions": total,
+            "answers": self.answers,
+            "supplied_answers": sorted(self.supplied),
             "maths": maths.results(),
             "disagreements": [c.message() for c in maths.disagreements],
             "outcomes": [without_none(o) for o in outcomes],
@@ -225,20 +288,23 @@ class OutcomeDiscoveryPage(WorkshopPage):
         import ipywidgets as w
 
         page = self.current
-        button = w.Button(description="Record these outcomes in the engagement", button_style="primary",
-                          layout=w.Layout(width="auto"))
+        button = w.Button(
+            description="Record these outcomes in the engagement", button_style="primary", layout=w.Layout(width="auto")
+        )
         message = w.HTML()
 
         def record(_: Any) -> None:
             try:
                 revision = page.record_outcomes()  # refused if anyone saved the engagement since it was opened
             except ConflictError as exc:
-                message.value = str(Html('<span style="color:#8a5a00">Not recorded: {}</span>').format(str(exc)))
+                message.value = str(Html('<span style="color:{}">Not recorded: {}</span>').format(TONE_COLOURS["warn"], str(exc)))
                 return
             except CsmError as exc:
-                message.value = str(Html('<span style="color:#b3261e">Not recorded: {}</span>').format(str(exc)))
+                message.value = str(Html('<span style="color:{}">Not recorded: {}</span>').format(TONE_COLOURS["bad"], str(exc)))
                 return
-            message.value = str(Html('<span style="color:#1b7f4b">✓ recorded (engagement revision {})</span>').format(revision))
+            message.value = str(
+                Html('<span style="color:{}">✓ recorded (engagement revision {})</span>').format(TONE_COLOURS["good"], revision)
+            )
 
         button.on_click(record)
         form.record_button, form.record_message = button, message
@@ -254,12 +320,12 @@ def open_page(
     tolerance: float = discovery.DEFAULT_TOLERANCE,
 ) -> OutcomeDiscoveryPage:
     """Load the engagement and its saved answers; interactive unless a results path is given."""
-    if not isinstance(tolerance, (int, float)) or isinstance(tolerance, bool) or not 0 <= tolerance < 1:
-        raise InputError(f"parameter tolerance: expected a fraction such as 0.02 (2 points), got {tolerance!r}")
+    setting_in_range(tolerance, name="tolerance", low=0, high=1, high_open=True, expected="a fraction such as 0.02 (2 points)")
     bank = load_bank(WORKBOOK)
     supplied = parse_answers_parameter(answers, bank)
     with Store(db or None) as store:
         engagement = store.load(engagement_id)
         saved = {k: a.value for k, a in store.answers(engagement_id, WORKBOOK).items()}
-    return OutcomeDiscoveryPage(engagement, bank, db=db, interactive=not results_path, supplied=supplied,
-                                saved=saved, tolerance=float(tolerance))
+    return OutcomeDiscoveryPage(
+        engagement, bank, db=db, interactive=not results_path, supplied=supplied, saved=saved, tolerance=float(tolerance)
+    )

@@ -1,21 +1,28 @@
 """Progress tracking (workbook ``progress``): every KPI against its agreed plan,
 0 % = baseline and 100 % = target, with status, crossings and a forecast."""
+
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from csm_nb.data.results import write_results
+from csm_nb.data.checks import setting_in_range
 from csm_nb.data.store import Store
 from csm_nb.errors import InputError
+from csm_nb.frames import known, kpi_frame, measurements_frame, pandas
 from csm_nb.method import progress
 from csm_nb.method.progress import STATUS_WORDS, KpiProgress
 from csm_nb.model import Engagement
+from csm_nb.pages.base import Page
 from csm_nb.render import charts
 from csm_nb.render.html import Html, callout, join, paragraph, section, table
-from csm_nb.vocabulary import number
+from csm_nb.render.index import Headline
+from csm_nb.vocabulary import KPI_STATUSES, number
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 WORKBOOK = "progress"
 TITLE = "Progress towards the outcomes"
@@ -23,7 +30,6 @@ TITLE = "Progress towards the outcomes"
 PLAN_COLOR = "#595959"
 KIND_COLORS = {"lagging": charts.PALETTE[0], "leading": charts.PALETTE[2]}
 KIND_WORDS = {"lagging": "Outcome KPI (lagging)", "leading": "Early indicator (leading)"}
-TONES = {"ahead": "good", "on_plan": "good", "behind": "bad"}
 
 
 def applies(engagement: Engagement) -> bool:
@@ -32,10 +38,15 @@ def applies(engagement: Engagement) -> bool:
 
 def check_settings(*, tolerance: float, trend_periods: float) -> None:
     """Refuse settings a person could mistype, naming the parameter."""
-    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance < 0.5:
-        raise InputError(f"parameter tolerance: expected a fraction such as 0.02 (2 points either side of the plan), got {tolerance!r}")
-    if isinstance(trend_periods, bool) or not isinstance(trend_periods, (int, float)) or not trend_periods > 0:
-        raise InputError(f"parameter trend_periods: expected a number of periods above 0, such as 3, got {trend_periods!r}")
+    setting_in_range(
+        tolerance,
+        name="tolerance",
+        low=0,
+        high=0.5,
+        high_open=True,
+        expected="a fraction such as 0.02 (2 points either side of the plan)",
+    )
+    setting_in_range(trend_periods, name="trend_periods", low=0, low_open=True, expected="a number of periods above 0, such as 3")
 
 
 # -- words and numbers a reader sees ---------------------------------------------------
@@ -93,7 +104,8 @@ def trend_words(kp: KpiProgress, *, short: bool = False) -> str:
 def status_tag(word: str | None) -> Html:
     if word is None:
         return Html('<span class="tag">not measured yet</span>')
-    return Html('<span class="tag tag-{}">{}</span>').format(TONES.get(word, "warn"), STATUS_WORDS.get(word, word))
+    status = KPI_STATUSES.get(word)
+    return Html('<span class="tag tag-{}">{}</span>').format(status.tone if status else "warn", status.words if status else word)
 
 
 # -- the chart ---------------------------------------------------------------------------
@@ -126,8 +138,11 @@ def kpi_chart(kp: KpiProgress, *, compact: bool = False, height: int | None = No
         charts.Series("Actual", kp.progress, style="solid", color=KIND_COLORS.get(kind, KIND_COLORS["lagging"]), x=kp.periods),
     ]
     markers = [
-        charts.Marker(c.period, progress.plan_at(c.period, kp.plan),
-                      ("ahead" if c.to == "ahead" else "behind") + ("" if compact else f" from {t.unit} {c.period:.2f}"))
+        charts.Marker(
+            c.period,
+            progress.plan_at(c.period, kp.plan),
+            ("ahead" if c.to == "ahead" else "behind") + ("" if compact else f" from {t.unit} {c.period:.2f}"),
+        )
         for c in kp.crossings
     ]
     vlines = [(t.length, "deadline")]
@@ -139,21 +154,71 @@ def kpi_chart(kp: KpiProgress, *, compact: bool = False, height: int | None = No
         "Dashed: the agreed plan; solid: measured."
     )
     return charts.line_chart(
-        title=title, x_labels=x_labels, series=series, markers=markers, vlines=vlines,
-        y_format=lambda v: f"{v * 100:.0f}%", caption=caption,
-        width=460 if compact else 720, height=height or (250 if compact else 330),
+        title=title,
+        x_labels=x_labels,
+        series=series,
+        markers=markers,
+        vlines=vlines,
+        y_format=lambda v: f"{v * 100:.0f}%",
+        caption=caption,
+        width=460 if compact else 720,
+        height=height or (250 if compact else 330),
     )
 
 
 # -- the page -----------------------------------------------------------------------------
 @dataclass
-class ProgressPage:
+class ProgressPage(Page):
+    WORKBOOK, TITLE = WORKBOOK, TITLE
+    applies = staticmethod(applies)
+
+    @classmethod
+    def index_headline(cls, results: Mapping[str, Any], *, currency: str = "USD") -> Headline:
+        """How many KPIs are ahead, on plan, behind and not measured yet, in one line."""
+        counts = results.get("counts") or {}
+        if not results:
+            return Headline()
+        return Headline(
+            summary=(
+                f"{counts.get('ahead', 0)} KPI(s) ahead, {counts.get('on_plan', 0)} on plan, {counts.get('behind', 0)} behind"
+                f"{'; ' + str(counts.get('not_measured')) + ' not measured yet' if counts.get('not_measured') else ''}."
+            )
+        )
+
+    @classmethod
+    def open(cls, engagement_id: str, **options: Any) -> ProgressPage:
+        return open_page(engagement_id, **options)
+
     engagement: Engagement
     tracked: list[KpiProgress]
     problems: dict[str, str] = field(default_factory=dict)
     tolerance: float = 0.02
     trend_periods: float = 3
     grid_from: int = 3
+
+    # -- the tables, for an analyst ---------------------------------------------
+    @property
+    def kpis(self) -> pd.DataFrame:
+        """The KPI register as a pandas DataFrame indexed by KPI id (baseline, target, unit, direction, ...)."""
+        return kpi_frame(self.engagement.kpis)
+
+    @property
+    def measurements(self) -> pd.DataFrame:
+        """Every stored measurement as a pandas DataFrame: ``kpi``, ``period`` (index or ISO date), ``value``."""
+        return measurements_frame(self.engagement.measurements)
+
+    @property
+    def progress(self) -> pd.DataFrame:
+        """Each tracked KPI's progress series in one pandas DataFrame, a row a measurement: ``kpi``, then
+        the columns of :meth:`KpiProgress.frame` (period, label, date, value, progress, planned, status)."""
+        pd = pandas()
+        frames = [kp.frame().assign(kpi=kp.kpi.id) for kp in self.tracked]
+        columns = ["kpi", "period", "label", "date", "value", "progress", "planned", "status"]
+        if not frames:
+            return pd.DataFrame(
+                {c: pd.Series(dtype=float if c in {"period", "value", "progress", "planned"} else object) for c in columns}
+            )
+        return pd.concat(frames, ignore_index=True)[columns]
 
     def latest_status(self, kp: KpiProgress) -> str | None:
         return kp.status[-1] if kp.status else None
@@ -168,12 +233,19 @@ class ProgressPage:
     def verdict(self) -> Html:
         e = self.engagement
         if not e.kpis:
-            return callout(f"{e.customer} has no KPIs yet. Agree them in the KPI workshop, then add measurements.",
-                           tone="info", title="Nothing to track yet.")
+            return callout(
+                f"{e.customer} has no KPIs yet. Agree them in the KPI workshop, then add measurements.",
+                tone="info",
+                title="Nothing to track yet.",
+            )
         measured = [kp for kp in self.tracked if kp.measured]
         if not measured:
-            return callout("No measurements yet. Import the first figures with: csm-nb import FILE --engagement "
-                           f"{e.id} (columns kpi, period, value).", tone="info", title="Not measured yet.")
+            return callout(
+                "No measurements yet. Import the first figures with: csm-nb import FILE --engagement "
+                f"{e.id} (columns kpi, period, value).",
+                tone="info",
+                title="Not measured yet.",
+            )
         behind = [kp for kp in measured if self.latest_status(kp) == "behind"]
         late = [kp for kp in measured if kp.on_time is False]
         parts = []
@@ -184,9 +256,15 @@ class ProgressPage:
         sentence = "; ".join(parts) + "."
         sentence = sentence[0].upper() + sentence[1:]
         if late:
-            sentence += " At the recent rate " + ", ".join(kp.label() for kp in late) + " will not reach the target by the deadline."
+            sentence += (
+                " At the recent rate " + ", ".join(kp.label() for kp in late) + " will not reach the target by the deadline."
+            )
         lagging_behind = any((kp.kpi.kind or "lagging") == "lagging" for kp in behind)
-        tone, title = ("bad", "Behind plan.") if lagging_behind else (("warn", "Mostly on plan.") if behind or late else ("good", "On plan."))
+        tone, title = (
+            ("bad", "Behind plan.")
+            if lagging_behind
+            else (("warn", "Mostly on plan.") if behind or late else ("good", "On plan."))
+        )
         return callout(sentence, tone=tone, title=title)
 
     def summary_table(self) -> Html:
@@ -195,22 +273,48 @@ class ProgressPage:
         rows = []
         for kp in self.tracked:
             i = kp.latest
-            rows.append([
-                kp.label(), KIND_WORDS.get(kp.kpi.kind or "lagging", kp.kpi.kind or ""),
-                f"{kpi_value(kp, kp.baseline)} → {kpi_value(kp, kp.target)}",
-                kpi_value(kp, kp.values[i]) + (f" ({kp.timeline.label(kp.periods[i])})" if i is not None else "") if i is not None else "not measured yet",
-                pct(kp.progress[i] if i is not None else None), pct(kp.planned[i] if i is not None else None),
-                status_tag(self.latest_status(kp)), trend_words(kp, short=True), forecast_words(kp),
-            ])
+            rows.append(
+                [
+                    kp.label(),
+                    KIND_WORDS.get(kp.kpi.kind or "lagging", kp.kpi.kind or ""),
+                    f"{kpi_value(kp, kp.baseline)} → {kpi_value(kp, kp.target)}",
+                    kpi_value(kp, kp.values[i]) + (f" ({kp.timeline.label(kp.periods[i])})" if i is not None else "")
+                    if i is not None
+                    else "not measured yet",
+                    pct(kp.progress[i] if i is not None else None),
+                    pct(kp.planned[i] if i is not None else None),
+                    status_tag(self.latest_status(kp)),
+                    trend_words(kp, short=True),
+                    forecast_words(kp),
+                ]
+            )
         for kpi_id, message in self.problems.items():
             kpi = self.engagement.kpi(kpi_id)
-            rows.append([(kpi.name if kpi else None) or kpi_id, "", "", Html('<span class="tag tag-warn">{}</span>').format(message), "", "", "", "", ""])
+            rows.append(
+                [
+                    (kpi.name if kpi else None) or kpi_id,
+                    "",
+                    "",
+                    Html('<span class="tag tag-warn">{}</span>').format(message),
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                ]
+            )
         return section(
             "Where each KPI stands",
-            table(["KPI", "Kind", "Baseline → target", "Latest", "Progress", "Plan", "Status", "Trend", "Target reached"],
-                  rows, numeric=[False, False, False, False, True, True, False, False, False]),
-            paragraph(f"Progress is the share of the way from baseline to target. On plan means within ±{self.tolerance * 100:g} "
-                      "points of the plan; below-baseline and past-target values are shown as they are.", css_class="note"),
+            table(
+                ["KPI", "Kind", "Baseline → target", "Latest", "Progress", "Plan", "Status", "Trend", "Target reached"],
+                rows,
+                numeric=[False, False, False, False, True, True, False, False, False],
+            ),
+            paragraph(
+                f"Progress is the share of the way from baseline to target. On plan means within ±{self.tolerance * 100:g} "
+                "points of the plan; below-baseline and past-target values are shown as they are.",
+                css_class="note",
+            ),
         )
 
     def charts(self) -> Html:
@@ -219,8 +323,10 @@ class ProgressPage:
             return Html("")
         compact = len(measured) >= self.grid_from
         parts = []
-        for kind, heading in (("lagging", "Outcome KPIs (lagging): they prove the outcome"),
-                              ("leading", "Early indicators (leading): they warn early")):
+        for kind, heading in (
+            ("lagging", "Outcome KPIs (lagging): they prove the outcome"),
+            ("leading", "Early indicators (leading): they warn early"),
+        ):
             group = [kp for kp in measured if (kp.kpi.kind or "lagging") == kind]
             if not group:
                 continue
@@ -234,18 +340,39 @@ class ProgressPage:
         for kp in self.tracked:
             if not kp.measured:
                 continue
-            rows = []
-            for x, v, p, q, s in zip(kp.periods, kp.values, kp.progress, kp.planned, kp.status):
-                day = kp.timeline.date(x)
-                rows.append([kp.timeline.label(x), day.isoformat() if day else "", kpi_value(kp, v), pct(p), pct(q), STATUS_WORDS[s]])
-            crossings = "; ".join(
-                f"{'ahead' if c.to == 'ahead' else 'behind'} from {kp.timeline.unit} {c.period:.2f}" for c in kp.crossings
-            ) or "none"
-            blocks.append(join([
-                Html("<h3>{}</h3>").format(kp.label()),
-                table(["Period", "Date", "Measured", "Progress", "Plan", "Status"], rows, numeric=[False, False, True, True, True, False]),
-                paragraph(f"Crossings of the plan: {crossings}. Forecast: {forecast_words(kp)} ({kp.forecast.method}).", css_class="note"),
-            ]))
+            rows = [
+                [
+                    r.label,
+                    r.date.isoformat() if known(r.date) else "",
+                    kpi_value(kp, r.value),
+                    pct(r.progress),
+                    pct(r.planned),
+                    STATUS_WORDS[r.status],
+                ]
+                for r in kp.frame().itertuples()
+            ]
+            crossings = (
+                "; ".join(
+                    f"{'ahead' if c.to == 'ahead' else 'behind'} from {kp.timeline.unit} {c.period:.2f}" for c in kp.crossings
+                )
+                or "none"
+            )
+            blocks.append(
+                join(
+                    [
+                        Html("<h3>{}</h3>").format(kp.label()),
+                        table(
+                            ["Period", "Date", "Measured", "Progress", "Plan", "Status"],
+                            rows,
+                            numeric=[False, False, True, True, True, False],
+                        ),
+                        paragraph(
+                            f"Crossings of the plan: {crossings}. Forecast: {forecast_words(kp)} ({kp.forecast.method}).",
+                            css_class="note",
+                        ),
+                    ]
+                )
+            )
         if not blocks:
             return Html("")
         return section("Measurements, period by period", join(blocks))
@@ -266,17 +393,14 @@ class ProgressPage:
     # -- results ----------------------------------------------------------------
     def results(self) -> dict[str, Any]:
         return {
-            "workbook": WORKBOOK, "engagement": self.engagement.id,
-            "tolerance": self.tolerance, "trend_periods": self.trend_periods,
+            "workbook": WORKBOOK,
+            "engagement": self.engagement.id,
+            "tolerance": self.tolerance,
+            "trend_periods": self.trend_periods,
             "kpis": {kp.kpi.id: kp.results() for kp in self.tracked},
             "problems": self.problems,
             "counts": self.counts(),
         }
-
-    def save_results(self, path: str | Path | None) -> None:
-        """Write the results file when a path is given (headless runs give one)."""
-        if path:
-            write_results(path, self.results())
 
 
 def page_for(engagement: Engagement, *, tolerance: float = 0.02, trend_periods: float = 3, kpi: str = "") -> ProgressPage:
@@ -285,13 +409,19 @@ def page_for(engagement: Engagement, *, tolerance: float = 0.02, trend_periods: 
     if kpi:
         kpis = [k for k in kpis if k.id == kpi]
         if not kpis:
-            raise InputError(f"parameter kpi: no KPI {kpi!r} in engagement {engagement.id!r}; it has: "
-                             f"{', '.join(k.id for k in engagement.kpis) or 'none'}")
-    tracked, problems = progress.track_all(kpis, engagement.measurements, tolerance=float(tolerance), trend_periods=float(trend_periods))
+            raise InputError(
+                f"parameter kpi: no KPI {kpi!r} in engagement {engagement.id!r}; it has: "
+                f"{', '.join(k.id for k in engagement.kpis) or 'none'}"
+            )
+    tracked, problems = progress.track_all(
+        kpis, engagement.measurements, tolerance=float(tolerance), trend_periods=float(trend_periods)
+    )
     return ProgressPage(engagement, tracked, problems, tolerance=float(tolerance), trend_periods=float(trend_periods))
 
 
-def open_page(engagement_id: str, *, db: str | None = None, tolerance: float = 0.02, trend_periods: float = 3, kpi: str = "") -> ProgressPage:
+def open_page(
+    engagement_id: str, *, db: str | None = None, tolerance: float = 0.02, trend_periods: float = 3, kpi: str = ""
+) -> ProgressPage:
     """Load the engagement from the store and compute the page."""
     check_settings(tolerance=tolerance, trend_periods=trend_periods)
     with Store(db or None) as store:

@@ -7,20 +7,22 @@ is named, never a failure.
 Kept lean on purpose: a scheduled portfolio run renders it for every
 engagement, so it imports only the maths, the SVG charts and the HTML helpers.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from csm_nb.data.results import write_results
+from csm_nb.data.checks import refuse
 from csm_nb.data.store import Store
-from csm_nb.errors import InputError
 from csm_nb.method import cashflow, progress
 from csm_nb.method.progress import STATUS_WORDS, KpiProgress
 from csm_nb.model import Engagement, Outcome
+from csm_nb.pages.base import Page, money_figures
 from csm_nb.pages.progress import (
     check_settings,
     forecast_words,
@@ -32,39 +34,17 @@ from csm_nb.pages.progress import (
 )
 from csm_nb.render import charts
 from csm_nb.render.html import Html, callout, figures, join, paragraph, section, table
-from csm_nb.vocabulary import money, money_compact, percent
+from csm_nb.render.index import Headline
+from csm_nb.vocabulary import (
+    MONEY_VERDICTS,
+    OVERALL_VERDICTS,
+    money,
+    money_compact,
+    percent,
+)
 
 WORKBOOK = "value_report"
 TITLE = "Value report"
-
-OVERALL_WORDS = {
-    "on_track": ("good", "On track."),
-    "attention": ("warn", "On track, with points to watch."),
-    "off_track": ("bad", "Off track."),
-    "not_started": ("info", "Too early to tell."),
-}
-# The same verdicts as short tags, for index pages (tone, words).
-# Page-local layout (the report template allows inline styles, nothing else): four
-# headline figures in a row and two-column blocks, so the page prints on one or two A4 sheets.
-STYLE = """<style>
-.vr .figures { grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); }
-.vr-two { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 0 1.5rem; align-items: start; }
-.vr ol.actions { margin: 6px 0; padding-left: 22px; } .vr ol.actions li { margin: 3px 0; }
-.vr table.data tbody td:first-child { white-space: normal; min-width: 12em; }
-.vr .tag { white-space: nowrap; }
-@media print {
-  .vr section { break-inside: auto; page-break-inside: auto; }
-  .vr .figure-value { font-size: 17pt; } .vr .figure { padding: 6px 10px; } .vr .figures { margin: 8px 0; gap: 8px; }
-  .vr h2 { font-size: 13pt; margin: 12px 0 4px; } .vr .callout { font-size: 11pt; padding: 8px 12px; margin: 8px 0; }
-  .vr figure.chart { margin: 4px 0; } .vr figure.chart figcaption { font-size: 8pt; }
-  .vr .note, .vr .intro { font-size: 8.5pt; }
-}
-@media (max-width: 700px) { .vr-two { grid-template-columns: 1fr; } }
-</style>"""
-VERDICT_WORDS = {
-    "on_track": "on track", "within_band": "slightly behind, within the estimate's accuracy",
-    "behind": "behind the estimate", "not_started": "no actual figures yet",
-}
 
 
 def _section(title: str, *body: Any, intro: str = "") -> Html:
@@ -95,7 +75,29 @@ class OutcomeStatus:
 
 
 @dataclass
-class ValueReportPage:
+class ValueReportPage(Page):
+    WORKBOOK, TITLE = WORKBOOK, TITLE
+    applies = staticmethod(applies)
+    LEADS_INDEX = True
+
+    @classmethod
+    def index_headline(cls, results: Mapping[str, Any], *, currency: str = "USD") -> Headline:
+        """The overall verdict as a tag, the decisions needed, and the money figures."""
+        overall = results.get("overall")
+        verdict = OVERALL_VERDICTS.get(overall or "")
+        tone, words = (verdict.tone, verdict.words) if verdict else ("", "")
+        actions = results.get("actions") or []
+        s = "s" if len(actions) != 1 else ""
+        summary = (f"{len(actions)} decision{s} or action{s} needed" if actions else "Nothing needs deciding") + (
+            "; outcomes, KPIs and money in one short report."
+        )
+        figures = money_figures(results) | ({"verdict": overall} if isinstance(overall, str) else {})
+        return Headline(verdict=overall, tone=tone, words=words, summary=summary, figures=figures)
+
+    @classmethod
+    def open(cls, engagement_id: str, **options: Any) -> ValueReportPage:
+        return open_page(engagement_id, **options)
+
     engagement: Engagement
     tracked: list[KpiProgress]
     problems: dict[str, str]
@@ -141,32 +143,43 @@ class ValueReportPage:
         # The outcome decides "off track"; early indicators and money behind the estimate are points to watch.
         if any(kp.status[-1] == "behind" or kp.on_time is False for kp in lagging):
             return "off_track"
-        if any(kp.status[-1] == "behind" or kp.on_time is False for kp in measured) or verdict in ("behind", "within_band") or self.problems:
+        if (
+            any(kp.status[-1] == "behind" or kp.on_time is False for kp in measured)
+            or verdict in ("behind", "within_band")
+            or self.problems
+        ):
             return "attention"
         return "on_track"
 
     # -- plain words first ---------------------------------------------------------
     def summary(self) -> Html:
         e = self.engagement
-        tone, title = OVERALL_WORDS[self.overall()]
+        overall = OVERALL_VERDICTS[self.overall()]
+        tone, title = overall.tone, overall.title
         sentences = []
         statuses = [s for s in self.outcome_statuses() if s.status is not None]
         if statuses:
             good = [s for s in statuses if s.status in ("ahead", "on_plan")]
-            sentences.append(f"{len(good)} of {len(statuses)} measured outcome{'s' if len(statuses) != 1 else ''} "
-                             f"{'is' if len(good) == 1 else 'are'} on plan or ahead.")
+            sentences.append(
+                f"{len(good)} of {len(statuses)} measured outcome{'s' if len(statuses) != 1 else ''} "
+                f"{'is' if len(good) == 1 else 'are'} on plan or ahead."
+            )
         measured = [kp for kp in self.tracked if kp.measured]
         behind = [kp.label() for kp in measured if kp.status[-1] == "behind"]
         if measured:
-            sentences.append(f"{len(measured) - len(behind)} of {len(measured)} KPIs are on plan or ahead"
-                             + (f"; behind: {', '.join(behind)}." if behind else "."))
+            sentences.append(
+                f"{len(measured) - len(behind)} of {len(measured)} KPIs are on plan or ahead"
+                + (f"; behind: {', '.join(behind)}." if behind else ".")
+            )
         if self.cash and self.cash.to_date is not None:
             t = self.cash.to_date
-            sentences.append(f"Money: {VERDICT_WORDS[self.cash.verdict]}, with {self.m(t.revenue_act)} returned against "
-                             f"{self.m(t.expenditure_act)} spent so far.")
+            sentences.append(
+                f"Money: {MONEY_VERDICTS[self.cash.verdict].in_sentence}, with {self.m(t.revenue_act)} returned against "
+                f"{self.m(t.expenditure_act)} spent so far."
+            )
         if not sentences:
             sentences.append(f"Nothing has been measured for {e.customer} yet; the sections below say what is missing.")
-        return Html(STYLE) + Html('<div class="vr">') + callout(" ".join(sentences), tone=tone, title=title) + Html("</div>")
+        return Html('<div class="vr">') + callout(" ".join(sentences), tone=tone, title=title) + Html("</div>")
 
     def headline_figures(self) -> Html:
         items = []
@@ -211,20 +224,26 @@ class ValueReportPage:
                 if (kp.kpi.kind or "lagging") == "lagging":
                     out.append(f"Agree corrective actions: {kp.label()} is {gap:.0f} points behind plan.")
                 else:
-                    out.append(f"Look into {kp.label()}: this early indicator is {gap:.0f} points behind plan"
-                               + (", which usually shows in the outcome later." if lagging_ok else "."))
+                    out.append(
+                        f"Look into {kp.label()}: this early indicator is {gap:.0f} points behind plan"
+                        + (", which usually shows in the outcome later." if lagging_ok else ".")
+                    )
             if kp.on_time is False:
                 f = kp.forecast
                 if f.period is None:
-                    out.append(f"Decide how to restart progress on {kp.label()}: it is not improving, so the target "
-                               "will not be reached at this rate.")
+                    out.append(
+                        f"Decide how to restart progress on {kp.label()}: it is not improving, so the target "
+                        "will not be reached at this rate."
+                    )
                 else:
-                    out.append(f"Decide on {kp.label()}: at the recent rate it reaches its target in {forecast_words(kp)}; "
-                               "extend the deadline, add resources, or reset the target.")
+                    out.append(
+                        f"Decide on {kp.label()}: at the recent rate it reaches its target in {forecast_words(kp)}; "
+                        "extend the deadline, add resources, or reset the target."
+                    )
         for kp in self.tracked:
             if not kp.measured:
                 out.append(f"Ask {kp.kpi.owner or 'the KPI owner'} for the first measurements of {kp.label()}.")
-        for kpi_id, message in self.problems.items():
+        for message in self.problems.values():
             out.append(f"Fix the KPI register: {message}.")
         for o in self.engagement.outcomes:
             if o.status == "assumed":
@@ -234,7 +253,9 @@ class ValueReportPage:
         else:
             t = self.cash.to_date
             if self.cash.verdict in ("behind", "within_band") and t is not None and t.revenue_ratio is not None:
-                out.append(f"Review the revenue assumptions: actual revenue to date is {percent(t.revenue_ratio)} of the estimate.")
+                out.append(
+                    f"Review the revenue assumptions: actual revenue to date is {percent(t.revenue_ratio)} of the estimate."
+                )
             if t is not None and t.missing:
                 out.append("Collect the missing actual figures for " + ", ".join(self.cash.periods[i] for i in t.missing) + ".")
         return out
@@ -243,39 +264,60 @@ class ValueReportPage:
     def outcomes(self) -> Html:
         e = self.engagement
         if not e.outcomes:
-            return _section("Outcomes", paragraph("No outcomes are recorded yet. Agree them with the stakeholders in the outcome discovery workshop."))
+            return _section(
+                "Outcomes",
+                paragraph("No outcomes are recorded yet. Agree them with the stakeholders in the outcome discovery workshop."),
+            )
         rows = []
         for s in self.outcome_statuses():
             o = s.outcome
-            rows.append([
-                Html("{}<br><small>{}</small>").format(o.description or o.id, ", ".join(
-                    x for x in ((o.priority or "").capitalize(), o.status or "") if x)),
-                o.quantity or "", o.deadline or "not set",
-                status_tag(s.status) if s.status else Html('<span class="tag">{}</span>').format("not measured yet"),
-                s.basis + (f"; target reached {s.forecast.split(' (')[0]}" if s.forecast else ""),
-            ])
+            rows.append(
+                [
+                    Html("{}<br><small>{}</small>").format(
+                        o.description or o.id, ", ".join(x for x in ((o.priority or "").capitalize(), o.status or "") if x)
+                    ),
+                    o.quantity or "",
+                    o.deadline or "not set",
+                    status_tag(s.status) if s.status else Html('<span class="tag">{}</span>').format("not measured yet"),
+                    s.basis + (f"; target reached {s.forecast.split(' (')[0]}" if s.forecast else ""),
+                ]
+            )
         return _section("Outcomes", table(["Outcome", "Target", "Deadline", "Status", "Evidence"], rows))
 
     def kpis(self) -> Html:
         if not self.engagement.kpis:
-            return _section("KPI progress", paragraph("No KPIs yet. Agree the KPIs that prove each outcome (lagging) and warn early (leading)."))
+            return _section(
+                "KPI progress",
+                paragraph("No KPIs yet. Agree the KPIs that prove each outcome (lagging) and warn early (leading)."),
+            )
         rows = []
         for kp in self.tracked:
             measured = kp.measured
-            rows.append([
-                kp.label(), "Leading" if kp.kpi.kind == "leading" else "Lagging",
-                kpi_value(kp, kp.values[-1]) if measured else "not measured yet",
-                pct(kp.progress[-1]) if measured else "", pct(kp.planned[-1]) if measured else "",
-                status_tag(kp.status[-1] if measured else None), trend_words(kp, short=True),
-                forecast_words(kp).split(" (")[0] + (", after the deadline" if kp.on_time is False and kp.forecast.period is not None else ""),
-            ])
+            rows.append(
+                [
+                    kp.label(),
+                    "Leading" if kp.kpi.kind == "leading" else "Lagging",
+                    kpi_value(kp, kp.values[-1]) if measured else "not measured yet",
+                    pct(kp.progress[-1]) if measured else "",
+                    pct(kp.planned[-1]) if measured else "",
+                    status_tag(kp.status[-1] if measured else None),
+                    trend_words(kp, short=True),
+                    forecast_words(kp).split(" (")[0]
+                    + (", after the deadline" if kp.on_time is False and kp.forecast.period is not None else ""),
+                ]
+            )
         for kpi_id, message in self.problems.items():
             rows.append([kpi_id, "", Html('<span class="tag tag-warn">{}</span>').format(message), "", "", "", "", ""])
-        chart_html = charts.small_multiples([kpi_chart(kp, compact=True, height=225) for kp in self.tracked if kp.measured], columns=2)
+        chart_html = charts.small_multiples(
+            [kpi_chart(kp, compact=True, height=150) for kp in self.tracked if kp.measured], columns=2
+        )
         return _section(
             "KPI progress",
-            table(["KPI", "Kind", "Latest", "Progress", "Plan", "Status", "Trend", "Target reached"], rows,
-                  numeric=[False, False, True, True, True, False, False, False]),
+            table(
+                ["KPI", "Kind", "Latest", "Progress", "Plan", "Status", "Trend", "Target reached"],
+                rows,
+                numeric=[False, False, True, True, True, False, False, False],
+            ),
             Html(chart_html),
             intro="0 % is where each KPI started, 100 % its target; the plan is the agreed path between them.",
         )
@@ -283,31 +325,46 @@ class ValueReportPage:
     def money(self) -> Html:
         s = self.cash
         if s is None:
-            return _section("Financial return", paragraph(
-                "No cash flow yet, so the return cannot be shown. Add the business case (estimated expenditure and "
-                "revenue per period) and the actual figures as they come in."))
+            return _section(
+                "Financial return",
+                paragraph(
+                    "No cash flow yet, so the return cannot be shown. Add the business case (estimated expenditure and "
+                    "revenue per period) and the actual figures as they come in."
+                ),
+            )
         t = s.to_date
         label = cashflow.HEADLINES[s.headline]
         if s.complete:
-            words = (f"Complete: {self.m(s.profit_act)} profit on {self.m(s.totals['expenditure_act'])} spent "
-                     f"({label}: {percent(s.headline_act)}; estimated {percent(s.headline_est)}).")
+            words = (
+                f"Complete: {self.m(s.profit_act)} profit on {self.m(s.totals['expenditure_act'])} spent "
+                f"({label}: {percent(s.headline_act)}; estimated {percent(s.headline_est)})."
+            )
         elif t is None:
-            words = (f"No actual figures yet. The estimate is {self.m(s.profit_est)} profit on "
-                     f"{self.m(s.totals['expenditure_est'])} ({label}: {percent(s.headline_est)}).")
+            words = (
+                f"No actual figures yet. The estimate is {self.m(s.profit_est)} profit on "
+                f"{self.m(s.totals['expenditure_est'])} ({label}: {percent(s.headline_est)})."
+            )
         else:
             ratio = f"{percent(t.revenue_ratio)} of" if t.revenue_ratio is not None else "compared with"
-            words = (f"To {s.periods[t.last_period]}: {self.m(t.revenue_act)} revenue, {ratio} the {self.m(t.revenue_est)} "
-                     f"estimated for the same periods; {self.m(t.expenditure_act)} spent. At completion the estimate is "
-                     f"{self.m(s.profit_est)} profit ({label}: {percent(s.headline_est)}), paying back in "
-                     f"{s.period_label(s.payback_index_est) or 'no period of the plan'}.")
+            words = (
+                f"To {s.periods[t.last_period]}: {self.m(t.revenue_act)} revenue, {ratio} the {self.m(t.revenue_est)} "
+                f"estimated for the same periods; {self.m(t.expenditure_act)} spent. At completion the estimate is "
+                f"{self.m(s.profit_est)} profit ({label}: {percent(s.headline_est)}), paying back in "
+                f"{s.period_label(s.payback_index_est) or 'no period of the plan'}."
+            )
         chart = charts.line_chart(
-            title="Cumulative net cash flow", x_labels=s.periods,
+            title="Cumulative net cash flow",
+            x_labels=s.periods,
             series=[charts.Series("Estimated", s.cumulative_est, style="dashed"), charts.Series("Actual", s.cumulative_act)],
-            y_format=lambda v: money_compact(v, self.currency), width=460, height=240,
+            y_format=lambda v: money_compact(v, self.currency),
+            width=460,
+            height=165,
             caption="Below zero the initiative has cost more than it has returned so far; crossing zero is payback.",
         )
-        return _section("Financial return", Html('<div class="vr-two"><div>') + paragraph(words) + Html("</div>")
-                        + Html(str(chart)) + Html("</div>"))
+        return _section(
+            "Financial return",
+            Html('<div class="vr-two"><div>') + paragraph(words) + Html("</div>") + Html(str(chart)) + Html("</div>"),
+        )
 
     def changes(self) -> Html:
         items = self.change_list()
@@ -316,8 +373,12 @@ class ValueReportPage:
         elif not items:
             body = paragraph(f"Nothing has changed since the last report ({self.previous.get('generated', 'date unknown')}).")
         else:
-            body = (paragraph(f"Since the last report ({self.previous.get('generated', 'date unknown')}):")
-                    + Html('<ul class="plain">') + join(Html("<li>{}</li>").format(c) for c in items) + Html("</ul>"))
+            body = (
+                paragraph(f"Since the last report ({self.previous.get('generated', 'date unknown')}):")
+                + Html('<ul class="plain">')
+                + join(Html("<li>{}</li>").format(c) for c in items)
+                + Html("</ul>")
+            )
         return _section("What changed since the last report", body)
 
     def change_list(self) -> list[str]:
@@ -342,28 +403,46 @@ class ValueReportPage:
                 if abs(delta) >= 0.5:
                     parts.append(f"progress {pct(old['progress'])} → {pct(cur['progress'])} ({delta:+.0f} points)")
             if cur["status"] != old.get("status") and cur["status"] is not None:
-                parts.append(f"now {STATUS_WORDS[cur['status']]} (was {STATUS_WORDS.get(old.get('status') or '', 'not measured')})")
+                parts.append(
+                    f"now {STATUS_WORDS[cur['status']]} (was {STATUS_WORDS.get(old.get('status') or '', 'not measured')})"
+                )
             if parts:
                 out.append(f"{name}: " + "; ".join(parts) + ".")
         for kpi_id, old in before.items():
             if kpi_id not in now:
                 out.append(f"{old.get('name') or kpi_id}: no longer tracked.")
         old_money, new_money = prev.get("financial") or {}, self.financial_results() or {}
-        if new_money.get("revenue_act_to_date") != old_money.get("revenue_act_to_date") and new_money.get("revenue_act_to_date") is not None:
+        if (
+            new_money.get("revenue_act_to_date") != old_money.get("revenue_act_to_date")
+            and new_money.get("revenue_act_to_date") is not None
+        ):
             was = old_money.get("revenue_act_to_date")
-            out.append(f"Actual revenue to date: {self.m(was) if was is not None else 'none'} → "
-                       f"{self.m(new_money['revenue_act_to_date'])} (to {new_money.get('last_period')}).")
+            out.append(
+                f"Actual revenue to date: {self.m(was) if was is not None else 'none'} → "
+                f"{self.m(new_money['revenue_act_to_date'])} (to {new_money.get('last_period')})."
+            )
         if old_money.get("verdict") and new_money.get("verdict") and old_money["verdict"] != new_money["verdict"]:
-            out.append(f"Money is now {VERDICT_WORDS[new_money['verdict']]} (was {VERDICT_WORDS.get(old_money['verdict'], old_money['verdict'])}).")
+            was = MONEY_VERDICTS.get(old_money["verdict"])
+            out.append(
+                f"Money is now {MONEY_VERDICTS[new_money['verdict']].in_sentence} "
+                f"(was {was.in_sentence if was else old_money['verdict']})."
+            )
         if prev.get("overall") and prev["overall"] != self.overall():
-            out.append(f"Overall: {OVERALL_WORDS[self.overall()][1].rstrip('.').lower()} (was {OVERALL_WORDS.get(prev['overall'], ('', prev['overall']))[1].rstrip('.').lower()}).")
+            was = OVERALL_VERDICTS.get(prev["overall"])
+            out.append(
+                f"Overall: {OVERALL_VERDICTS[self.overall()].title.rstrip('.').lower()} "
+                f"(was {(was.title if was else prev['overall']).rstrip('.').lower()})."
+            )
         return out
 
     def missing(self) -> Html:
         items = self.missing_parts()
         if not items:
             return Html("")
-        return _section("Not in this report yet", Html('<ul class="plain">') + join(Html("<li>{}</li>").format(i) for i in items) + Html("</ul>"))
+        return _section(
+            "Not in this report yet",
+            Html('<ul class="plain">') + join(Html("<li>{}</li>").format(i) for i in items) + Html("</ul>"),
+        )
 
     def missing_parts(self) -> list[str]:
         e = self.engagement
@@ -395,11 +474,17 @@ class ValueReportPage:
             r = kp.results()
             measured = kp.measured
             out[kp.kpi.id] = {
-                "name": kp.label(), "kind": kp.kpi.kind, "measurements": len(kp.periods),
-                "latest_period": kp.periods[-1] if measured else None, "latest_value": kp.values[-1] if measured else None,
-                "progress": kp.progress[-1] if measured else None, "planned": kp.planned[-1] if measured else None,
+                "name": kp.label(),
+                "kind": kp.kpi.kind,
+                "measurements": len(kp.periods),
+                "latest_period": kp.periods[-1] if measured else None,
+                "latest_value": kp.values[-1] if measured else None,
+                "progress": kp.progress[-1] if measured else None,
+                "planned": kp.planned[-1] if measured else None,
                 "status": kp.status[-1] if measured else None,
-                "forecast_period": r["forecast_period"], "forecast_date": r["forecast_date"], "on_time": r["on_time"],
+                "forecast_period": r["forecast_period"],
+                "forecast_date": r["forecast_date"],
+                "on_time": r["on_time"],
                 "trend_per_period": r["trend_per_period"],
             }
         return out
@@ -410,33 +495,42 @@ class ValueReportPage:
             return None
         t = s.to_date
         return {
-            "verdict": s.verdict, "complete": s.complete,
+            "verdict": s.verdict,
+            "complete": s.complete,
             "last_period": s.periods[t.last_period] if t else None,
-            "revenue_act_to_date": t.revenue_act if t else None, "revenue_est_to_date": t.revenue_est if t else None,
+            "revenue_act_to_date": t.revenue_act if t else None,
+            "revenue_est_to_date": t.revenue_est if t else None,
             "expenditure_act_to_date": t.expenditure_act if t else None,
-            "net_act_to_date": t.net_act if t else None, "revenue_ratio": t.revenue_ratio if t else None,
-            "profit_est": s.profit_est, "profit_act": s.profit_act,
-            "headline_roi": s.headline, "roi_est": s.headline_est, "roi_act": s.headline_act,
-            "payback_period_est": s.period_label(s.payback_index_est), "payback_period_act": s.period_label(s.payback_index_act),
+            "net_act_to_date": t.net_act if t else None,
+            "revenue_ratio": t.revenue_ratio if t else None,
+            "profit_est": s.profit_est,
+            "profit_act": s.profit_act,
+            "headline_roi": s.headline,
+            "roi_est": s.headline_est,
+            "roi_act": s.headline_act,
+            "payback_period_est": s.period_label(s.payback_index_est),
+            "payback_period_act": s.period_label(s.payback_index_act),
         }
 
     def results(self) -> dict[str, Any]:
         return {
-            "workbook": WORKBOOK, "engagement": self.engagement.id, "customer": self.engagement.customer,
-            "currency": self.currency, "generated": self.generated, "overall": self.overall(),
+            "workbook": WORKBOOK,
+            "engagement": self.engagement.id,
+            "customer": self.engagement.customer,
+            "currency": self.currency,
+            "generated": self.generated,
+            "overall": self.overall(),
             "outcomes": [
                 {"id": s.outcome.id, "status": s.status, "deadline": s.outcome.deadline, "basis": s.basis}
                 for s in self.outcome_statuses()
             ],
-            "kpis": self.kpi_results(), "problems": self.problems,
+            "kpis": self.kpi_results(),
+            "problems": self.problems,
             "financial": self.financial_results(),
-            "changes": self.change_list(), "actions": self.actions(), "missing": self.missing_parts(),
+            "changes": self.change_list(),
+            "actions": self.actions(),
+            "missing": self.missing_parts(),
         }
-
-    def save_results(self, path: str | Path | None) -> None:
-        """Write the results file when a path is given (headless runs give one)."""
-        if path:
-            write_results(path, self.results())
 
 
 def page_for(engagement: Engagement, *, previous: dict[str, Any] | None = None, tolerance: float = 0.02) -> ValueReportPage:
@@ -447,10 +541,12 @@ def page_for(engagement: Engagement, *, previous: dict[str, Any] | None = None, 
     return ValueReportPage(engagement, tracked, problems, cash, previous=previous, tolerance=float(tolerance))
 
 
-def open_page(engagement_id: str, *, db: str | None = None, previous_results_path: str = "", tolerance: float = 0.02) -> ValueReportPage:
+def open_page(
+    engagement_id: str, *, db: str | None = None, previous_results_path: str = "", tolerance: float = 0.02
+) -> ValueReportPage:
     """Load the engagement from the store (and the last report's results) and compute the page."""
     if not isinstance(previous_results_path, str):
-        raise InputError(f"parameter previous_results_path: expected a file path or empty, got {previous_results_path!r}")
+        raise refuse("previous_results_path", "a file path or empty", previous_results_path)
     with Store(db or None) as store:
         engagement = store.load(engagement_id)
     return page_for(engagement, previous=read_previous(previous_results_path), tolerance=tolerance)

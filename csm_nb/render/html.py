@@ -5,6 +5,7 @@
 ``Html("<td>{}</td>").format(user_text)``: the argument is escaped. Never
 wrap text typed by a person in ``Html(...)`` directly.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -12,7 +13,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from csm_nb.vocabulary import TO_COME
+from csm_nb.vocabulary import NOT_KNOWN, TONE_COLOURS
 
 
 class Html(Markup):
@@ -51,7 +52,7 @@ def table(
         cls = []
         if numeric[i]:
             cls.append("num")
-        if value == TO_COME:
+        if value == NOT_KNOWN:  # shown muted, so a missing figure never reads as a real one
             cls.append("to-come")
         attrs = (f' class="{" ".join(cls)}"' if cls else "") + (f' scope="{scope}"' if scope else "")
         return Html(f"<{tag}{attrs}>") + esc(value) + Html(f"</{tag}>")
@@ -61,7 +62,12 @@ def table(
     for r, row in enumerate(rows):
         cls = f' class="{row_classes[r]}"' if row_classes and row_classes[r] else ""
         body.append(Html(f"<tr{cls}>") + join(cell("td", v, i) for i, v in enumerate(row)) + Html("</tr>"))
-    foot = join(Html("<tr>") + join(cell("th" if i == 0 else "td", v, i, "row" if i == 0 else "") for i, v in enumerate(row)) + Html("</tr>") for row in footer)
+    foot = join(
+        Html("<tr>")
+        + join(cell("th" if i == 0 else "td", v, i, "row" if i == 0 else "") for i, v in enumerate(row))
+        + Html("</tr>")
+        for row in footer
+    )
     out = Html(f'<table class="{css_class}">')
     if caption:
         out += Html("<caption>") + esc(caption) + Html("</caption>")
@@ -74,16 +80,18 @@ def table(
 def figures(items: Iterable[tuple[str, str, str]]) -> Html:
     """A row of headline figures: (label, value, note) cards."""
     cards = [
-        Html('<div class="figure"><div class="figure-label">{}</div><div class="figure-value">{}</div>'
-             '<div class="figure-note">{}</div></div>').format(label, value, note)
+        Html(
+            '<div class="figure"><div class="figure-label">{}</div><div class="figure-value">{}</div>'
+            '<div class="figure-note">{}</div></div>'
+        ).format(label, value, note)
         for label, value, note in items
     ]
     return Html('<div class="figures">') + join(cards) + Html("</div>")
 
 
 def callout(text: str, *, tone: str = "info", title: str = "") -> Html:
-    """A plain-words message box; ``tone`` is good | info | warn | bad."""
-    if tone not in {"good", "info", "warn", "bad"}:
+    """A plain-words message box; ``tone`` is one of csm_nb.vocabulary.TONE_COLOURS: good | info | warn | bad."""
+    if tone not in TONE_COLOURS:
         raise ValueError(f"unknown tone {tone!r}")
     heading = Html("<strong>{}</strong> ").format(title) if title else Html("")
     return Html('<div class="callout callout-{}" role="status"><p>{}{}</p></div>').format(tone, heading, text)
@@ -101,35 +109,3 @@ def section(title: str, *body: Any, intro: str = "") -> Html:
 def paragraph(text: str, *, css_class: str = "") -> Html:
     cls = Html(' class="{}"').format(css_class) if css_class else Html("")
     return Html("<p{}>{}</p>").format(cls, text)
-
-
-def house_css() -> str:
-    """The reports' stylesheet (``templates/csm_report/report.css``), so the
-    stand-alone pages (index pages) look and print like the reports."""
-    from csm_nb.config import templates_dir
-
-    try:
-        return (templates_dir() / "csm_report" / "report.css").read_text(encoding="utf-8")
-    except OSError:  # the page still reads without the house style
-        return ""
-
-
-def standalone_page(
-    *, title: str, kicker: str, heading: str, meta: Sequence[str], body: Markup, footer: Markup, extra_css: str = ""
-) -> str:
-    """A self-contained HTML page in the reports' style: no scripts, no network
-    (the CSP forbids every request), every text escaped."""
-    shell = Html(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        "<meta name=\"generator\" content=\"csm-workbooks\">\n"
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">\n"
-        "<title>{title}</title>\n<style>\n{css}\n</style>\n</head>\n<body>\n"
-        "<header class=\"report-header\"><div class=\"report-kicker\">{kicker}</div><h1>{heading}</h1>{meta}</header>\n"
-        "<main class=\"report\">\n{body}\n</main>\n<footer class=\"report-footer\">{footer}</footer>\n</body>\n</html>\n"
-    )
-    return str(shell.format(
-        title=title, css=Html(house_css() + extra_css), kicker=kicker, heading=heading,
-        meta=join(Html('<p class="report-meta">{}</p>').format(line) for line in meta), body=body, footer=footer,
-    ))
-

@@ -2,6 +2,7 @@
 every figure in their own spreadsheet: inputs are values, everything derived
 (net, cumulative, totals, profit, both ROIs, NPV, IRR) is an Excel formula.
 """
+
 from __future__ import annotations
 
 import io
@@ -12,8 +13,15 @@ from typing import Any
 from csm_nb.model import CashFlowLine
 
 HEADERS = (
-    "Period", "Expenditure (est)", "Expenditure (act)", "Increased revenue (est)", "Increased revenue (act)",
-    "Net cash flow (est)", "Net cash flow (act)", "Cumulative NCF (est)", "Cumulative NCF (act)",
+    "Period",
+    "Expenditure (est)",
+    "Expenditure (act)",
+    "Increased revenue (est)",
+    "Increased revenue (act)",
+    "Net cash flow (est)",
+    "Net cash flow (act)",
+    "Cumulative NCF (est)",
+    "Cumulative NCF (act)",
 )
 
 
@@ -42,7 +50,7 @@ def cash_flow_workbook_bytes(
     """The workbook as bytes. Columns B-E are the inputs; F-I are formulas.
 
     Actual net and cumulative cells stay blank while an actual is missing
-    (``IF(OR(C2="",E2=""),"",E2-C2)``), matching the report's "to come".
+    (``IF(OR(C2="",E2=""),"",E2-C2)``), matching the report's "not known yet".
     """
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -61,13 +69,19 @@ def cash_flow_workbook_bytes(
     first = 4
     for offset, line in enumerate(lines):
         r = first + offset
-        sheet.append([
-            None, line.expenditure_est, line.expenditure_act, line.revenue_est, line.revenue_act,
-            f"=D{r}-B{r}",
-            f'=IF(OR(C{r}="",E{r}=""),"",E{r}-C{r})',
-            f"=F{r}" if r == first else f"=H{r - 1}+F{r}",
-            f'=IF(G{r}="","",G{r})' if r == first else f'=IF(OR(I{r - 1}="",G{r}=""),"",I{r - 1}+G{r})',
-        ])
+        sheet.append(
+            [
+                None,
+                line.expenditure_est,
+                line.expenditure_act,
+                line.revenue_est,
+                line.revenue_act,
+                f"=D{r}-B{r}",
+                f'=IF(OR(C{r}="",E{r}=""),"",E{r}-C{r})',
+                f"=F{r}" if r == first else f"=H{r - 1}+F{r}",
+                f'=IF(G{r}="","",G{r})' if r == first else f'=IF(OR(I{r - 1}="",G{r}=""),"",I{r - 1}+G{r})',
+            ]
+        )
         _text(sheet.cell(row=r, column=1), str(line.period))
     last = first + len(lines) - 1
     total_row = last + 1
@@ -75,13 +89,13 @@ def cash_flow_workbook_bytes(
     for cell in sheet[total_row]:
         cell.font = Font(bold=True)
     # Actual totals only once every actual is in, as in the report.
-    complete = f'COUNTBLANK(G{first}:G{last})=0'
+    complete = f"COUNTBLANK(G{first}:G{last})=0"
     rows = [
         ("Profit (estimated)", f"=D{total_row}-B{total_row}"),
         ("Profit (actual)", f'=IF({complete},E{total_row}-C{total_row},"")'),
-        ("Return on cost, revenue ÷ cost (estimated)", f"=IF(B{total_row}=0,\"\",D{total_row}/B{total_row})"),
+        ("Return on cost, revenue ÷ cost (estimated)", f'=IF(B{total_row}=0,"",D{total_row}/B{total_row})'),
         ("Return on cost, revenue ÷ cost (actual)", f'=IF(AND({complete},C{total_row}<>0),E{total_row}/C{total_row},"")'),
-        ("Net ROI, profit ÷ cost (estimated)", f"=IF(B{total_row}=0,\"\",(D{total_row}-B{total_row})/B{total_row})"),
+        ("Net ROI, profit ÷ cost (estimated)", f'=IF(B{total_row}=0,"",(D{total_row}-B{total_row})/B{total_row})'),
         ("Net ROI, profit ÷ cost (actual)", f'=IF(AND({complete},C{total_row}<>0),(E{total_row}-C{total_row})/C{total_row},"")'),
     ]
     if discount_rate is not None:

@@ -1,4 +1,5 @@
 """Glue for running inside a notebook kernel (interactive or papermill)."""
+
 from __future__ import annotations
 
 import sys

@@ -5,6 +5,7 @@ store's absolute path, so every kernel it starts (and so every workshop form)
 reads and saves the same SQLite file. ``lab_command`` only builds the command
 line and environment, so tests can check them or start the server themselves.
 """
+
 from __future__ import annotations
 
 import os
@@ -52,12 +53,18 @@ def lab_command(
     env["CSM_NB_WORKBOOKS"] = str(workbooks)
     if author:
         env[config.AUTHOR_ENV] = author
-    argv = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={workbooks}",
-            f"--ServerApp.open_browser={open_browser}",
-            # No news or update pop-ups over a workshop on a projector, and no calls out to the internet.
-            "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-            # Answers live in the store; saving in Lab must not write outputs into the committed workbooks.
-            "--FileContentsManager.pre_save_hook=csm_nb.run.lab.strip_outputs_before_save"]
+    argv = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.root_dir={workbooks}",
+        f"--ServerApp.open_browser={open_browser}",
+        # No news or update pop-ups over a workshop on a projector, and no calls out to the internet.
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        # Answers live in the store; saving in Lab must not write outputs into the committed workbooks.
+        "--FileContentsManager.pre_save_hook=csm_nb.run.lab.strip_outputs_before_save",
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         argv.append("--allow-root")  # containers and CI run as root; Jupyter refuses that unless told
     if port is not None:
@@ -108,8 +115,11 @@ def strip_outputs_before_save(model: dict, **_: object) -> None:
 
 
 def _notebook_file(workbooks: Path, notebook: str) -> str:
-    candidates = [p for p in sorted(workbooks.glob("*.ipynb")) if p.name == notebook or p.stem == notebook
-                  or (p.stem[:2].isdigit() and p.stem.split("_", 1)[-1] == notebook)]
+    candidates = [
+        p
+        for p in sorted(workbooks.glob("*.ipynb"))
+        if p.name == notebook or p.stem == notebook or (p.stem[:2].isdigit() and p.stem.split("_", 1)[-1] == notebook)
+    ]
     if not candidates:
         known = ", ".join(p.stem.split("_", 1)[-1] if p.stem[:2].isdigit() else p.stem for p in sorted(workbooks.glob("*.ipynb")))
         raise NotFoundError(f"no workbook {notebook!r} in {workbooks}; available: {known}")
@@ -129,8 +139,10 @@ def run_lab(**options: object) -> int:
     its whole group killed. Nothing of it outlives this command.
     """
     command = lab_command(**options)  # type: ignore[arg-type]
-    print(f"store: {command.db}{'' if command.db.is_file() else ' (new; create an engagement in the form, or csm-nb import FILE)'}",
-          flush=True)
+    print(
+        f"store: {command.db}{'' if command.db.is_file() else ' (new; create an engagement in the form, or csm-nb import FILE)'}",
+        flush=True,
+    )
     print(f"workbooks: {command.cwd}", flush=True)
     process = subprocess.Popen(command.argv, env=command.env, cwd=command.cwd, start_new_session=True)
     return supervise(process, timeout=LAB_STOP_TIMEOUT)

@@ -1,11 +1,16 @@
-"""Portfolio runs: every engagement's report in one command (SPEC 3, 5, 6).
+"""Portfolio runs: every engagement's report in one command.
 
 ``run_portfolio`` renders the chosen workbooks (default: the value report)
 for every engagement in the store, or those matching ids, tags or a CSM's
 name, into ``<runs>/<label>/<engagement-id>/<workbook>.{ipynb,html,json}``,
-then writes ``<runs>/<label>/summary.json`` (machine-readable) and
+then writes ``<runs>/<label>/summary.json`` and ``summary.csv``
+(machine-readable; ``summary_frame`` is the same table as a DataFrame) and
 ``<runs>/<label>/index.html`` (a page linking every report with its status
-and headline figures).
+and headline figures, each read from the report's page through the page
+contract, ``csm_nb.pages.base.Page.index_headline``).
+
+It is the engine's path (``csm_nb.run.engine.run_jobs``) mapped over the
+engagements: the same code ``csm-nb report`` runs for one.
 
 * Isolation: every notebook runs in its own fresh kernel. A notebook that
   fails is reported with the cell that failed, its partial notebook kept as
@@ -14,10 +19,11 @@ and headline figures).
   renamed; ``resume=True`` skips workbooks whose outputs are complete and
   were made from the current data, notebook and parameters.
 * Local by default: notebooks run ``workers`` at a time in kernels started
-  ahead of need (see ``csm_nb.run.runner.KernelPool``). With ``scheduler`` the
+  ahead of need (see ``csm_nb.run.kernels.KernelPool``). With ``scheduler`` the
   same work goes, one task an engagement, to an existing Dask distributed
   cluster whose workers see the same store and output folder.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -37,10 +43,34 @@ from typing import Any
 
 from csm_nb import __version__, config
 from csm_nb.data.store import EngagementSummary, Store
-from csm_nb.errors import ConflictError, CsmError, InputError, NotFoundError
+from csm_nb.errors import (
+    ConflictError,
+    CsmError,
+    InputError,
+    Interrupted,
+    NotebookFailed,
+    NotFoundError,
+    UsageError,
+)
 from csm_nb.model import Engagement
-from csm_nb.run import runner
-from csm_nb.vocabulary import OVERALL_TAGS
+from csm_nb.render.index import Headline
+from csm_nb.run import engine
+from csm_nb.run.export import preload
+from csm_nb.run.kernels import KernelPool, one_line
+from csm_nb.run.parameters import (
+    RESERVED_PARAMETERS,
+    check_parameters,
+    declared_parameters,
+)
+from csm_nb.run.registry import (
+    applicable_workbooks,
+    applies,
+    get_workbook,
+    warm_up_code,
+    workbooks,
+)
+
+__all__ = ["Interrupted", "UsageError", "run_portfolio"]  # the errors live in csm_nb.errors; named here for callers
 
 DEFAULT_WORKBOOK = "value_report"
 SUMMARY_SCHEMA = "csm-nb/portfolio-summary@1"
@@ -54,24 +84,6 @@ STATUS_TEXT = {
     "nothing_to_report": "nothing to report",
     "not_run": "not run (interrupted)",
 }
-
-
-# The value report's overall verdicts, then the cash flow's own.
-VERDICT_TEXT = {key: words for key, (_, words) in OVERALL_TAGS.items()} | {"within_band": "slightly behind", "behind": "behind"}
-
-
-class UsageError(CsmError):
-    """An option that cannot work as given (the CLI exits 2, as for other usage errors)."""
-
-    exit_code = 2
-
-
-class Interrupted(runner.Interrupted):
-    """A portfolio run stopped by SIGTERM or Ctrl+C; finished reports are kept."""
-
-    def __init__(self, message: str, *, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 # -- choosing what to run -----------------------------------------------------------
@@ -158,7 +170,7 @@ def chosen_workbooks(requested: Sequence[str] | None) -> list[str] | None:
     The default is the value report when it exists, else every workbook that
     applies to each engagement.
     """
-    known = runner.workbooks()
+    known = workbooks()
     if requested:
         unknown = [w for w in requested if w not in known]
         if unknown:
@@ -172,13 +184,13 @@ def split_parameters(parameters: dict[str, Any], workbook_ids: Iterable[str]) ->
     per: dict[str, dict[str, Any]] = {}
     used: set[str] = set()
     for wid in workbook_ids:
-        workbook = runner.get_workbook(wid)
-        declared = runner.declared_parameters(workbook)
+        workbook = get_workbook(wid)
+        declared = declared_parameters(workbook)
         mine = {k: v for k, v in parameters.items() if k in declared}
-        per[wid] = runner.check_parameters(workbook, mine)
+        per[wid] = check_parameters(workbook, mine)
         used |= set(mine)
     for name in parameters:
-        if name in runner.RESERVED_PARAMETERS:
+        if name in RESERVED_PARAMETERS:
             raise UsageError(f"parameter {name!r} is set by csm-nb itself")
         if name not in used:
             raise UsageError(f"-p {name}: none of the workbooks run here ({', '.join(per)}) has that parameter")
@@ -196,7 +208,8 @@ class WorkbookOutcome:
     failed_cell: int | None = None
     partial_notebook: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
-    figures: dict[str, Any] = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)  # the headline's figures (see Headline)
+    headline: dict[str, Any] = field(default_factory=dict)  # Headline.as_json(): verdict, tone, words, summary, figures
 
 
 @dataclass
@@ -235,39 +248,13 @@ def engagement_status(outcomes: Sequence[WorkbookOutcome]) -> str:
     return "nothing_to_report"
 
 
-def headline_figures(results: dict[str, Any]) -> dict[str, Any]:
-    """The few numbers the index page shows, from a workbook's results file.
-
-    A workbook may name them itself under ``headline`` (a dict of label ->
-    value); otherwise the cash-flow figures are used: profit, the headline
-    return, payback and the on-track verdict, actual where known, else
-    estimated (``estimated: true``). Money is in the engagement's currency,
-    ratios are fractions.
-
-    >>> headline_figures({"profit_est": 52000.0, "profit_act": None, "headline_roi": "net_roi",
-    ...                   "net_roi_est": 0.325, "payback_period_est": "Week 9", "verdict": "on_track"})
-    {'profit': 52000.0, 'roi': 0.325, 'roi_kind': 'net_roi', 'payback': 'Week 9', 'verdict': 'on_track', 'estimated': True}
-    """
-    if isinstance(results.get("headline"), dict):
-        return dict(results["headline"])
-    source = results
-    for key in ("financial", "cash_flow", "financials"):  # the value report nests the cash-flow figures
-        if "profit_est" not in source and isinstance(results.get(key), dict):
-            source = results[key]
-    if "profit_est" not in source:
-        return {"verdict": results["overall"]} if isinstance(results.get("overall"), str) else {}
-    actual = source.get("profit_act") is not None
-    end = "act" if actual else "est"
-    kind = source.get("headline_roi") or "net_roi"
-    figures = {
-        "profit": source.get(f"profit_{end}"),
-        "roi": source.get(f"{kind}_{end}", source.get(f"roi_{end}")),
-        "roi_kind": kind,
-        "payback": source.get(f"payback_period_{end}"),
-        "verdict": results.get("overall") or source.get("verdict"),
-        "estimated": not actual,
-    }
-    return {k: v for k, v in figures.items() if v is not None}
+def headline_for(workbook_id: str, results: dict[str, Any], *, currency: str = "USD") -> Headline:
+    """What the index shows for one report, as its page says (``Page.index_headline``); none without a page."""
+    try:
+        page = get_workbook(workbook_id).page
+    except CsmError:  # a workbook no longer in the folder: its row still shows, without figures
+        page = None
+    return page.index_headline(results, currency=currency) if page is not None else Headline()
 
 
 # -- one engagement ---------------------------------------------------------------------
@@ -285,34 +272,51 @@ class EngagementTask:
     up_to_date: list[str] = field(default_factory=list)
     not_applicable: list[str] = field(default_factory=list)
     parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
-    cell_timeout: float = runner.DEFAULT_CELL_TIMEOUT
+    cell_timeout: float = engine.DEFAULT_CELL_TIMEOUT
     # The last results of each workbook from an earlier run, for "what changed since last time".
     previous: dict[str, str] = field(default_factory=dict)
+    # The engagement as planned (loaded once); a Dask worker gets it with the task.
+    engagement: Engagement | None = None
 
 
 def plan_tasks(
-    summaries: Sequence[EngagementSummary], *, db: Path, run_dir: Path, requested: list[str] | None,
-    parameters: dict[str, Any], resume: bool, cell_timeout: float,
+    summaries: Sequence[EngagementSummary],
+    *,
+    db: Path,
+    run_dir: Path,
+    requested: list[str] | None,
+    parameters: dict[str, Any],
+    resume: bool,
+    cell_timeout: float,
 ) -> list[EngagementTask]:
     """Decide, per engagement, which workbooks run, which are up to date and which do not apply."""
-    all_ids = requested if requested is not None else list(runner.workbooks())
+    all_ids = requested if requested is not None else list(workbooks())
     per_workbook = split_parameters(parameters, all_ids) if parameters else {w: {} for w in all_ids}
     tasks = []
     with Store(db) as store:
         for summary in summaries:
             engagement = store.load(summary.id)
             if requested is not None:
-                candidates = [w for w in requested if runner.applies(w, engagement)]
+                candidates = [w for w in requested if applies(get_workbook(w), engagement)]
                 not_applicable = [w for w in requested if w not in candidates]
             else:
-                candidates, not_applicable = runner.applicable_workbooks(engagement), []
+                candidates, not_applicable = applicable_workbooks(engagement), []
             task = EngagementTask(
-                engagement.id, engagement.customer, engagement.csm, engagement.currency_code, str(db), str(run_dir),
-                to_run=[], not_applicable=not_applicable,
-                parameters={w: per_workbook.get(w, {}) for w in candidates}, cell_timeout=cell_timeout,
+                engagement.id,
+                engagement.customer,
+                engagement.csm,
+                engagement.currency_code,
+                str(db),
+                str(run_dir),
+                to_run=[],
+                not_applicable=not_applicable,
+                parameters={w: per_workbook.get(w, {}) for w in candidates},
+                cell_timeout=cell_timeout,
+                engagement=engagement,
             )
             for wid in candidates:
-                if resume and _complete(engagement, wid, task.parameters[wid], run_dir):
+                job = engine.Job(get_workbook(wid), task.parameters[wid])
+                if resume and engine.current_result(engagement, job, run_dir / engagement.id) is not None:
                     task.up_to_date.append(wid)
                 else:
                     task.to_run.append(wid)
@@ -337,44 +341,32 @@ def previous_results(run_dir: Path, engagement_id: str, workbook_id: str) -> Pat
     return max(found, key=lambda p: p.stat().st_mtime_ns, default=None)
 
 
-def _complete(engagement: Engagement, workbook_id: str, parameters: dict[str, Any], run_dir: Path) -> bool:
-    stamp = runner.fingerprint(engagement, runner.get_workbook(workbook_id), parameters)
-    return runner.is_current(run_dir / engagement.id, workbook_id, stamp)
-
-
-async def render_engagement(task: EngagementTask, kernels: runner.KernelPool, slots: asyncio.Semaphore) -> EngagementOutcome:
-    """Run the task's workbooks (each in its own kernel) and report; never raises for a failing notebook."""
+async def render_engagement(task: EngagementTask, kernels: KernelPool, slots: asyncio.Semaphore) -> EngagementOutcome:
+    """Run the task's workbooks through the engine (each in its own kernel) and report; never raises for a failing notebook."""
     run_dir = Path(task.run_dir)
-
-    async def one(wid: str) -> WorkbookOutcome:
-        async with slots:
-            mark = time.perf_counter()
-            try:
-                result = await runner.run_workbook_async(
-                    wid, engagement_id=task.engagement_id, kernels=kernels, out=run_dir, db=task.db,
-                    parameters=task.parameters.get(wid, {}), cell_timeout=task.cell_timeout,
-                    previous_results=Path(task.previous[wid]) if wid in task.previous else None,
-                )
-            except runner.NotebookFailed as failure:
-                partial = _relative(failure.partial, run_dir) if failure.partial else None
-                return WorkbookOutcome(wid, "failed", time.perf_counter() - mark, error=str(failure),
-                                       failed_cell=failure.cell, partial_notebook=partial)
-            except CsmError as exc:
-                return WorkbookOutcome(wid, "failed", time.perf_counter() - mark, error=str(exc))
-            except Exception as exc:  # a bug or a broken machine: still only this engagement fails
-                return WorkbookOutcome(wid, "failed", time.perf_counter() - mark, error=f"{type(exc).__name__}: {runner._one_line(exc)}")
-            return WorkbookOutcome(
-                wid, "ok", time.perf_counter() - mark,
-                outputs={s.lstrip("."): _relative(p, run_dir) for s, p in result.outputs.items()},
-                timings={k: round(v, 3) for k, v in result.timings.items()}, figures=headline_figures(result.results),
-            )
-
-    outcomes = list(await asyncio.gather(*(one(w) for w in task.to_run)))
+    out_dir = run_dir / task.engagement_id
+    try:
+        engagement = task.engagement or engine.load_engagement(task.engagement_id, Path(task.db))
+    except CsmError as exc:  # gone from the store since the plan: only this engagement fails
+        outcomes = [WorkbookOutcome(w, "failed", error=str(exc)) for w in task.to_run]
+    else:
+        jobs = [
+            engine.Job(get_workbook(w), task.parameters.get(w, {}), Path(task.previous[w]) if w in task.previous else None)
+            for w in task.to_run
+        ]
+        done = await engine.run_jobs(
+            engagement, jobs, kernels=kernels, slots=slots, out_dir=out_dir, db_file=Path(task.db), cell_timeout=task.cell_timeout
+        )
+        outcomes = [_workbook_outcome(o, run_dir, task.currency) for o in done]
     for wid in task.up_to_date:
-        paths = runner.outputs_for(run_dir / task.engagement_id, wid)
-        results = runner._read_json(paths[".json"])
-        outcomes.append(WorkbookOutcome(wid, "up_to_date", outputs={s.lstrip("."): _relative(p, run_dir) for s, p in paths.items()},
-                                        figures=headline_figures(results)))
+        paths = engine.outputs_for(out_dir, wid)
+        outcomes.append(
+            _with_headline(
+                WorkbookOutcome(wid, "up_to_date", outputs=_relative_outputs(paths, run_dir)),
+                engine.read_json(paths[".json"]),
+                task.currency,
+            )
+        )
     outcomes += [WorkbookOutcome(w, "not_applicable") for w in task.not_applicable]
     order = {w: i for i, w in enumerate(task.to_run + task.up_to_date + task.not_applicable)}
     outcomes.sort(key=lambda o: order.get(o.workbook, 0))
@@ -382,8 +374,40 @@ async def render_engagement(task: EngagementTask, kernels: runner.KernelPool, sl
     error = next((o.error for o in outcomes if o.error), None)
     # Time spent on this engagement's notebooks (not the time it queued behind others).
     spent = sum(o.duration_s for o in outcomes)
-    return EngagementOutcome(task.engagement_id, task.customer, task.csm, task.currency, status,
-                             round(spent, 3), outcomes, error)
+    return EngagementOutcome(task.engagement_id, task.customer, task.csm, task.currency, status, round(spent, 3), outcomes, error)
+
+
+def _workbook_outcome(done: engine.JobOutcome, run_dir: Path, currency: str) -> WorkbookOutcome:
+    """The engine's outcome of one workbook as the summary records it."""
+    exc = done.error
+    if isinstance(exc, NotebookFailed):
+        partial = _relative(exc.partial, run_dir) if exc.partial else None
+        return WorkbookOutcome(
+            done.workbook, "failed", done.duration_s, error=str(exc), failed_cell=exc.cell, partial_notebook=partial
+        )
+    if isinstance(exc, CsmError):
+        return WorkbookOutcome(done.workbook, "failed", done.duration_s, error=str(exc))
+    if exc is not None:  # a bug or a broken machine: still only this engagement fails
+        return WorkbookOutcome(done.workbook, "failed", done.duration_s, error=f"{type(exc).__name__}: {one_line(exc)}")
+    assert done.result is not None
+    outcome = WorkbookOutcome(
+        done.workbook,
+        "ok",
+        done.duration_s,
+        outputs=_relative_outputs(done.result.outputs, run_dir),
+        timings={k: round(v, 3) for k, v in done.result.timings.items()},
+    )
+    return _with_headline(outcome, done.result.results, currency)
+
+
+def _with_headline(outcome: WorkbookOutcome, results: dict[str, Any], currency: str) -> WorkbookOutcome:
+    headline = headline_for(outcome.workbook, results, currency=currency)
+    outcome.figures, outcome.headline = dict(headline.figures), headline.as_json()
+    return outcome
+
+
+def _relative_outputs(paths: dict[str, Path], run_dir: Path) -> dict[str, str]:
+    return {s.lstrip("."): _relative(p, run_dir) for s, p in paths.items()}
 
 
 def _relative(path: Path | str, run_dir: Path) -> str:
@@ -397,12 +421,13 @@ def render_engagement_task(task: EngagementTask) -> EngagementOutcome:
     """One engagement, start to finish, in this process: the unit of work sent to a Dask worker."""
 
     async def go() -> EngagementOutcome:
-        async with runner.KernelPool(total=len(task.to_run), prestart=max(1, len(task.to_run)),
-                                     warm_up=runner.warm_up_code(task.to_run)) as pool:
-            await asyncio.to_thread(runner.preload)
+        async with KernelPool(
+            total=len(task.to_run), prestart=max(1, len(task.to_run)), warm_up=warm_up_code(task.to_run)
+        ) as pool:
+            await asyncio.to_thread(preload)
             return await render_engagement(task, pool, asyncio.Semaphore(max(1, len(task.to_run))))
 
-    return runner.run_coroutine(go)
+    return engine.run_coroutine(go)
 
 
 # -- progress -------------------------------------------------------------------------------
@@ -449,9 +474,15 @@ class BarProgress(Progress):
 
         # A terminal that reports no size (some CI consoles) still gets a readable bar.
         size = shutil.get_terminal_size((100, 24))
-        self.bar = tqdm(total=total, desc=f"portfolio {label}", file=self.stream, ncols=min(size.columns or 100, 120),
-                        nrows=size.lines or 24, leave=True,
-                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} engagements [{elapsed}<{remaining}{postfix}]")
+        self.bar = tqdm(
+            total=total,
+            desc=f"portfolio {label}",
+            file=self.stream,
+            ncols=min(size.columns or 100, 120),
+            nrows=size.lines or 24,
+            leave=True,
+            bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} engagements [{elapsed}<{remaining}{postfix}]",
+        )
 
     def done(self, outcome: EngagementOutcome) -> None:
         if outcome.status == "failed":
@@ -500,6 +531,11 @@ class PortfolioResult:
             out[e.status] += 1
         return out
 
+    @property
+    def summary(self) -> Any:
+        """The run as a pandas DataFrame, one row an engagement (see ``summary_frame``)."""
+        return summary_frame(self.engagements)
+
 
 def run_portfolio(
     *,
@@ -514,7 +550,7 @@ def run_portfolio(
     scheduler: str | None = None,
     resume: bool = False,
     parameters: dict[str, Any] | None = None,
-    cell_timeout: float = runner.DEFAULT_CELL_TIMEOUT,
+    cell_timeout: float = engine.DEFAULT_CELL_TIMEOUT,
     progress: Progress | None = None,
 ) -> PortfolioResult:
     """Render the portfolio and write ``summary.json`` and ``index.html``; see the module docstring."""
@@ -541,13 +577,26 @@ def run_portfolio(
     progress = progress or Progress()
     where = f"Dask scheduler {scheduler}" if scheduler else f"{workers} local worker{'s' if workers != 1 else ''}"
     settings = {
-        "workbooks": requested or "applicable", "ids": list(ids), "tags": list(tags), "csm": csm, "resume": resume,
-        "workers": None if scheduler else workers, "scheduler": scheduler, "parameters": parameters or {},
+        "workbooks": requested or "applicable",
+        "ids": list(ids),
+        "tags": list(tags),
+        "csm": csm,
+        "resume": resume,
+        "workers": None if scheduler else workers,
+        "scheduler": scheduler,
+        "parameters": parameters or {},
     }
 
     with _run_lock(run_dir), _signals_as_interrupts():
-        tasks = plan_tasks(summaries, db=db_file, run_dir=run_dir, requested=requested, parameters=parameters or {},
-                           resume=resume, cell_timeout=cell_timeout)
+        tasks = plan_tasks(
+            summaries,
+            db=db_file,
+            run_dir=run_dir,
+            requested=requested,
+            parameters=parameters or {},
+            resume=resume,
+            cell_timeout=cell_timeout,
+        )
         finished: dict[str, EngagementOutcome] = {}
         writer = _SummaryWriter(run_dir, label, started_at, settings, tasks)
 
@@ -577,8 +626,10 @@ def run_portfolio(
         outcomes = [finished.get(t.engagement_id) or _not_run(t) for t in tasks]
         duration = time.perf_counter() - begun
         summary_path = writer.write(finished, complete=interruption is None, duration=duration)
-        index_path = write_index(run_dir, label, outcomes, started_at=started_at, duration=duration,
-                                 interrupted=interruption is not None)
+        write_summary_csv(run_dir, outcomes)
+        index_path = write_index(
+            run_dir, label, outcomes, started_at=started_at, duration=duration, interrupted=interruption is not None
+        )
     result = PortfolioResult(label, run_dir, summary_path, index_path, outcomes, duration, interrupted=interruption is not None)
     if interruption is not None:
         done = sum(1 for o in outcomes if o.status != "not_run")
@@ -602,15 +653,16 @@ def _not_run(task: EngagementTask) -> EngagementOutcome:
     return EngagementOutcome(task.engagement_id, task.customer, task.csm, task.currency, "not_run")
 
 
-def _run_locally(tasks: list[EngagementTask], workers: int, record: Callable[[EngagementOutcome], None],
-                 stats: dict[str, Any]) -> None:
+def _run_locally(
+    tasks: list[EngagementTask], workers: int, record: Callable[[EngagementOutcome], None], stats: dict[str, Any]
+) -> None:
     notebooks = sum(len(t.to_run) for t in tasks)
-    warm = runner.warm_up_code(sorted({w for t in tasks for w in t.to_run}))
+    warm = warm_up_code(sorted({w for t in tasks for w in t.to_run}))
 
     async def go() -> None:
         # ``workers`` notebooks execute at once while as many fresh kernels start up behind them.
-        async with runner.KernelPool(total=notebooks, prestart=workers, warm_up=warm) as pool:
-            await asyncio.to_thread(runner.preload)  # while the first kernels start
+        async with KernelPool(total=notebooks, prestart=workers, warm_up=warm) as pool:
+            await asyncio.to_thread(preload)  # while the first kernels start
             slots = asyncio.Semaphore(workers)
 
             async def one(task: EngagementTask) -> None:
@@ -623,7 +675,7 @@ def _run_locally(tasks: list[EngagementTask], workers: int, record: Callable[[En
                 stats["kernels_started"] = len(times)
                 stats["kernel_start_mean_s"] = round(sum(times) / len(times), 3) if times else None
 
-    runner.run_coroutine(go)
+    engine.run_coroutine(go)
 
 
 def _run_on_dask(tasks: list[EngagementTask], scheduler: str, record: Callable[[EngagementOutcome], None]) -> None:
@@ -634,19 +686,27 @@ def _run_on_dask(tasks: list[EngagementTask], scheduler: str, record: Callable[[
     try:
         client = Client(scheduler, timeout="20s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
-        raise CsmError(f"cannot reach the Dask scheduler at {scheduler}: {runner._one_line(exc)}") from None
+        raise CsmError(f"cannot reach the Dask scheduler at {scheduler}: {one_line(exc)}") from None
     futures: dict[Any, EngagementTask] = {}
     try:
         for task in tasks:
-            future = client.submit(render_engagement_task, task, pure=False, key=f"csm-nb-{task.engagement_id}-{os.getpid()}-{time.time_ns()}")
+            future = client.submit(
+                render_engagement_task, task, pure=False, key=f"csm-nb-{task.engagement_id}-{os.getpid()}-{time.time_ns()}"
+            )
             futures[future] = task
         for future in as_completed(list(futures), loop=client.loop):
             task = futures[future]
             try:
                 outcome = future.result()
             except Exception as exc:  # the worker died or could not run the task at all
-                outcome = EngagementOutcome(task.engagement_id, task.customer, task.csm, task.currency, "failed",
-                                            error=f"the Dask task failed: {type(exc).__name__}: {runner._one_line(exc)}")
+                outcome = EngagementOutcome(
+                    task.engagement_id,
+                    task.customer,
+                    task.csm,
+                    task.currency,
+                    "failed",
+                    error=f"the Dask task failed: {type(exc).__name__}: {one_line(exc)}",
+                )
                 outcome.workbooks = [WorkbookOutcome(w, "failed", error=outcome.error) for w in task.to_run]
             record(outcome)
     except BaseException:
@@ -737,8 +797,9 @@ def _run_lock(run_dir: Path) -> Iterator[None]:
 class _SummaryWriter:
     """``summary.json``, rewritten atomically as engagements finish (so even a hard kill leaves a true one)."""
 
-    def __init__(self, run_dir: Path, label: str, started_at: dt.datetime, settings: dict[str, Any],
-                 tasks: list[EngagementTask]) -> None:
+    def __init__(
+        self, run_dir: Path, label: str, started_at: dt.datetime, settings: dict[str, Any], tasks: list[EngagementTask]
+    ) -> None:
         self.path = run_dir / "summary.json"
         self.label, self.started_at, self.settings, self.tasks = label, started_at, settings, tasks
         self.resources: dict[str, Any] = {}
@@ -764,8 +825,9 @@ class _SummaryWriter:
             "resources": self.resources,
             "engagements": [_outcome_json(o) for o in outcomes],
         }
-        return write_text_atomic(self.path, json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n",
-                                 follow_parent=False)
+        return write_text_atomic(
+            self.path, json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n", follow_parent=False
+        )
 
 
 def _outcome_json(outcome: EngagementOutcome) -> dict[str, Any]:
@@ -774,6 +836,80 @@ def _outcome_json(outcome: EngagementOutcome) -> dict[str, Any]:
     for w in data["workbooks"]:
         w["duration_s"] = round(w["duration_s"], 3)
     return data
+
+
+# -- the summary as a table -----------------------------------------------------------------
+# One row an engagement: its keys in summary.json, then its first report's (``html``, relative to the
+# run folder) and that report's headline figures (the keys of ``figures``).
+SUMMARY_COLUMNS = (
+    "engagement_id",
+    "customer",
+    "csm",
+    "currency",
+    "status",
+    "duration_s",
+    "error",
+    "html",
+    "profit",
+    "roi",
+    "roi_kind",
+    "payback",
+    "verdict",
+    "estimated",
+)
+# A spreadsheet reads a cell starting with one of these as a formula (or as input to one).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def summary_frame(outcomes: Sequence[EngagementOutcome]) -> Any:
+    """The run's engagements as a pandas DataFrame with ``SUMMARY_COLUMNS``, in the run's order.
+
+    Money (``profit``) is in the row's ``currency``, ``roi`` a fraction,
+    ``duration_s`` seconds; a figure not known is empty (NaN/None), never 0.
+    """
+    import pandas as pd
+
+    rows = []
+    for o in outcomes:
+        report = next((w for w in o.workbooks if w.outputs.get("html")), None)
+        figures = next((w.figures for w in o.workbooks if w.figures), {})
+        rows.append(
+            {
+                "engagement_id": o.engagement_id,
+                "customer": o.customer,
+                "csm": o.csm,
+                "currency": o.currency,
+                "status": o.status,
+                "duration_s": round(o.duration_s, 3),
+                "error": o.error,
+                "html": report.outputs["html"] if report else None,
+                **{key: figures.get(key) for key in SUMMARY_COLUMNS[8:]},
+            }
+        )
+    return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+
+
+def csv_safe(value: Any) -> Any:
+    """Text a spreadsheet must never run as a formula, with an apostrophe in front (as the .xlsx writer's quote prefix).
+
+    >>> csv_safe("=HYPERLINK(1)"), csv_safe("-1"), csv_safe("Acme"), csv_safe(-1.5)
+    ("'=HYPERLINK(1)", "'-1", 'Acme', -1.5)
+    """
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_STARTS) else value
+
+
+def summary_csv(outcomes: Sequence[EngagementOutcome]) -> str:
+    """``summary.csv``: ``summary_frame`` as CSV, every text cell made safe for a spreadsheet (``csv_safe``)."""
+    frame = summary_frame(outcomes).astype(object)  # cell by cell: text stays text, numbers stay numbers
+    frame = frame.apply(lambda column: column.map(csv_safe))
+    # RFC 4180 line ends, so a CR or LF inside a cell is quoted, never a new row.
+    return frame.to_csv(index=False, lineterminator="\r\n")
+
+
+def write_summary_csv(run_dir: Path, outcomes: Sequence[EngagementOutcome]) -> Path:
+    from csm_nb.data.results import write_text_atomic
+
+    return write_text_atomic(run_dir / "summary.csv", summary_csv(outcomes), follow_parent=False)
 
 
 def read_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -790,118 +926,72 @@ def read_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 # -- the index page ----------------------------------------------------------------------------
-_INDEX_CSS = """
-.portfolio-counts { display: flex; flex-wrap: wrap; gap: .5rem 1.5rem; margin: 0 0 1.2rem; padding: 0; list-style: none; }
-.portfolio-counts li { font-size: .95rem; }
-.portfolio-counts strong { font-size: 1.35rem; margin-right: .25rem; }
-table.portfolio { width: 100%; border-collapse: collapse; font-size: .92rem; }
-table.portfolio th, table.portfolio td { text-align: left; padding: .45rem .5rem; border-bottom: 1px solid #d9dde3; vertical-align: top; }
-table.portfolio th { font-weight: 600; border-bottom: 2px solid #8a94a3; }
-table.portfolio td.num, table.portfolio th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.status { display: inline-block; padding: .05rem .45rem; border-radius: .6rem; font-size: .8rem; font-weight: 600; white-space: nowrap; }
-.status-ok, .status-up_to_date { background: #e3f3e8; color: #1d5e33; }
-.status-failed { background: #fbe4e4; color: #8a1c1c; }
-.status-nothing_to_report, .status-not_run { background: #eef0f3; color: #4a5361; }
-.failure-line { color: #8a1c1c; font-size: .85rem; margin: 0; }
-tr.failure-row td { padding-top: 0; }
-table.portfolio tr:has(+ tr.failure-row) td { border-bottom: none; }
-.est { font-size: .75rem; }
-.links a { margin-right: .6rem; }
-.muted { color: #5d6675; }
-"""
+def figure_texts(headline: Headline, currency: str) -> dict[str, Any]:
+    """The Profit, Return, Payback and Overall cells of an index row as people read them (None: left empty).
 
-
-def figure_cells(figures: dict[str, Any], currency: str) -> list[Any]:
-    """The Profit, Return, Payback and Overall cells of an index row; estimated values are marked."""
-    from csm_nb.render.html import Html
+    >>> figure_texts(Headline(words="on track", figures={"profit": 59673.0, "roi": 0.373, "payback": "Week 9"}), "GBP")
+    {'profit': '£59,673', 'roi': '37.3 %', 'payback': 'Week 9', 'overall': 'on track', 'estimated': False}
+    """
     from csm_nb.vocabulary import money, percent
 
-    mark = Html('<div class="muted est">estimated</div>') if figures.get("estimated") else Html("")
-    profit = figures.get("profit")
-    roi = figures.get("roi")
-    verdict = figures.get("verdict")
-    return [
-        Html('<td class="num">{}{}</td>').format(money(profit, currency), mark) if profit is not None else Html("<td></td>"),
-        Html('<td class="num">{}</td>').format(percent(roi)) if roi is not None else Html("<td></td>"),
-        Html("<td>{}</td>").format(figures.get("payback") or ""),
-        Html("<td>{}</td>").format(VERDICT_TEXT.get(verdict, str(verdict).replace("_", " ")) if isinstance(verdict, str) else ""),
-    ]
+    figures = headline.figures
+    profit, roi = figures.get("profit"), figures.get("roi")
+    return {
+        "profit": money(profit, currency) if profit is not None else None,
+        "roi": percent(roi) if roi is not None else None,
+        "payback": figures.get("payback") or "",
+        "overall": headline.words,
+        "estimated": bool(figures.get("estimated")),
+    }
 
 
-def index_html(label: str, outcomes: Sequence[EngagementOutcome], *, started_at: dt.datetime, duration: float,
-               interrupted: bool = False) -> str:
-    """The run's index page: self-contained (no scripts, no network), every user text escaped."""
-    from csm_nb.render.html import Html, esc, join, standalone_page
+def index_html(
+    label: str, outcomes: Sequence[EngagementOutcome], *, started_at: dt.datetime, duration: float, interrupted: bool = False
+) -> str:
+    """The run's index page (``templates/csm_report/portfolio_index.html.j2``): self-contained, every user text escaped."""
+    from csm_nb.render.index import render_page
 
     counts = {status: 0 for status in STATUS_TEXT}
     for o in outcomes:
         counts[o.status] += 1
-    failed = [o for o in outcomes if o.status == "failed"]
-    rendered = sum(o.rendered for o in outcomes)
-    count_items = [Html("<li><strong>{}</strong>engagements</li>").format(len(outcomes))]
-    for status in STATUS_TEXT:
-        if counts[status]:
-            count_items.append(Html('<li><strong>{}</strong>{}</li>').format(counts[status], STATUS_TEXT[status]))
-    count_items.append(Html("<li><strong>{}</strong>reports written in this run</li>").format(rendered))
-
-    notes = []
-    if interrupted:
-        notes.append(Html('<div class="callout callout-bad"><p><strong>This run was stopped before the end.</strong> '
-                          "Reports that finished are complete; run the same command again with <code>--resume</code> "
-                          "to render the rest.</p></div>"))
-    if failed:
-        items = join(
-            Html("<li><strong>{}</strong> ({}): {}</li>").format(o.customer, o.engagement_id, o.error or "failed") for o in failed
-        )
-        notes.append(Html('<div class="callout callout-bad"><p><strong>{} of {} engagements failed.</strong> '
-                          "Their other reports, if any, are from earlier runs. Open the partial notebook to see the "
-                          "cell that failed.</p><ul>{}</ul></div>").format(len(failed), len(outcomes), items))
-    elif not interrupted:
-        notes.append(Html('<div class="callout callout-good"><p><strong>Every engagement completed.</strong></p></div>'))
-
     many_reports = any(len([w for w in o.workbooks if w.outputs.get("html")]) > 1 for o in outcomes)
     rows = []
     for o in sorted(outcomes, key=lambda x: (x.status != "failed", x.customer.lower(), x.engagement_id)):
         reports = [w for w in o.workbooks if w.outputs.get("html")]
-        main_report = reports[0].outputs["html"] if reports else None
-        customer = Html('<a href="{}">{}</a>').format(main_report, o.customer) if main_report else esc(o.customer)
-        cells = figure_cells(next((w.figures for w in o.workbooks if w.figures), {}), o.currency)
-        links = join(Html('<a href="{}">{}</a>').format(w.outputs["html"], _workbook_title(w.workbook)) for w in reports)
-        rows.append(Html(
-            '<tr><td>{customer}<div class="muted">{eid}</div></td><td>{csm}</td>'
-            '<td><span class="status status-{status}">{status_text}</span></td>{figures}{links}'
-            '<td class="num">{seconds}</td></tr>'
-        ).format(customer=customer, eid=o.engagement_id, csm=o.csm or "", status=o.status,
-                 status_text=STATUS_TEXT[o.status], figures=join(cells),
-                 links=Html('<td class="links">{}</td>').format(links) if many_reports else Html(""),
-                 seconds=f"{o.duration_s:.1f} s" if o.duration_s else "–"))
-        if o.error:  # the failure in full, on its own line under the engagement
-            partials = join(
-                Html(' <a href="{}">Open the partial notebook ({})</a>').format(w.partial_notebook, w.workbook)
-                for w in o.workbooks if w.partial_notebook
-            )
-            rows.append(Html('<tr class="failure-row"><td colspan="{}"><p class="failure-line">{}{}</p></td></tr>').format(
-                9 if many_reports else 8, o.error, partials))
-    head = Html("<th>Customer</th><th>CSM</th><th>Status</th><th class=\"num\">Profit</th><th class=\"num\">Return</th>"
-                "<th>Payback</th><th>Overall</th>") + (Html("<th>Reports</th>") if many_reports else Html("")) + Html(
-                "<th class=\"num\">Time</th>")
-
+        headline = next((Headline.from_json(w.headline) for w in o.workbooks if w.headline), Headline())
+        rows.append(
+            {
+                "customer": o.customer,
+                "engagement_id": o.engagement_id,
+                "csm": o.csm or "",
+                "status": o.status,
+                "status_text": STATUS_TEXT[o.status],
+                "main_report": reports[0].outputs["html"] if reports else None,
+                **figure_texts(headline, o.currency),
+                "links": [{"href": w.outputs["html"], "title": _workbook_title(w.workbook)} for w in reports],
+                "seconds": f"{o.duration_s:.1f} s" if o.duration_s else "–",
+                "error": o.error,  # the failure in full, on its own line under the engagement
+                "partials": [{"href": w.partial_notebook, "workbook": w.workbook} for w in o.workbooks if w.partial_notebook],
+            }
+        )
     finished = started_at.astimezone().strftime("%Y-%m-%d %H:%M")
-    return standalone_page(
-        title=f"Portfolio run {label}", kicker="Portfolio run", heading=label,
+    return render_page(
+        "portfolio_index.html.j2",
+        label=label,
+        total=len(outcomes),
+        rendered=sum(o.rendered for o in outcomes),
+        counts=[(counts[status], STATUS_TEXT[status]) for status in STATUS_TEXT if counts[status]],
+        failed=[o for o in outcomes if o.status == "failed"],
+        interrupted=interrupted,
+        many_reports=many_reports,
+        rows=rows,
         meta=[f"Started {finished} · took {_duration_text(duration)} · csm-workbooks {__version__}"],
-        body=Html('<ul class="portfolio-counts">{}</ul>\n{}\n<table class="portfolio"><thead><tr>{}</tr></thead>\n'
-                  "<tbody>\n{}\n</tbody></table>").format(join(count_items), join(notes), head, join(rows, "\n")),
-        footer=Html("Figures are actual where known, else estimated (marked). Return is the headline return each report "
-                    "uses: net ROI (profit ÷ cost) unless set to return on cost. The machine-readable version of this "
-                    "page is summary.json in the same folder."),
-        extra_css=_INDEX_CSS,
     )
 
 
 def _workbook_title(workbook_id: str) -> str:
     try:
-        return runner.get_workbook(workbook_id).title
+        return get_workbook(workbook_id).title
     except CsmError:
         return workbook_id
 
@@ -914,8 +1004,15 @@ def _duration_text(seconds: float) -> str:
     return f"{seconds:.1f} s" if seconds < 60 else f"{int(seconds // 60)} min {int(seconds % 60)} s"
 
 
-def write_index(run_dir: Path, label: str, outcomes: Sequence[EngagementOutcome], *, started_at: dt.datetime,
-                duration: float, interrupted: bool = False) -> Path:
+def write_index(
+    run_dir: Path,
+    label: str,
+    outcomes: Sequence[EngagementOutcome],
+    *,
+    started_at: dt.datetime,
+    duration: float,
+    interrupted: bool = False,
+) -> Path:
     from csm_nb.data.results import write_text_atomic
 
     page = index_html(label, outcomes, started_at=started_at, duration=duration, interrupted=interrupted)

@@ -1,12 +1,13 @@
 """What the CLI does, as functions tests can call directly (the CLI only
 parses arguments and prints)."""
+
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from csm_nb import config
 from csm_nb.data.engagement import (
@@ -20,7 +21,11 @@ from csm_nb.data.merge import describe, plan_import
 from csm_nb.data.store import Store
 from csm_nb.errors import CsmError, InputError, WouldRemoveError
 from csm_nb.model import Engagement
-from csm_nb.run.runner import RunResult, applicable_workbooks, run_workbook
+from csm_nb.run.engine import RunResult, run_engagement
+from csm_nb.run.registry import applicable_workbooks, get_workbook
+
+if TYPE_CHECKING:
+    from csm_nb.render.index import IndexEntry
 
 
 @dataclass
@@ -62,8 +67,15 @@ def import_engagements(
             if current is not None and keep_changed:
                 changes = store.changes_since_import(engagement.id)
                 if changes:
-                    out.append(Imported(engagement.id, path, "kept", current.revision,
-                                        note=f"changed in the store since its import ({describe(changes, limit=2)})"))
+                    out.append(
+                        Imported(
+                            engagement.id,
+                            path,
+                            "kept",
+                            current.revision,
+                            note=f"changed in the store since its import ({describe(changes, limit=2)})",
+                        )
+                    )
                     continue
             plan = plan_import(current, engagement, replace=replace or keep_changed)
             if plan.removed and not (replace or keep_changed):
@@ -80,7 +92,9 @@ def import_engagements(
     return out
 
 
-def export_engagement(engagement_id: str, *, db: str | os.PathLike[str] | None = None, to: str | os.PathLike[str] | None = None) -> str:
+def export_engagement(
+    engagement_id: str, *, db: str | os.PathLike[str] | None = None, to: str | os.PathLike[str] | None = None
+) -> str:
     """The engagement as engagement-file YAML; written to ``to`` when given."""
     config.check_engagement_id(engagement_id)
     with Store(db) as store:
@@ -121,22 +135,35 @@ def render_engagement_report(
     on_result: Callable[[RunResult], Any] | None = None,
 ) -> EngagementReport:
     """Render every workbook that applies (the value report always does) and
-    write ``<out>/<id>/index.html`` linking them; returns what was rendered."""
-    from csm_nb.render.index import IndexEntry, write_index
-    from csm_nb.run.runner import get_workbook
+    write ``<out>/<id>/index.html`` linking them; returns what was rendered.
+
+    The engine's one path (``run_engagement``), as a portfolio's: the
+    engagement is loaded once, up-to-date reports are left alone.
+    """
+    from csm_nb.render.index import write_index
 
     engagement = load_engagement(engagement_id, db=db)
-    results = []
-    for workbook_id in applicable_workbooks(engagement):
-        result = run_workbook(workbook_id, engagement_id=engagement_id, out=out, db=db, skip_current=skip_current)
-        results.append(result)
+    results = run_engagement(
+        engagement_id, applicable_workbooks(engagement), db=db, out=out, skip_current=skip_current, engagement=engagement
+    )
+    for result in results:
         if on_result:
             on_result(result)
-    entries = [
-        IndexEntry(r.workbook, get_workbook(r.workbook).title, r.outputs[".html"], r.results) for r in results
-    ]
+    entries = [index_entry(r, engagement.currency_code) for r in results]
     index = write_index(engagement, entries, output_dir_for(engagement_id, out))
     return EngagementReport(engagement_id, results, index)
+
+
+def index_entry(result: RunResult, currency: str) -> IndexEntry:
+    """A rendered report as the engagement index lists it: its page says what it shows."""
+    from csm_nb.render.index import Headline, IndexEntry
+
+    workbook = get_workbook(result.workbook)
+    page = workbook.page
+    headline = page.index_headline(result.results, currency=currency) if page is not None else Headline()
+    return IndexEntry(
+        workbook.id, workbook.title, result.outputs[".html"], headline, lead=bool(page is not None and page.LEADS_INDEX)
+    )
 
 
 def import_measurements(
@@ -157,8 +184,10 @@ def import_measurements(
     for p in paths:
         path = Path(p)
         if path.suffix.lower() in {".yaml", ".yml"}:
-            raise CsmError(f"{path}: --engagement takes measurement files (.csv or .xlsx with columns kpi, period, value); "
-                           "import engagement files without --engagement")
+            raise CsmError(
+                f"{path}: --engagement takes measurement files (.csv or .xlsx with columns kpi, period, value); "
+                "import engagement files without --engagement"
+            )
         parsed.append((path, read_numbered_measurements(path)))
     with Store(db) as store, store.transaction():
         kpis = store.kpis(engagement_id)
@@ -166,7 +195,9 @@ def import_measurements(
         for path, numbered in parsed:
             for number, m in numbered:
                 if m.kpi not in known:
-                    raise InputError(f"{path}, row {number}: unknown KPI id {m.kpi!r}; engagement {engagement_id!r} has "
-                                     f"{', '.join(sorted(known)) or 'no KPIs yet'}")
+                    raise InputError(
+                        f"{path}, row {number}: unknown KPI id {m.kpi!r}; engagement {engagement_id!r} has "
+                        f"{', '.join(sorted(known)) or 'no KPIs yet'}"
+                    )
             check_measurement_window(kpis, numbered, source=str(path))
         return [(path, store.add_measurements(engagement_id, [m for _, m in rows], author=None)) for path, rows in parsed]
