@@ -25,6 +25,7 @@ $(BIN)/python:
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(PIP) install $(PIP_FLAGS) --upgrade pip
 	$(PIP) install $(PIP_FLAGS) -e .
+	$(BIN)/csm-nb kernelspec  # the csm-nb kernel: plain papermill -k csm-nb on the fast path
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed

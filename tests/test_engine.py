@@ -196,6 +196,8 @@ def test_report_and_portfolio_go_through_run_jobs_and_load_the_engagement_once(
 
     class NoKernels:
         start_times: list[float] = []
+        fork = False
+        cpu: dict[str, float] = {}
 
         def __init__(self, **options): ...
 

@@ -146,8 +146,9 @@ def test_a_kill_at_any_rename_leaves_whole_files_and_the_report_renders_again(
     # Until the new page lands there is no page at all (the old one went first): json and ipynb, old or new.
     assert final_files_parse(folder) == ([".json", ".ipynb"] if at < RENAMES else list(engine.OUTPUT_SUFFIXES))
     assert len(list(folder.glob(f".{WORKBOOK}.{killed.pid}.*.tmp"))) == 1
+    # The kernels' socket folder, and the fork server's (when kernels are forked).
     sockets = list(Path("/tmp").glob(f"csmnb-{killed.pid}-*"))
-    assert len(sockets) == 1
+    assert 1 <= len(sockets) <= 2
     assert not engine.is_current(folder, WORKBOOK, earlier_run["old_stamp"])  # never the old page beside new data
 
     # What ``report`` does for each workbook (render_engagement_report runs only workbooks with a page module).

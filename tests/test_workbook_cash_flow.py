@@ -243,7 +243,8 @@ def test_the_analyst_sees_the_dataframe_in_the_notebook_but_the_report_does_not(
     # pandas' own table: one row a week, with the signed cumulative column; weeks 8-12 are NaN, not 0.
     assert 'class="dataframe' in shown["text/html"]
     assert shown["text/html"].count("<th>Week ") == 13
-    last_row = shown["text/plain"].splitlines()[-1].split()
-    assert last_row[:2] == ["Week", "12"] and last_row[-1] == "NaN"
+    rows = re.findall(r"<tr>\s*<th>(Week \d+)</th>(.*?)</tr>", shown["text/html"], flags=re.S)
+    last_period, last_cells = rows[-1]
+    assert last_period == "Week 12" and re.findall(r"<td>(.*?)</td>", last_cells)[-1] == "NaN"
     report = (rendered["ad-week7"] / "cash_flow.html").read_text(encoding="utf-8")
     assert 'class="dataframe' not in report and "page.cash_flow" not in report

@@ -401,6 +401,11 @@ async def run_job(
         try:
             await execute_in(kernel, nb, workbook=workbook, cell_timeout=cell_timeout)
         except NotebookFailed as failure:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # The run is being stopped and its kernels with it: that is no failure of the notebook's
+                # (nbclient can turn the cancellation into "kernel died"), so no partial notebook is left.
+                raise asyncio.CancelledError from None
             nb.metadata["csm_nb"]["failure"] = {"cell": failure.cell, "ename": failure.ename, "evalue": failure.evalue}
             failure.partial = write_text_atomic(
                 failed_notebook_path(out_dir, workbook_id), nbformat.writes(nb), follow_parent=False
@@ -414,7 +419,9 @@ async def run_job(
         if not staged[".json"].is_file():
             raise RunError(f"workbook {workbook_id!r} ran but wrote no results file; it must call save_results(results_path)")
         staged[".ipynb"].write_text(nbformat.writes(nb), encoding="utf-8")
-        staged[".html"].write_text(with_fingerprint(export_html(nb), stamp), encoding="utf-8")
+        # In a child of the fork server when there is one: exports then run on every core, not in this process.
+        if not await kernels.export(staged[".ipynb"], staged[".html"], stamp, timeout=cell_timeout):
+            staged[".html"].write_text(with_fingerprint(export_html(nb), stamp), encoding="utf-8")
         _land_outputs(staged, final)
         failed_notebook_path(out_dir, workbook_id).unlink(missing_ok=True)  # an old failure is fixed now
         timings["export"] = time.perf_counter() - mark
@@ -499,9 +506,22 @@ def run_engagement(
     ``skip_current`` an up-to-date report is not rendered again. The first
     failure (in the workbooks' order) is raised once the others have finished.
     """
-    engagement, jobs, db_file, out_dir = prepare(
-        engagement_id, workbook_ids, parameters=parameters, db=db, out=out, engagement=engagement
+    from csm_nb.run import forkserver
+
+    # The kernels' server starts first and imports while the ids, parameters and store are checked here.
+    server = (
+        forkserver.ForkServer.start(warm_up_code(list(workbook_ids)))
+        if forkserver.enabled() and kernel_name == "python3"
+        else None
     )
+    try:
+        engagement, jobs, db_file, out_dir = prepare(
+            engagement_id, workbook_ids, parameters=parameters, db=db, out=out, engagement=engagement
+        )
+    except BaseException:
+        if server is not None:
+            server.stop()
+        raise
     done: dict[str, RunResult] = {}
     if skip_current:
         for job in jobs:
@@ -520,6 +540,7 @@ def run_engagement(
                 cwd=to_run[0].workbook.path.parent,
                 warm_up=warm_up_code([j.workbook.id for j in to_run]),
                 kernel_name=kernel_name,
+                server=server,
             ) as pool:
                 await asyncio.to_thread(preload)
                 return await run_jobs(
@@ -532,11 +553,17 @@ def run_engagement(
                     cell_timeout=cell_timeout,
                 )
 
-        outcomes = run_coroutine(go)
+        try:
+            outcomes = run_coroutine(go)
+        finally:
+            if server is not None:
+                server.stop()  # the pool stopped it already, unless it never started
         failed = next((o.error for o in outcomes if o.error is not None), None)
         if failed is not None:
             raise failed
         done.update({o.workbook: o.result for o in outcomes if o.result is not None})
+    elif server is not None:
+        server.stop()
     return [done[job.workbook.id] for job in jobs]
 
 

@@ -70,6 +70,18 @@ def export_html(nb: Any) -> str:
     return body
 
 
+def export_file(notebook: str | Path, html: str | Path, stamp: str) -> None:
+    """Export the executed notebook file ``notebook`` to the report page ``html`` with its fingerprint.
+
+    This is what a forked kernel runs once its notebook is done, so the
+    exports of a portfolio run on every core, not all in the one parent.
+    """
+    import nbformat
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    Path(html).write_text(with_fingerprint(export_html(nb), stamp), encoding="utf-8")
+
+
 def preload() -> None:
     """Import the notebook machinery and build the exporter now (about 2 s of CPU, once a process).
 

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,47 +17,36 @@ from typing import Any
 
 from csm_nb import config
 from csm_nb.errors import RunError
+from csm_nb.run.sockets import (
+    SOCKET_DIR_PREFIX,
+    alive,
+    cpu_seconds,
+    new_socket_dir,
+    remove_stale_socket_dirs,
+    socket_root,
+)
+
+__all__ = [
+    "KERNEL_START_TIMEOUT",
+    "SOCKET_DIR_PREFIX",
+    "Kernel",
+    "KernelPool",
+    "alive",
+    "new_socket_dir",
+    "one_line",
+    "remove_stale_socket_dirs",
+    "socket_root",
+    "start_kernel",
+]
 
 # A kernel that does not answer within this many seconds is reported as a failure.
 KERNEL_START_TIMEOUT = 60.0
-SOCKET_DIR_PREFIX = "csmnb-"
 
 
 def one_line(exc: BaseException) -> str:
     """An exception's message on one line of at most 300 characters (its class name when it has none)."""
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= 300 else text[:297] + "..."
-
-
-def alive(pid: int) -> bool:
-    """Is process ``pid`` still running (as far as this user can tell)?"""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def socket_root() -> Path | None:
-    """Where kernel socket folders go: /tmp keeps the socket paths short (under ~100 characters)."""
-    return Path("/tmp") if os.path.isdir("/tmp") else None
-
-
-def remove_stale_socket_dirs(root: Path | None = None) -> None:
-    """Socket folders (``csmnb-<pid>-*``) of runs whose process is gone (killed) are removed."""
-    root = root or socket_root() or Path(tempfile.gettempdir())
-    for stale in root.glob(f"{SOCKET_DIR_PREFIX}*-*"):
-        pid_text = stale.name[len(SOCKET_DIR_PREFIX) :].split("-", 1)[0]
-        if not pid_text.isdigit() or int(pid_text) == os.getpid() or alive(int(pid_text)):
-            continue  # no owner in the name (an older version's) or its owner still runs
-        try:
-            info = stale.lstat()
-        except OSError:
-            continue
-        if stale.is_dir() and not stale.is_symlink() and info.st_uid == os.geteuid():
-            shutil.rmtree(stale, ignore_errors=True)
 
 
 @dataclass
@@ -69,6 +56,25 @@ class Kernel:
     manager: Any
     client: Any
     started_in: float  # seconds from launch to ready (imports included)
+    start_cpu: float | None = None  # CPU seconds the kernel process used to be ready (None: not measurable here)
+
+    @property
+    def pid(self) -> int | None:
+        return getattr(self.manager.provisioner, "pid", None)
+
+    def cpu_seconds(self) -> float | None:
+        return cpu_seconds(self.pid) if self.pid else None
+
+    async def run(self, code: str, *, timeout: float = KERNEL_START_TIMEOUT, what: str = "run code") -> None:
+        """Run ``code`` in the kernel (silently, no history) and wait for it; an error raises ``RunError``."""
+        msg_id = self.client.execute(code, silent=True, store_history=False)
+        while True:
+            reply = await self.client.get_shell_msg(timeout=timeout)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        content = reply["content"]
+        if content.get("status") != "ok":
+            raise RunError(f"a kernel could not {what}: {content.get('ename')}: {content.get('evalue')}")
 
     async def shutdown(self) -> None:
         # The kernel is disposable: kill it rather than wait for a polite exit.
@@ -91,42 +97,82 @@ async def _quietly(awaitable: Any) -> None:
 _KERNEL_COUNTER = itertools.count(1)
 
 
+async def _wait_until_ready(manager: Any, client: Any, *, timeout: float) -> None:
+    """Until the kernel answers ``kernel_info`` on the shell channel and its IOPub messages reach us.
+
+    jupyter_client's ``wait_for_ready`` does the same but gives IOPub 0.2 s
+    each round; the first round nearly always misses (the subscription is
+    still joining when the kernel publishes), so a kernel forked in 0.04 s
+    waited 0.3 s more. Here a round gives IOPub 0.03 s and asks again.
+    """
+    from queue import Empty
+
+    deadline = time.monotonic() + timeout
+    while True:
+        msg_id = client.kernel_info()
+        answered = False
+        try:
+            while not answered:
+                reply = await client.get_shell_msg(timeout=1)
+                answered = reply["parent_header"].get("msg_id") == msg_id
+            while True:
+                message = await client.get_iopub_msg(timeout=0.03)
+                if message["parent_header"].get("msg_id") == msg_id:
+                    return
+        except Empty:
+            pass
+        if not await manager.is_alive():
+            raise RunError("the kernel died before it answered")
+        if time.monotonic() > deadline:
+            raise RunError(f"the kernel did not answer within {timeout:g} s")
+
+
 async def start_kernel(
-    *, cwd: Path, socket_dir: Path, warm_up: str = "", kernel_name: str = "python3", timeout: float = KERNEL_START_TIMEOUT
+    *,
+    cwd: Path,
+    socket_dir: Path,
+    warm_up: str = "",
+    kernel_name: str = "python3",
+    timeout: float = KERNEL_START_TIMEOUT,
+    fork_server: Path | None = None,
 ) -> Kernel:
-    """Launch a kernel on IPC sockets under ``socket_dir``, wait until it answers, run ``warm_up``."""
+    """Launch a kernel on IPC sockets under ``socket_dir``, wait until it answers, run ``warm_up``.
+
+    With ``fork_server`` (a server's socket) the kernel is forked from that
+    warm server (``csm_nb.run.forkserver``), which has run ``warm_up`` already.
+    """
     from jupyter_client import AsyncKernelManager
 
     begun = time.perf_counter()
     number = next(_KERNEL_COUNTER)
+    extra: dict[str, Any] = {}
+    if fork_server is not None:
+        from csm_nb.run.forkserver import spec_manager
+
+        extra["kernel_spec_manager"] = spec_manager(str(fork_server))
+        warm_up = ""
     manager = AsyncKernelManager(
         kernel_name=kernel_name,
         transport="ipc",
         # Absolute socket paths: the kernel runs in another directory than we do.
         ip=str(socket_dir / f"k{number}"),
         connection_file=str(socket_dir / f"k{number}.json"),
+        **extra,
     )
     # No IPython history: many kernels writing one history.sqlite would lock each other.
     await manager.start_kernel(cwd=str(cwd), extra_arguments=["--HistoryManager.enabled=False"])
     client = manager.client()
     try:
         client.start_channels()
-        await client.wait_for_ready(timeout=timeout)
+        await _wait_until_ready(manager, client, timeout=timeout)
         if warm_up:
-            msg_id = client.execute(warm_up, silent=True, store_history=False)
-            while True:
-                reply = await client.get_shell_msg(timeout=timeout)
-                if reply["parent_header"].get("msg_id") == msg_id:
-                    break
-            if reply["content"].get("status") != "ok":
-                content = reply["content"]
-                raise RunError(
-                    f"a kernel could not import the workbooks' modules: {content.get('ename')}: {content.get('evalue')}"
-                )
+            await Kernel(manager, client, 0.0).run(warm_up, timeout=timeout, what="import the workbooks' modules")
     except BaseException:
         await Kernel(manager, client, 0.0).shutdown()
         raise
-    return Kernel(manager, client, time.perf_counter() - begun)
+    kernel = Kernel(manager, client, time.perf_counter() - begun)
+    kernel.start_cpu = kernel.cpu_seconds()
+    return kernel
 
 
 class KernelPool:
@@ -148,12 +194,24 @@ class KernelPool:
         warm_up: str = "",
         kernel_name: str = "python3",
         start_timeout: float = KERNEL_START_TIMEOUT,
+        fork: bool | None = None,
+        server: Any = None,
     ) -> None:
+        from csm_nb.run import forkserver
+
         self.total, self.prestart = max(0, total), max(1, prestart)
+        # Forked from a warm server unless turned off (CSM_NB_FORK=0) or asked for another kernel.
+        # ``server``: one the caller started early (so it imports while the caller checks its input); the pool stops it.
+        self.fork = (forkserver.enabled() and kernel_name == "python3" if fork is None else fork) or server is not None
+        self._server: forkserver.ForkServer | None = server
+        self._restarts = 0
         self.cwd = cwd or config.workbooks_dir()
         self.warm_up, self.kernel_name, self.start_timeout = warm_up, kernel_name, start_timeout
         self.launched = 0
         self.start_times: list[float] = []
+        # CPU seconds by where they were spent: the fork server's imports (once), kernels getting ready,
+        # kernels running notebooks, and exports in forked children (this process's own are not here).
+        self.cpu: dict[str, float] = {"server": 0.0, "start": 0.0, "execute": 0.0, "export": 0.0}
         self._ready: asyncio.Queue[Any] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()  # kernels being started
         self._stopping: set[asyncio.Task[Any]] = set()  # used kernels being killed
@@ -166,8 +224,11 @@ class KernelPool:
 
         # The owner's pid in the name, so the next run can tell a killed run's leftovers from a live one's.
         remove_stale_socket_dirs()
-        root = socket_root()
-        self._socket_dir = Path(tempfile.mkdtemp(prefix=f"{SOCKET_DIR_PREFIX}{os.getpid()}-", dir=root))
+        self._socket_dir = new_socket_dir()
+        if self.fork and self.total and self._server is None:
+            from csm_nb.run.forkserver import ForkServer
+
+            self._server = ForkServer.start(self.warm_up)
         self._ready = asyncio.Queue()
         for _ in range(min(self.prestart, self.total)):
             self._launch()
@@ -185,6 +246,10 @@ class KernelPool:
             item = self._ready.get_nowait()
             if isinstance(item, Kernel):
                 await item.shutdown()
+        if self._server is not None:
+            self.cpu["server"] += self._server.cpu_seconds() or 0.0
+            self._server.stop()
+            self._server = None
         if self._socket_dir:
             shutil.rmtree(self._socket_dir, ignore_errors=True)
 
@@ -194,8 +259,19 @@ class KernelPool:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _server_for_next_kernel(self) -> Any:
+        """The fork server, started again if it has stopped (twice at most; then kernels start the ordinary way)."""
+        if self._server is not None and not self._server.running:
+            from csm_nb.run.forkserver import ForkServer
+
+            self._server.stop()
+            self._server = ForkServer.start(self.warm_up) if self._restarts < 2 else None
+            self._restarts += 1
+        return self._server
+
     async def _start_one(self) -> None:
         assert self._ready is not None and self._socket_dir is not None
+        server = self._server_for_next_kernel()
         try:
             kernel = await start_kernel(
                 cwd=self.cwd,
@@ -203,6 +279,7 @@ class KernelPool:
                 warm_up=self.warm_up,
                 kernel_name=self.kernel_name,
                 timeout=self.start_timeout,
+                fork_server=server.socket_path if server is not None else None,
             )
             self.start_times.append(kernel.started_in)
             await self._ready.put(kernel)
@@ -222,8 +299,25 @@ class KernelPool:
             raise RunError(f"a kernel did not start: {one_line(item)}")
         return item
 
+    async def export(self, notebook: Path, html: Path, stamp: str, *, timeout: float = 600.0) -> bool:
+        """Export ``notebook`` to ``html`` in a child of this pool's fork server; False when the pool has
+        none or its server has not loaded the exporter yet (the caller exports in its own process then)."""
+        if self._server is None or not self._server.running:
+            return False
+        from csm_nb.run.forkserver import export_report
+
+        used = await export_report(self._server.socket_path, notebook=notebook, html=html, stamp=stamp, timeout=timeout)
+        if used is None:
+            return False
+        self.cpu["export"] += used
+        return True
+
     def release(self, kernel: Kernel) -> None:
         """Kill a used kernel in the background: nobody waits for it to go."""
+        total = kernel.cpu_seconds()
+        if total is not None and kernel.start_cpu is not None:
+            self.cpu["start"] += kernel.start_cpu
+            self.cpu["execute"] += total - kernel.start_cpu
         task = asyncio.ensure_future(kernel.shutdown())
         self._stopping.add(task)
         task.add_done_callback(self._stopping.discard)

@@ -622,7 +622,8 @@ def run_portfolio(
             cpu_after = _cpu_seconds()
             # Where the time went, for benchmarks/README.md: this process vs the kernels it started.
             writer.resources["cpu_this_process_s"] = round(cpu_after[0] - cpu_before[0], 3)
-            writer.resources["cpu_kernels_s"] = round(cpu_after[1] - cpu_before[1], 3)
+            # Child processes waited for: the kernels, or with forking the fork server (its kernels are its own children).
+            writer.resources["cpu_children_s"] = round(cpu_after[1] - cpu_before[1], 3)
         outcomes = [finished.get(t.engagement_id) or _not_run(t) for t in tasks]
         duration = time.perf_counter() - begun
         summary_path = writer.write(finished, complete=interruption is None, duration=duration)
@@ -661,19 +662,23 @@ def _run_locally(
 
     async def go() -> None:
         # ``workers`` notebooks execute at once while as many fresh kernels start up behind them.
-        async with KernelPool(total=notebooks, prestart=workers, warm_up=warm) as pool:
-            await asyncio.to_thread(preload)  # while the first kernels start
-            slots = asyncio.Semaphore(workers)
+        pool = KernelPool(total=notebooks, prestart=workers, warm_up=warm)
+        try:
+            async with pool:
+                await asyncio.to_thread(preload)  # while the first kernels start
+                slots = asyncio.Semaphore(workers)
 
-            async def one(task: EngagementTask) -> None:
-                record(await render_engagement(task, pool, slots))
+                async def one(task: EngagementTask) -> None:
+                    record(await render_engagement(task, pool, slots))
 
-            try:
                 await asyncio.gather(*(one(t) for t in tasks))
-            finally:
-                times = pool.start_times
-                stats["kernels_started"] = len(times)
-                stats["kernel_start_mean_s"] = round(sum(times) / len(times), 3) if times else None
+        finally:
+            times = pool.start_times
+            stats["kernels_started"] = len(times)
+            stats["kernel_start_mean_s"] = round(sum(times) / len(times), 3) if times else None
+            stats["forked"] = pool.fork
+            # Where the CPU went outside this process (fork server, kernels, export children); see KernelPool.cpu.
+            stats["cpu_outside_s"] = {k: round(v, 3) for k, v in pool.cpu.items()}
 
     engine.run_coroutine(go)
 
