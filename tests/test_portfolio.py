@@ -546,3 +546,30 @@ def test_a_dask_cluster_gives_the_same_outputs_as_the_local_path(tmp_path: Path)
             continue
         assert json.loads((a / "cash_flow.json").read_text()) == json.loads((b / "cash_flow.json").read_text())
         assert _visible((a / "cash_flow.html").read_text()) == _visible((b / "cash_flow.html").read_text())
+
+
+def test_summary_entries_are_written_once_and_read_back_exactly(tmp_path: Path) -> None:
+    """Each entry is serialised once and spliced in; the document must be what json.dumps of the whole would be."""
+    from dataclasses import asdict
+
+    tasks = [
+        portfolio.EngagementTask(f"e{i}", f'Customer "{i}" \x00<b>', None, "EUR", "db", str(tmp_path), ["value_report"])
+        for i in range(4)
+    ]
+    writer = portfolio._SummaryWriter(tmp_path, "label", dt.datetime(2026, 12, 4, tzinfo=dt.UTC), {"workers": 2}, tasks)
+    finished = {
+        "e1": portfolio.EngagementOutcome("e1", tasks[1].customer, None, "EUR", "ok", duration_s=1.23456),
+        "e3": portfolio.EngagementOutcome("e3", tasks[3].customer, "Dana", "EUR", "failed", error="x\ny"),
+    }
+    for _ in range(2):  # the second write reuses the cached entries
+        document = json.loads(writer.write(finished, complete=False, duration=2.0).read_text())
+    entries = document["engagements"]
+    assert [e["engagement_id"] for e in entries] == ["e0", "e1", "e2", "e3"]
+    assert [e["status"] for e in entries] == ["not_run", "ok", "not_run", "failed"]
+    assert entries[1] == {**asdict(finished["e1"]), "duration_s": 1.235}
+    assert entries[3]["error"] == "x\ny" and entries[0]["customer"] == tasks[0].customer
+    assert document["counts"] == {"ok": 1, "failed": 1, "not_run": 2, "total": 4} and document["failed"] == ["e3"]
+    finished["e0"] = portfolio.EngagementOutcome("e0", tasks[0].customer, None, "EUR", "ok")
+    document = json.loads(writer.write(finished, complete=True, duration=3.0).read_text())
+    assert [e["status"] for e in document["engagements"]] == ["ok", "ok", "not_run", "failed"]
+    assert document["complete"] is True
