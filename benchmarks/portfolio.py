@@ -19,8 +19,8 @@ Nothing outside a temporary folder is touched (not the project's store, not
 
 ``--scale 250,1000`` instead runs ``csm-nb portfolio`` alone on growing
 portfolios and prints the time per engagement and the peak memory of the
-whole process tree (the command, its fork server and every kernel, summed),
-which should stay flat.
+whole process tree (the command, its fork server and every kernel, summed as
+PSS so shared pages count once), which should stay flat.
 
     .venv/bin/python benchmarks/portfolio.py            # 40 engagements, the value report
     .venv/bin/python benchmarks/portfolio.py -n 10 --workbook cash_flow --keep /tmp/bench
@@ -330,24 +330,24 @@ def cold_costs(env: dict[str, str]) -> dict[str, float]:
     }
 
 
-def tree_rss(root: int) -> int:
-    """Resident memory (bytes) of process ``root`` and all its descendants, summed (from /proc)."""
+def tree_memory(root: int) -> int:
+    """Memory (bytes) of process ``root`` and all its descendants, summed as PSS from /proc: a page that
+    forked kernels share with their server counts once, split among them, not once per process as RSS would."""
     parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
-    page = os.sysconf("SC_PAGE_SIZE")
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(entry.name)] = int(fields[1])
-        rss[int(entry.name)] = int(fields[21]) * page
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
     total, todo = 0, [root]
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            total += int(next(line.split()[1] for line in rollup.splitlines() if line.startswith("Pss:"))) * 1024
+        except (OSError, StopIteration, ValueError):
+            pass
         todo += [child for child, parent in parents.items() if parent == pid]
     return total
 
@@ -364,7 +364,7 @@ def scale_run(sizes: list[int], *, workbook: str, workers: int | None, root: Pat
         began, peak = time.perf_counter(), 0
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         while process.poll() is None:
-            peak = max(peak, tree_rss(process.pid))
+            peak = max(peak, tree_memory(process.pid))
             time.sleep(0.25)
         took = time.perf_counter() - began
         if process.returncode != 0:
@@ -374,11 +374,11 @@ def scale_run(sizes: list[int], *, workbook: str, workers: int | None, root: Pat
                 "engagements": size,
                 "seconds": round(took, 1),
                 "per_engagement_s": round(took / size, 3),
-                "peak_tree_rss_mb": round(peak / 2**20),
+                "peak_tree_pss_mb": round(peak / 2**20),
             }
         )
         print(
-            f"  {size:5d} engagements: {took:7.1f} s, {took / size:.3f} s each; peak memory (process tree) "
+            f"  {size:5d} engagements: {took:7.1f} s, {took / size:.3f} s each; peak memory (process tree, PSS) "
             f"{peak / 2**20:6.0f} MB",
             flush=True,
         )
@@ -411,8 +411,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"time per engagement {first['per_engagement_s']:.3f} s -> {last['per_engagement_s']:.3f} s "
                     f"({last['engagements'] / first['engagements']:.0f}x the engagements, "
-                    f"{last['seconds'] / first['seconds']:.1f}x the time); peak memory {first['peak_tree_rss_mb']} MB -> "
-                    f"{last['peak_tree_rss_mb']} MB"
+                    f"{last['seconds'] / first['seconds']:.1f}x the time); peak memory {first['peak_tree_pss_mb']} MB -> "
+                    f"{last['peak_tree_pss_mb']} MB"
                 )
             if args.json:
                 Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")

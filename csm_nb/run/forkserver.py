@@ -4,7 +4,8 @@ A kernel that imports ipykernel, numpy, pandas, matplotlib and ``csm_nb``
 spends about 1.3 s of CPU before it runs a line of a notebook. The fork
 server pays that once: it is a plain Python process that imports all of
 it (and draws one chart, so matplotlib's fonts and the house style are
-loaded, and builds the HTML exporter), then waits on a Unix socket. For each
+loaded; once idle it also builds the HTML exporter), then waits on a Unix
+socket in a folder only its user can enter (``mkdtemp``, mode 0700). For each
 kernel asked of it, it forks; the child becomes that notebook's ipykernel
 (``IPKernelApp`` on the connection file jupyter_client wrote) and is killed
 after the one notebook. So each notebook still has a process of its own,
@@ -27,9 +28,13 @@ thread there (``OPENBLAS_NUM_THREADS`` and friends, unless already set),
 which also keeps two kernels on a two-core machine from fighting over the
 cores. Each child gets a new session and process group (so an interrupt or
 kill reaches that kernel alone), the environment and working directory the
-kernel manager asked for, a reseeded numpy random state, and
-``JPY_PARENT_PID`` set to the server, so ipykernel's own parent poller ends
-the kernel when the server goes; the server ends when its owner goes.
+kernel manager asked for, a reseeded numpy random state, and the server as
+its parent handle, so ipykernel's own parent poller ends the kernel when the
+server goes; the server ends when its owner goes (it polls for that twice a
+second). It runs with ``python -P`` in its own folder, so a stray module in
+the caller's working directory is never imported in place of a real one;
+each kernel gets its working directory on ``sys.path``, as a kernel launched
+the ordinary way has.
 
 ``CSM_NB_FORK=0`` turns it off (kernels are then launched the ordinary way).
 """
