@@ -296,3 +296,39 @@ def test_a_pool_whose_server_died_starts_another_and_goes_on(tmp_path: Path) -> 
     first, second = asyncio.run(go())
     assert first != second
     assert not alive(first) and not alive(second)
+
+
+@pytest.mark.slow
+def test_a_failing_run_says_one_line_and_nothing_else(tmp_path: Path) -> None:
+    """The server is stopped while the failure is reported: nothing of that reaches the terminal."""
+    from csm_nb.data.engagement import read_engagement
+
+    db = tmp_path / "store.sqlite"
+    with Store(db) as s:
+        s.save(read_engagement(ROOT / "examples" / "ad-campaign.yaml"))
+    csm_nb_command = Path(sys.executable).with_name("csm-nb")
+    env = {k: v for k, v in os.environ.items() if k != "CSM_NB_FORK"}
+    for _ in range(3):  # the noise came from a signal arriving at an unlucky moment: try more than once
+        done = subprocess.run(
+            [
+                str(csm_nb_command),
+                "--db",
+                str(db),
+                "run",
+                "cash_flow",
+                "--engagement",
+                "ad-campaign",
+                "--out",
+                str(tmp_path / "r"),
+                "-p",
+                "discount_rate",
+                "five",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert done.returncode == 1
+        assert done.stderr.splitlines() == [done.stderr.strip()]
+        assert done.stderr.startswith("error: workbook 'cash_flow' failed") and "'five'" in done.stderr

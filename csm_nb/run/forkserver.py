@@ -358,7 +358,17 @@ def serve(socket_path: str, warm_up: str, owner: int) -> None:
     exec(compile(warm_up or "pass", "<warm-up>", "exec"), {"__name__": "__csm_nb_warm_up__"})
     _check_no_threads()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped at once: a gone pid is a gone kernel
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    server = os.getpid()
+
+    def stop(*_: Any) -> None:
+        # Straight out: SystemExit raised here could land inside a weakref callback and be printed as
+        # "Exception ignored"; nothing in the server needs flushing. A forked child never removes the socket.
+        if os.getpid() == server:
+            with contextlib.suppress(OSError):
+                os.unlink(socket_path)
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     partial = socket_path + ".partial"
     with contextlib.suppress(FileNotFoundError):
@@ -460,6 +470,8 @@ def _export(request: dict[str, Any]) -> None:
     """In a forked child: export one executed notebook to its report page, and say how it went in ``status``."""
     code, outcome = 1, {"ok": False, "error": "the export stopped"}
     try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         from csm_nb.run.export import export_file
 
         export_file(request["notebook"], request["html"], request["stamp"])
