@@ -51,6 +51,16 @@ def test_the_registry_lists_every_workbook_in_order_with_its_notebook_and_page()
 
 
 @pytest.mark.parametrize("entry", registry.WORKBOOKS, ids=lambda e: e.id)
+def test_a_page_never_creates_a_store_at_a_mistyped_path(entry, tmp_path: Path) -> None:
+    """What papermill with a mistyped ``-p db`` did: an empty store made, then "no engagement"."""
+    missing = tmp_path / "tpyo" / "store.sqlite"
+    with pytest.raises(errors.NotFoundError) as info:
+        entry.page.open("ad-campaign", db=str(missing))
+    assert str(missing) in str(info.value) and "csm-nb import" in str(info.value)
+    assert not missing.exists() and not missing.parent.exists()
+
+
+@pytest.mark.parametrize("entry", registry.WORKBOOKS, ids=lambda e: e.id)
 def test_every_page_follows_the_contract(entry) -> None:
     page = entry.page
     assert issubclass(page, Page) and not inspect.isabstract(page)

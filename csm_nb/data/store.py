@@ -271,6 +271,18 @@ def _translated(method: F) -> F:
 class Store:
     """A csm-nb store in one SQLite file. Use as a context manager or call ``close``."""
 
+    @classmethod
+    def existing(cls, path: str | Path | None = None, **options: Any) -> Store:
+        """The store at ``path`` when its file exists; a workbook that reads an engagement never creates an
+        empty store at a mistyped path (``NotFoundError`` names the path and the next step)."""
+        where = config.db_path(path)
+        if not where.exists():
+            raise NotFoundError(
+                f"store {where} does not exist; check the db parameter (or CSM_NB_DB), or import an engagement "
+                "first with: csm-nb import FILE"
+            )
+        return cls(where, **options)
+
     def __init__(self, path: str | Path | None = None, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
         self.path = config.db_path(path)
         self.busy_timeout = float(busy_timeout)

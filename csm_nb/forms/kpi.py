@@ -460,7 +460,7 @@ class LinkageForm(_StatusForm):
         self.engagement_id, self.db, self.gap_fraction, self.draw = engagement_id, db, gap_fraction, draw
         self.saver = AnswerSaver(db=db, engagement_id=engagement_id, workbook=self.WORKBOOK, author=author)
         self.status = _Messages()
-        with Store(db or None) as store:
+        with Store.existing(db or None) as store:
             self.engagement = store.load(engagement_id)
         links = self.engagement.financial_links or []
         if not links:

@@ -386,7 +386,7 @@ def open_page(
 ) -> CashFlowPage:
     """Load the engagement from the store and compute the page."""
     check_settings(headline_roi=headline_roi, accuracy_band=accuracy_band, discount_rate=discount_rate)
-    with Store(db or None) as store:
+    with Store.existing(db or None) as store:
         engagement = store.load(engagement_id)
     return page_for(engagement, headline_roi=headline_roi, accuracy_band=accuracy_band, discount_rate=discount_rate)
 

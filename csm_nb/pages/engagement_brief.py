@@ -308,7 +308,7 @@ def open_page(
     """Load the engagement and its saved answers; interactive unless a results path is given."""
     bank = load_bank(WORKBOOK)
     supplied = parse_answers_parameter(answers, bank)
-    with Store(db or None) as store:
+    with Store.existing(db or None) as store:
         engagement = store.load(engagement_id)
         saved = {k: a.value for k, a in store.answers(engagement_id, WORKBOOK).items()}
     return EngagementBriefPage(engagement, bank, db=db, interactive=not results_path, supplied=supplied, saved=saved)

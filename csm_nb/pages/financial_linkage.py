@@ -541,7 +541,7 @@ def write_generated_cash_flow(
     Expenditure and actual revenue are left as they are. Without cash-flow
     lines, twelve periods are created (expenditure to come).
     """
-    with Store(db or None) as store:
+    with Store.existing(db or None) as store:
         engagement = store.load(engagement_id)
         page = page_for(engagement, basis=basis, cash_flow_link=link_id)
         if page.generated is None:
@@ -582,7 +582,7 @@ def open_page(
     check_settings(gap_fraction=gap_fraction, basis=basis, swing=swing)
     if write_cash_flow:
         write_generated_cash_flow(engagement_id, db=db, link_id=cash_flow_link, basis=basis)
-    with Store(db or None) as store:
+    with Store.existing(db or None) as store:
         engagement = store.load(engagement_id)
     page = page_for(engagement, gap_fraction=gap_fraction, basis=basis, swing=swing, cash_flow_link=cash_flow_link)
     page.written = bool(write_cash_flow)

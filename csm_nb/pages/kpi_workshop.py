@@ -290,6 +290,6 @@ def page_for(engagement: Engagement, *, db: str | None = None, interactive: bool
 
 def open_page(engagement_id: str, *, db: str | None = None, results_path: str | None = None) -> KpiWorkshopPage:
     """Load the engagement and its workshop answers; interactive unless a results path is given."""
-    with Store(db or None) as store:
+    with Store.existing(db or None) as store:
         engagement = store.load(engagement_id)
     return page_for(engagement, db=db or None, interactive=not results_path)

@@ -323,7 +323,7 @@ def open_page(
     setting_in_range(tolerance, name="tolerance", low=0, high=1, high_open=True, expected="a fraction such as 0.02 (2 points)")
     bank = load_bank(WORKBOOK)
     supplied = parse_answers_parameter(answers, bank)
-    with Store(db or None) as store:
+    with Store.existing(db or None) as store:
         engagement = store.load(engagement_id)
         saved = {k: a.value for k, a in store.answers(engagement_id, WORKBOOK).items()}
     return OutcomeDiscoveryPage(

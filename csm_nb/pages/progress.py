@@ -424,6 +424,6 @@ def open_page(
 ) -> ProgressPage:
     """Load the engagement from the store and compute the page."""
     check_settings(tolerance=tolerance, trend_periods=trend_periods)
-    with Store(db or None) as store:
+    with Store.existing(db or None) as store:
         engagement = store.load(engagement_id)
     return page_for(engagement, tolerance=tolerance, trend_periods=trend_periods, kpi=kpi)

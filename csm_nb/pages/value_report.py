@@ -547,6 +547,6 @@ def open_page(
     """Load the engagement from the store (and the last report's results) and compute the page."""
     if not isinstance(previous_results_path, str):
         raise refuse("previous_results_path", "a file path or empty", previous_results_path)
-    with Store(db or None) as store:
+    with Store.existing(db or None) as store:
         engagement = store.load(engagement_id)
     return page_for(engagement, previous=read_previous(previous_results_path), tolerance=tolerance)
