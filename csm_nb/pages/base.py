@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 from csm_nb.data.results import write_results
 from csm_nb.model import Engagement
 from csm_nb.render.index import Headline
+from csm_nb.vocabulary import money
 
 
 class Page(ABC):
@@ -35,6 +36,16 @@ class Page(ABC):
     TITLE: ClassVar[str] = ""
     AUDIENCE: ClassVar[str] = "customer"
     LEADS_INDEX: ClassVar[bool] = False
+
+    # Every page holds the engagement it shows as ``self.engagement``.
+    @property
+    def currency(self) -> str:
+        """The engagement's currency (ISO code); money on the page is in it."""
+        return self.engagement.currency_code  # type: ignore[attr-defined]
+
+    def m(self, value: float | None) -> str:
+        """Money for people in the engagement's currency; ``None`` is "not known yet"."""
+        return money(value, self.currency)
 
     @classmethod
     def applies(cls, engagement: Engagement) -> bool:

@@ -88,17 +88,10 @@ class CashFlowPage(Page):
     summary: cashflow.CashFlowSummary
 
     @property
-    def currency(self) -> str:
-        return self.engagement.currency_code
-
-    @property
     def cash_flow(self) -> pd.DataFrame:
         """The period-by-period table as a pandas DataFrame, indexed by period: expenditure and revenue
         (estimated, actual), then net and cumulative net cash flow (money out negative; NaN = not known yet)."""
         return self.summary.frame()
-
-    def m(self, value: float | None) -> str:
-        return money(value, self.currency)
 
     # -- plain words first ---------------------------------------------
     def verdict(self) -> Html:

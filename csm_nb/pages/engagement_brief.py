@@ -19,7 +19,7 @@ from csm_nb.forms.widgets import WorkshopPage
 from csm_nb.model import Engagement, Outcome
 from csm_nb.pages.base import Page
 from csm_nb.render.html import Html, callout, figures, join, paragraph, section, table
-from csm_nb.vocabulary import NOT_KNOWN, money, number
+from csm_nb.vocabulary import NOT_KNOWN, number
 
 WORKBOOK = "engagement_brief"
 TITLE = "Engagement brief"
@@ -41,13 +41,6 @@ class EngagementBriefPage(WorkshopPage, Page):
     @classmethod
     def open(cls, engagement_id: str, **options: Any) -> EngagementBriefPage:
         return open_page(engagement_id, **options)
-
-    @property
-    def currency(self) -> str:
-        return self.engagement.currency_code
-
-    def m(self, value: float | None) -> str:
-        return money(value, self.currency)
 
     # -- the engagement with the workshop's answers applied ------------------------------
     def bill_of_materials(self) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from csm_nb.model import Engagement
 from csm_nb.pages.base import Page
 from csm_nb.render import charts
 from csm_nb.render.html import Html, callout, figures, join, paragraph, section, table
-from csm_nb.vocabulary import CURRENCY_SYMBOLS, money, money_compact, number, percent
+from csm_nb.vocabulary import CURRENCY_SYMBOLS, money_compact, number, percent
 
 WORKBOOK = "financial_linkage"
 TITLE = "Financial linkage: from a KPI to money"
@@ -92,13 +92,6 @@ class FinancialLinkagePage(Page):
             return join([page.verdict(), page.headline_figures(), page.gap(), page.sensitivity()])
 
         return LinkageForm(engagement_id, link_id, draw=draw, db=db, gap_fraction=gap_fraction, author=author)
-
-    @property
-    def currency(self) -> str:
-        return self.engagement.currency_code
-
-    def m(self, value: float | None) -> str:
-        return money(value, self.currency)
 
     def kpi_label(self, s: linkage.LinkSummary) -> str:
         k = s.kpi

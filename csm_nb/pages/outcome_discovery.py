@@ -56,10 +56,6 @@ class OutcomeDiscoveryPage(WorkshopPage, Page):
         self.tolerance = tolerance
         self.form: Any = None
 
-    @property
-    def currency(self) -> str:
-        return self.engagement.currency_code
-
     # -- the maths and the outcomes ---------------------------------------------------
     def maths(self, answers: Mapping[str, Any] | None = None) -> discovery.MathsCheck:
         return discovery.maths_check(self.answers if answers is None else answers, tolerance=self.tolerance)

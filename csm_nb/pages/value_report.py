@@ -38,7 +38,6 @@ from csm_nb.render.index import Headline
 from csm_nb.vocabulary import (
     MONEY_VERDICTS,
     OVERALL_VERDICTS,
-    money,
     money_compact,
     percent,
 )
@@ -105,13 +104,6 @@ class ValueReportPage(Page):
     previous: dict[str, Any] | None = None
     tolerance: float = 0.02
     generated: str = field(default_factory=lambda: dt.date.today().isoformat())
-
-    @property
-    def currency(self) -> str:
-        return self.engagement.currency_code
-
-    def m(self, value: float | None) -> str:
-        return money(value, self.currency)
 
     # -- derived status -------------------------------------------------------
     def kpi_progress(self, kpi_id: str) -> KpiProgress | None:

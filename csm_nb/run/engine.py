@@ -508,63 +508,53 @@ def run_engagement(
     """
     from csm_nb.run import forkserver
 
-    # The kernels' server starts first and imports while the ids, parameters and store are checked here.
-    server = (
-        forkserver.ForkServer.start(warm_up_code(list(workbook_ids)))
-        if forkserver.enabled() and kernel_name == "python3"
-        else None
-    )
+    # The kernels' server starts first and imports while the ids, parameters and store are checked here;
+    # the pool takes it over, and it is stopped however this ends (stopping twice is harmless).
+    server = forkserver.ForkServer.start(warm_up_code(list(workbook_ids))) if forkserver.used_for(kernel_name) else None
     try:
         engagement, jobs, db_file, out_dir = prepare(
             engagement_id, workbook_ids, parameters=parameters, db=db, out=out, engagement=engagement
         )
-    except BaseException:
+        done: dict[str, RunResult] = {}
+        if skip_current:
+            for job in jobs:
+                found = current_result(engagement, job, out_dir)
+                if found is not None:
+                    done[job.workbook.id] = found
+        to_run = [job for job in jobs if job.workbook.id not in done]
+        if to_run:
+            workers = workers or os.cpu_count() or 1
+
+            async def go() -> list[JobOutcome]:
+                # The kernels start while the notebooks are being prepared.
+                async with KernelPool(
+                    total=len(to_run),
+                    prestart=min(workers, len(to_run)),
+                    cwd=to_run[0].workbook.path.parent,
+                    warm_up=warm_up_code([j.workbook.id for j in to_run]),
+                    kernel_name=kernel_name,
+                    server=server,
+                ) as pool:
+                    await asyncio.to_thread(preload)
+                    return await run_jobs(
+                        engagement,
+                        to_run,
+                        kernels=pool,
+                        slots=asyncio.Semaphore(workers),
+                        out_dir=out_dir,
+                        db_file=db_file,
+                        cell_timeout=cell_timeout,
+                    )
+
+            outcomes = run_coroutine(go)
+            failed = next((o.error for o in outcomes if o.error is not None), None)
+            if failed is not None:
+                raise failed
+            done.update({o.workbook: o.result for o in outcomes if o.result is not None})
+        return [done[job.workbook.id] for job in jobs]
+    finally:
         if server is not None:
             server.stop()
-        raise
-    done: dict[str, RunResult] = {}
-    if skip_current:
-        for job in jobs:
-            found = current_result(engagement, job, out_dir)
-            if found is not None:
-                done[job.workbook.id] = found
-    to_run = [job for job in jobs if job.workbook.id not in done]
-    if to_run:
-        workers = workers or os.cpu_count() or 1
-
-        async def go() -> list[JobOutcome]:
-            # The kernels start while the notebooks are being prepared.
-            async with KernelPool(
-                total=len(to_run),
-                prestart=min(workers, len(to_run)),
-                cwd=to_run[0].workbook.path.parent,
-                warm_up=warm_up_code([j.workbook.id for j in to_run]),
-                kernel_name=kernel_name,
-                server=server,
-            ) as pool:
-                await asyncio.to_thread(preload)
-                return await run_jobs(
-                    engagement,
-                    to_run,
-                    kernels=pool,
-                    slots=asyncio.Semaphore(workers),
-                    out_dir=out_dir,
-                    db_file=db_file,
-                    cell_timeout=cell_timeout,
-                )
-
-        try:
-            outcomes = run_coroutine(go)
-        finally:
-            if server is not None:
-                server.stop()  # the pool stopped it already, unless it never started
-        failed = next((o.error for o in outcomes if o.error is not None), None)
-        if failed is not None:
-            raise failed
-        done.update({o.workbook: o.result for o in outcomes if o.result is not None})
-    elif server is not None:
-        server.stop()
-    return [done[job.workbook.id] for job in jobs]
 
 
 def run_workbook(

@@ -71,6 +71,12 @@ def enabled() -> bool:
     return hasattr(os, "fork") and os.environ.get(_ENV_SWITCH, "1").strip() not in {"0", "false", "no", "off"}
 
 
+def used_for(kernel_name: str) -> bool:
+    """Are kernels of this name forked? Python's own (``python3``), when forking is enabled; a kernel
+    asked for by another name is started the ordinary way."""
+    return enabled() and kernel_name == "python3"
+
+
 # -- the owner's side -----------------------------------------------------------------------
 class ForkServer:
     """A fork server process owned by this process, on a socket in a private folder of its own.
@@ -111,7 +117,7 @@ class ForkServer:
         """The CPU the server itself has used (its imports, once), not its kernels'."""
         from csm_nb.run.sockets import cpu_seconds
 
-        return cpu_seconds(self.process.pid) if self.running and self.process is not None else None
+        return cpu_seconds(self.process.pid) if self.process is not None and self.running else None
 
     def stop(self) -> None:
         """End the server (kernels it forked end with it: their parent poller sees it go) and remove its folder."""
@@ -217,13 +223,10 @@ class ForkedProcess:
         self.returncode: int | None = None
 
     def poll(self) -> int | None:
-        if self.returncode is None:
-            try:
-                os.kill(self.pid, 0)
-            except ProcessLookupError:
-                self.returncode = 0
-            except PermissionError:
-                pass
+        from csm_nb.run.sockets import alive
+
+        if self.returncode is None and not alive(self.pid):
+            self.returncode = 0  # its exit status went to the server
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:

@@ -202,7 +202,7 @@ class KernelPool:
         self.total, self.prestart = max(0, total), max(1, prestart)
         # Forked from a warm server unless turned off (CSM_NB_FORK=0) or asked for another kernel.
         # ``server``: one the caller started early (so it imports while the caller checks its input); the pool stops it.
-        self.fork = (forkserver.enabled() and kernel_name == "python3" if fork is None else fork) or server is not None
+        self.fork = (forkserver.used_for(kernel_name) if fork is None else fork) or server is not None
         self._server: forkserver.ForkServer | None = server
         self._restarts = 0
         self.cwd = cwd or config.workbooks_dir()
