@@ -7,12 +7,13 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 PIP_FLAGS ?= --disable-pip-version-check --quiet
 
-.PHONY: demo test lint setup setup-test browser system-packages lab benchmark clean clean-runs help
+.PHONY: demo test lint setup setup-test browser system-packages lab workshop benchmark clean clean-runs help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make demo       set up and render the example reports into runs/"
 	@echo "make test       set up and run the test suite (ruff lint and format check first)"
+	@echo "make workshop   open the workshop forms as an app (no code), for a projector"
 	@echo "make lab        open JupyterLab on the workbooks, wired to the store"
 	@echo "make benchmark  run the speed benchmarks"
 	@echo "make clean      remove the virtual environment, the demo store and runs/"
@@ -67,11 +68,15 @@ lint: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+workshop: setup
+	$(BIN)/csm-nb workshop
+
 lab: setup
 	$(BIN)/csm-nb lab
 
 benchmark: setup-test
 	$(BIN)/python benchmarks/portfolio.py
+	$(BIN)/python benchmarks/workshop.py
 
 clean-runs:
 	find runs -mindepth 1 ! -name .keep -exec rm -rf {} +

@@ -1,4 +1,4 @@
-"""``csm-nb``: the command line (demo, import, export, run, report, portfolio, lab, list, kernelspec).
+"""``csm-nb``: the command line (demo, import, export, run, report, portfolio, lab, workshop, list, kernelspec).
 
 A thin layer: each command parses its arguments, calls a function in
 ``csm_nb.run.service`` or ``csm_nb.run.engine`` and prints. User errors print one line,
@@ -129,6 +129,19 @@ def cmd_lab(args: argparse.Namespace) -> int:
     from csm_nb.run.lab import run_lab
 
     return run_lab(db=args.db, port=args.port, open_browser=not args.no_browser, author=args.author, notebook=args.workbook)
+
+
+def cmd_workshop(args: argparse.Namespace) -> int:
+    from csm_nb.run.workshop import run_workshop
+
+    return run_workshop(
+        workbook=args.workbook,
+        engagement=args.engagement,
+        db=args.db,
+        port=args.port,
+        open_browser=not args.no_browser,
+        author=args.author,
+    )
 
 
 def cmd_kernelspec(args: argparse.Namespace) -> int:
@@ -351,6 +364,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--author", metavar="NAME", help="name recorded with every saved answer (default: $CSM_NB_AUTHOR, else the login name)"
     )
     p.set_defaults(func=cmd_lab)
+
+    p = sub.add_parser(
+        "workshop",
+        parents=[common],
+        help="open the workshop forms as an app, without code (for a projector)",
+        description="Start the workshop app: the forms of the workshop workbooks, served by Voila on "
+        "127.0.0.1 with a token, without code or Jupyter menus. A start page picks the engagement (or "
+        "creates one) and the workbook; every answer is saved to the store as it is typed. Stop it with Ctrl+C.",
+        epilog="examples:\n  csm-nb workshop\n  csm-nb workshop outcome_discovery --engagement acme-2026",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("workbook", nargs="?", metavar="WORKBOOK", help="open this workbook, e.g. outcome_discovery")
+    p.add_argument("--engagement", metavar="ID", help="the engagement to open (default: pick it on the start page)")
+    p.add_argument("--port", type=int, metavar="N", help="port to listen on (default: 8866, or a free one if that is taken)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser; print the address instead")
+    p.add_argument(
+        "--author", metavar="NAME", help="name recorded with every saved answer (default: $CSM_NB_AUTHOR, else the login name)"
+    )
+    p.set_defaults(func=cmd_workshop)
 
     p = sub.add_parser(
         "kernelspec",

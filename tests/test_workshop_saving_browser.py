@@ -23,15 +23,14 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import LockHolder, open_workbook, running_lab, store_with_example
+from marks import UI_TIMEOUT, Mark, poll, stored, type_and_check
 
 from csm_nb.forms.widgets import SAVE_WAIT_SECONDS
 
@@ -41,9 +40,6 @@ DISCOVERY, LINKAGE = "02_outcome_discovery.ipynb", "04_financial_linkage.ipynb"
 RUN_RATE = "monthly_run_rate"  # 02's field, on tab 2
 LINK_KEY = "link.engagement-to-revenue"  # 04's draft of the example's only link
 LOCK_SECONDS = 15.0
-UI_TIMEOUT = 60_000  # ms: a first save may wait for a kernel that is still importing
-STORE_TIMEOUT = 10.0  # s: how long the file may lag behind a mark before it counts as a lie
-STALE = "data-csm-stale"  # put on the mark being replaced, so a new mark with the same text is told apart
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -52,29 +48,6 @@ RECORD: dict[str, list[dict[str, Any]]] = {"outcome_discovery": [], "financial_l
 
 
 # -- the file itself -----------------------------------------------------------------
-def stored(db: Path, engagement_id: str, workbook: str, key: str) -> tuple[Any, int] | None:
-    """(value, revision) of one answer, read straight from the SQLite file; None if there is none.
-
-    A plain read: it does not wait for, or take, the write lock another process may hold.
-    """
-    with closing(sqlite3.connect(db, timeout=1)) as connection:
-        row = connection.execute(
-            "SELECT value, revision FROM answer WHERE engagement_id = ? AND workbook = ? AND key = ?",
-            (engagement_id, workbook, key),
-        ).fetchone()
-    return (json.loads(row[0]), row[1]) if row else None
-
-
-def poll(read: Callable[[], Any], ok: Callable[[Any], bool], *, seconds: float = STORE_TIMEOUT) -> Any:
-    """Read until ``ok`` holds or ``seconds`` pass; the last reading either way (the caller asserts)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = read()
-        if ok(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.1)
-
-
 def run_rate(db: Path) -> tuple[Any, int] | None:
     return stored(db, EID02, "outcome_discovery", RUN_RATE)
 
@@ -112,7 +85,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
 def discovery(lab: dict, browser) -> Iterator[Any]:
     """02 open at tab 2 with its form drawn."""
     page = open_workbook(browser, lab, DISCOVERY)
-    page.locator(f".csm-field-{RUN_RATE} input").wait_for(state="attached", timeout=120_000)
+    # A stage's questions are built when its tab is first opened.
+    page.locator(".csm-workshop").wait_for(state="visible", timeout=120_000)
     page.get_by_role("tab", name="2. The outcome and its targets").click()
     page.locator(f".csm-field-{RUN_RATE} input").wait_for(state="visible", timeout=UI_TIMEOUT)
     yield page
@@ -129,36 +103,6 @@ def linkage_page(lab: dict, browser) -> Iterator[Any]:
 
 
 # -- marks -------------------------------------------------------------------------------------
-class Mark:
-    """The status beside a field (02) or under a form (04).
-
-    Both are ipywidgets HTML whose content is replaced on every change, so
-    flagging the element shown now and then waiting for an unflagged one sees
-    the next mark even when its text is the same as the last ("✓ saved" twice).
-    """
-
-    def __init__(self, page: Any, container: str, mark: str) -> None:
-        self.page, self.container, self.mark = page, container, mark
-
-    def forget(self) -> None:
-        self.page.evaluate(
-            "([sel, attr]) => document.querySelectorAll(sel).forEach(e => e.setAttribute(attr, ''))",
-            [f"{self.container} {self.mark}", STALE],
-        )
-
-    @property
-    def fresh(self) -> Any:
-        return self.page.locator(f"{self.container} {self.mark}:not([{STALE}])")
-
-    def now(self) -> str:
-        """What the mark shows at this instant, "(new) " in front once it has been replaced since ``forget``."""
-        return self.page.evaluate(
-            "([sel, attr]) => { const e = document.querySelector(sel);"
-            " return e ? (e.hasAttribute(attr) ? '' : '(new) ') + e.innerText : '(nothing)'; }",
-            [f"{self.container} {self.mark}", STALE],
-        )
-
-
 def discovery_mark(page: Any) -> Mark:
     return Mark(page, f".csm-status-{RUN_RATE}", ".csm-state")
 
@@ -171,51 +115,32 @@ def linkage_box(page: Any) -> Any:
     return page.get_by_label("run rate", exact=True)
 
 
-def type_and_check(
-    mark: Mark,
-    box: Any,
-    typed: str,
-    *,
-    read: Callable[[], tuple[Any, int] | None],
-    saved_text: str | re.Pattern,
-    expected: float | None,
-    log: list[dict[str, Any]],
-) -> None:
-    """Type ``typed`` with Enter, wait for the next mark, then hold the file to what the mark says.
-
-    ``expected`` is the number the file must then hold; None means the entry is refused
-    and the file must keep what it had.
-    """
-    from playwright.sync_api import expect
-
-    before = read()
-    mark.forget()
-    box.fill(typed)
-    started = time.monotonic()
-    box.press("Enter")
-    right_after = mark.now()
-    if expected is None:
-        expect(mark.fresh).to_contain_text("Not saved", timeout=UI_TIMEOUT)
-    else:
-        expect(mark.fresh).to_have_text(saved_text, timeout=UI_TIMEOUT)
-    shown, seconds = mark.fresh.inner_text(), time.monotonic() - started
-    if expected is None:
-        after = read()
-        assert after == before, f"typed {typed!r}, the mark says {shown!r}, yet the file went from {before} to {after}"
-    else:
-        revision = before[1] if before else 0
-        after = poll(read, lambda now: now is not None and now[1] > revision)
-        assert after is not None and after[1] == revision + 1, (
-            f"typed {typed!r}, the mark says {shown!r}, but the file's revision went from {before} to {after}"
-        )
-        assert after[0] == expected, f"typed {typed!r}, the mark says {shown!r}, but the file holds {after[0]!r}"
-    log.append(
-        {"typed": typed, "right_after_enter": right_after, "mark": shown, "seconds_to_mark": round(seconds, 2), "stored": read()}
-    )
-
-
 # -- A and B: each mark is what the file holds ---------------------------------------------------
 STEPS: list[tuple[str, float | None]] = [("1,810", 1810), ("1,820", 1820), ("1,800", 1800), ("abc", None), ("1,790", 1790)]
+
+
+def test_lab_shows_money_as_text_folds_the_code_and_runs_to_the_form(linkage_page: Any) -> None:
+    """Run before any edit, on the example's figures: Lab's MathJax leaves "$33,750 ... $405,000" alone,
+    every code cell but the parameters is folded, and Run All ends with the form on screen, not the last cell."""
+    page = linkage_page
+    # Typeset maths would replace the text between the two "$" with MathJax elements.
+    money = page.locator(".jp-OutputArea-output", has_text="$33,750").first
+    money.wait_for(state="attached", timeout=60_000)
+    assert "$33,750 revenue a month, $405,000 a year" in money.text_content()
+    assert page.locator("mjx-container, .MathJax").count() == 0
+    hidden = page.evaluate(
+        "window.jupyterapp.shell.currentWidget.content.widgets"
+        ".filter(c => c.model.type === 'code').map(c => [c.model.getMetadata('tags') || [], c.inputHidden])"
+    )
+    assert [folded for tags, folded in hidden if "parameters" in tags] == [False]
+    assert len(hidden) > 3 and all(folded for tags, folded in hidden if "parameters" not in tags)
+    heading = page.get_by_text("changes save as a draft as you go").first
+    # The form's cell is scrolled to (after Lab's own scroll to the last cell): its heading is on screen.
+    page.wait_for_function(
+        "(el) => { const r = el.getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; }",
+        arg=heading.element_handle(),
+        timeout=20_000,
+    )
 
 
 def test_discovery_field_marks_are_what_sqlite_holds(lab: dict, discovery: Any) -> None:

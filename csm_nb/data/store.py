@@ -147,6 +147,7 @@ class Answer:
 
 
 MAX_ANSWER_CHARS = 100_000  # one workshop answer as JSON; a pasted document belongs in a file
+MAX_CUSTOMER_CHARS = 200  # a customer's name typed into a form; a real one is far shorter
 
 
 def answer_json(value: Any, *, where: str) -> str:
@@ -484,6 +485,23 @@ class Store:
     @_translated
     def exists(self, engagement_id: str) -> bool:
         return self._db.execute("SELECT 1 FROM engagement WHERE id = ?", (engagement_id,)).fetchone() is not None
+
+    def create_engagement(self, engagement_id: str, customer: str, *, summary: str, where: str = "engagement id") -> str:
+        """Store a new, empty engagement (an id and the customer's name); its id.
+
+        A bad id (``where`` names the box it came from), an empty or overlong
+        name, or an id already taken is one line, and nothing is written.
+        """
+        eid = config.check_engagement_id((engagement_id or "").strip(), where=where)
+        customer = (customer or "").strip()
+        if not customer:
+            raise InputError("Customer is empty; type the customer's name")
+        if len(customer) > MAX_CUSTOMER_CHARS:
+            raise InputError(f"Customer is {len(customer)} characters long; keep it to {MAX_CUSTOMER_CHARS}")
+        if self.exists(eid):
+            raise InputError(f"an engagement {eid!r} already exists ({self.load(eid).customer}); choose it from the list")
+        self.save(Engagement(id=eid, customer=customer), expected_revision=0, summary=summary)
+        return eid
 
     @_translated
     def revision(self, engagement_id: str) -> int:

@@ -36,7 +36,9 @@ from typing import Any
 from csm_nb.data.store import Store
 from csm_nb.errors import ConflictError, CsmError, InputError
 from csm_nb.forms.widgets import (
+    FORM_CLASS,
     AnswerSaver,
+    button_layout,
     ipywidgets,
     not_saved_message,
     shown_errors,
@@ -62,7 +64,7 @@ class _Messages:
         self.retry_button = w.Button(
             description="Retry",
             button_style="warning",
-            layout=w.Layout(display="none", width="auto", min_width="80px", flex="0 0 auto"),
+            layout=button_layout(shown=False),
             tooltip="Try the last change again",
         )
         self.retry_button.add_class("csm-retry")
@@ -77,7 +79,7 @@ class _Messages:
                 TONE_COLOURS[tone], text
             )
         )
-        self.retry_button.layout.display = "" if retry else "none"
+        self.retry_button.layout = button_layout(shown=retry is not None)
 
     def show_error(self, exc: BaseException, *, retry: Callable[[], Any] | None = None) -> None:
         """Why a change was not saved, with Retry when ``retry`` repeats it."""
@@ -214,6 +216,7 @@ class KpiWorkshopForm(_StatusForm):
         )
         self.widget = w.VBox([w.HTML(str(heading)), self.tabs, self.status.box])
         self.widget.add_class("csm-kpi-workshop")
+        self.widget.add_class(FORM_CLASS)
         self.refresh()
 
     # -- state --------------------------------------------------------------------------
@@ -513,6 +516,8 @@ class LinkageForm(_StatusForm):
             '<div style="font-size:15px;color:#5b6672">Financial link {} · {} · changes save as a draft as you go</div>'
         ).format(raw["id"], self.engagement.title)
         self.widget = w.VBox([w.HTML(str(heading)), *rows, self.agree_button, self.status.box, self.output])
+        self.widget.add_class("csm-linkage")
+        self.widget.add_class(FORM_CLASS)
         if saved and saved.value and saved.value != raw:
             self.status.say(
                 f"A draft saved by {saved.updated_by} at {saved.updated_at} was restored; "

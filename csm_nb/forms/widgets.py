@@ -50,6 +50,7 @@ from csm_nb.data.questions import (
     items,
     option_label,
 )
+from csm_nb.data.recent import remember_engagement
 from csm_nb.data.store import Answer, Store, answer_json
 from csm_nb.errors import (
     ConflictError,
@@ -120,10 +121,60 @@ def shown_errors(handler: H) -> H:
 
 
 def ipywidgets() -> Any:
-    """The ipywidgets module, imported on first use (a headless report never needs it)."""
-    import ipywidgets
+    """ipywidgets, imported on first use (a headless report never needs it), as :class:`SharedWidgets`."""
+    global _WIDGETS
+    if _WIDGETS is None:
+        import ipywidgets
 
-    return ipywidgets
+        _WIDGETS = SharedWidgets(ipywidgets)
+    return _WIDGETS
+
+
+class SharedWidgets:
+    """The ipywidgets module, except that widgets laid out or styled alike share one Layout or Style.
+
+    Every widget otherwise brings a Layout and a Style model of its own: the
+    outcome discovery form had 1,377 models, 840 of them layouts and styles,
+    and each one is a message from the kernel and an object in the browser
+    before the form shows. Sharing them cut the form to 528 models (the count is
+    checked in ``tests/test_forms.py``). ``w.Layout(width="260px")`` returns the one
+    layout with those settings; a widget built without a layout or style gets
+    the shared empty one. So a layout or style is never changed in place:
+    give the widget another one (``button.layout = w.Layout(display="none")``).
+    """
+
+    def __init__(self, module: Any) -> None:
+        self._module = module
+        self._shared: dict[tuple[Any, ...], Any] = {}
+        self._factories: dict[str, Any] = {}
+
+    def _one(self, cls: type, traits: Mapping[str, Any]) -> Any:
+        key = (cls, tuple(sorted(traits.items())))
+        if key not in self._shared:
+            self._shared[key] = cls(**traits)
+        return self._shared[key]
+
+    def Layout(self, **traits: Any) -> Any:  # noqa: N802 - stands for ipywidgets.Layout
+        return self._one(self._module.Layout, traits)
+
+    def _build(self, cls: type, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("layout") is None:
+            kwargs["layout"] = self.Layout()
+        style = cls.class_traits().get("style")  # type: ignore[attr-defined]
+        if style is not None and (kwargs.get("style") is None or isinstance(kwargs["style"], Mapping)):
+            kwargs["style"] = self._one(style.klass, kwargs.get("style") or {})
+        return cls(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._module, name)
+        if isinstance(found, type) and issubclass(found, self._module.DOMWidget):
+            if name not in self._factories:
+                self._factories[name] = functools.partial(self._build, found)
+            return self._factories[name]
+        return found
+
+
+_WIDGETS: SharedWidgets | None = None
 
 
 class AnswerSaver:
@@ -200,14 +251,14 @@ class FieldWidget:
         self.status.add_class("csm-status-" + _css_name(key))
         self.theirs_button = w.Button(
             description="Show theirs",
-            layout=w.Layout(display="none", width="auto", min_width="80px", flex="0 0 auto"),
+            layout=button_layout(shown=False),
             tooltip="Replace what you typed with the saved answer",
         )
         self.theirs_button.on_click(lambda _: self.take_theirs())
         self.retry_button = w.Button(
             description="Retry",
             button_style="warning",
-            layout=w.Layout(display="none", width="auto", min_width="80px", flex="0 0 auto"),
+            layout=button_layout(shown=False),
             tooltip="Save what is in the box again",
         )
         self.retry_button.add_class("csm-retry-" + _css_name(key))
@@ -263,8 +314,8 @@ class FieldWidget:
                 state, colour, shown
             )
         )
-        self.theirs_button.layout.display = "" if state == "conflict" else "none"
-        self.retry_button.layout.display = "" if state in _RETRY_STATES else "none"
+        self.theirs_button.layout = button_layout(shown=state == "conflict")
+        self.retry_button.layout = button_layout(shown=state in _RETRY_STATES)
 
     def show_error(self, exc: BaseException) -> None:
         self._state("busy" if isinstance(exc, StoreBusyError) else "error", not_saved_message(exc))
@@ -334,6 +385,34 @@ class FieldWidget:
             self.on_saved(self)
 
 
+# The class on every form's outer widget: the workbook's last cell scrolls JupyterLab back to it.
+FORM_CLASS = "csm-form"
+# JupyterLab's Run All ends scrolled to the last cell; the form is what a person came for. The last
+# cell of every workbook shows this script (an output of the person's own run is trusted, so Lab
+# runs it once everything above has run); the workshop app (``data-voila`` on its body) and a
+# workbook without a form are left as they are.
+SCROLL_TO_FORM = """if (!document.body.dataset.voila) {
+  setTimeout(function () {
+    var notebook = element.closest('.jp-Notebook');
+    var form = notebook && notebook.querySelector('.csm-form');
+    var cell = form && form.closest('.jp-Cell');
+    if (cell) { cell.scrollIntoView({block: 'start'}); }
+  }, 300);
+}"""
+
+
+def scroll_to_form() -> None:
+    """Show the script that scrolls JupyterLab to the notebook's form (see ``SCROLL_TO_FORM``)."""
+    from IPython.display import Javascript, display
+
+    display(Javascript(SCROLL_TO_FORM))
+
+
+def button_layout(*, shown: bool) -> Any:
+    """The layout of a Retry or Show-theirs button, shown or hidden (shared: never changed in place)."""
+    return ipywidgets().Layout(display="" if shown else "none", width="auto", min_width="80px", flex="0 0 auto")
+
+
 def _css_name(key: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in key)
 
@@ -361,7 +440,10 @@ class QuestionCard:
             layout=w.Layout(width="auto", min_width="130px", flex="0 0 auto"),
             tooltip="Why the question is asked and what a good answer contains",
         )
-        self.why_button.observe(lambda ch: setattr(self.why.layout, "display", "" if ch["new"] else "none"), names="value")
+        # Layouts are shared (SharedWidgets): the panel gets the shown or the hidden one, never a changed one.
+        self.why_button.observe(
+            lambda ch: setattr(self.why, "layout", w.Layout(display="" if ch["new"] else "none")), names="value"
+        )
         self.composed = w.HTML()
         follow = ""
         if question.follow_ups:
@@ -444,21 +526,44 @@ class WorkshopForm:
         self.defaults = dict(defaults or {})
         self._composer, self._summary, self._context = composer, summary, context
         self.fields: dict[str, FieldWidget] = {}
-        self.cards: list[QuestionCard] = []
-        pages, titles = [], []
-        for number, title in bank.stages.items():
-            cards = [QuestionCard(q, self) for q in bank.stage(number)]
-            self.cards.extend(cards)
-            pages.append(w.VBox([c.box for c in cards]))
-            titles.append(f"{number}. {title}")
-        self.tabs = w.Tab(children=pages, titles=titles)
+        self._cards: list[QuestionCard] = []
+        # A stage's questions are built when its tab is first opened: the first stage alone is a
+        # fifth of the form's widgets, so the form shows (and a new engagement opens) that much sooner.
+        self._stages = list(bank.stages)
+        self._built: set[int] = set()
+        titles = [f"{number}. {title}" for number, title in bank.stages.items()]
+        self.tabs = w.Tab(children=[w.VBox() for _ in titles], titles=titles)
+        self.tabs.observe(lambda change: self._build_stage(change["new"]), names="selected_index")
         self.summary_panel = w.HTML()
         heading = Html('<div style="font-size:15px;color:#5b6672">{} · {} · answers save as you go</div>').format(
             bank.title, engagement.title
         )
         self.widget = w.VBox([w.HTML(str(heading)), self.tabs, self.summary_panel])
         self.widget.add_class("csm-workshop")
+        self._build_stage(self.tabs.selected_index or 0)
         self.refresh()
+
+    def _build_stage(self, index: int | None) -> None:
+        if index is None or index in self._built or not 0 <= index < len(self._stages):
+            return
+        self._built.add(index)
+        cards = [QuestionCard(q, self) for q in self.bank.stage(self._stages[index])]
+        self._cards.extend(cards)
+        self.tabs.children[index].children = [c.box for c in cards]
+        self._compose(cards, self.answers())
+
+    def build_all(self) -> None:
+        """Build every stage's questions now (a stage is otherwise built when its tab is first opened)."""
+        for index in range(len(self._stages)):
+            self._build_stage(index)
+
+    @property
+    def cards(self) -> list[QuestionCard]:
+        """Every question's card, in the bank's order (builds the stages not opened yet)."""
+        if len(self._built) < len(self._stages):
+            self.build_all()
+        order = {q.id: i for i, q in enumerate(q for n in self._stages for q in self.bank.stage(n))}
+        return sorted(self._cards, key=lambda c: order[c.question.id])
 
     # -- answers ---------------------------------------------------------------
     def answers(self) -> dict[str, Any]:
@@ -492,6 +597,8 @@ class WorkshopForm:
 
     def field(self, key: str) -> FieldWidget:
         """The widget saving ``key`` (KeyError names the known keys)."""
+        if key not in self.fields:
+            self.build_all()  # it may be on a stage not opened yet
         try:
             return self.fields[key]
         except KeyError:
@@ -506,7 +613,12 @@ class WorkshopForm:
     def refresh(self) -> None:
         """Recompute composed prompts and the summary panel from the answers."""
         answers = self.answers()
-        for card in self.cards:
+        self._compose(self._cards, answers)
+        if self._summary:
+            self.summary_panel.value = str(self._summary(answers))
+
+    def _compose(self, cards: list[QuestionCard], answers: dict[str, Any]) -> None:
+        for card in cards:
             if card.question.repeat:
                 card.sync()
             if card.question.compose and self._composer:
@@ -516,8 +628,6 @@ class WorkshopForm:
                     if text
                     else str(Html('<i style="color:#5b6672">{}</i>').format("Appears once the questions before it are answered."))
                 )
-        if self._summary:
-            self.summary_panel.value = str(self._summary(answers))
 
     def states(self) -> dict[str, str]:
         return {k: fw.state for k, fw in self.fields.items()}
@@ -531,7 +641,7 @@ class EngagementPicker:
 
     NEW_HINT = "e.g. acme-2026"
 
-    def __init__(self, *, db: str | None, on_pick: Callable[[str], None], selected: str | None = None) -> None:
+    def __init__(self, *, db: str | None, on_pick: Callable[[str], bool | None], selected: str | None = None) -> None:
         w = ipywidgets()
         self.db, self.on_pick = db, on_pick
         self.dropdown = w.Dropdown(
@@ -576,24 +686,15 @@ class EngagementPicker:
         if not engagement_id:
             self._say("Choose an engagement first, or create one below.", tone="bad")
             return
-        self._say(f"Opened {engagement_id}.", tone="good")
-        self.on_pick(engagement_id)
+        if self.on_pick(engagement_id):  # "Opened" once the form is there, not before
+            self._say(f"Opened {engagement_id}.", tone="good")
 
     @shown_errors
     def create(self, engagement_id: str, customer: str) -> str | None:
         """Create an empty engagement and open it; problems are shown, not raised."""
-        engagement_id, customer = (engagement_id or "").strip(), (customer or "").strip()
         try:
-            config.check_engagement_id(engagement_id, where="New id")
-            if not customer:
-                raise InputError("Customer is empty; type the customer's name")
             with Store(self.db or None) as store:
-                if store.exists(engagement_id):
-                    known = store.load(engagement_id)
-                    raise InputError(
-                        f"an engagement {engagement_id!r} already exists ({known.customer}); choose it from the list"
-                    )
-                store.save(Engagement(id=engagement_id, customer=customer), expected_revision=0, summary="created in a workshop")
+                engagement_id = store.create_engagement(engagement_id, customer, summary="created in a workshop", where="New id")
         except CsmError as exc:
             self._say(f"Not created: {exc}", tone="bad")
             return None
@@ -608,10 +709,11 @@ class WorkshopApp:
 
     def __init__(self, *, db: str | None, build: Callable[[str], WorkshopForm], selected: str | None = None) -> None:
         w = ipywidgets()
-        self.build, self.form = build, None
+        self.build, self.form, self.db = build, None, db
         self.area = w.VBox()
         self.picker = EngagementPicker(db=db, on_pick=self.open, selected=selected)
         self.widget = w.VBox([self.picker.widget, self.area])
+        self.widget.add_class(FORM_CLASS)
         if selected and self.picker.dropdown.value == selected:
             self.open(selected)
 
@@ -619,15 +721,19 @@ class WorkshopApp:
         self.picker.show_error(exc)
 
     @shown_errors
-    def open(self, engagement_id: str) -> None:
+    def open(self, engagement_id: str) -> bool:
+        """Show the form of ``engagement_id``; False (and why, in the picker) if it cannot be opened."""
         if self.form is not None:
             self.form.close()
         try:
             self.form = self.build(engagement_id)
         except CsmError as exc:
             self.picker._say(f"Cannot open {engagement_id}: {exc}", tone="bad")
-            return
+            return False
         self.area.children = [self.form.widget]
+        # The workshop app's links open the engagement last opened from this store.
+        remember_engagement(config.db_path(self.db or None), engagement_id)
+        return True
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)

@@ -7,6 +7,8 @@ workbook without knowing which one it is:
 * ``WORKBOOK``, ``TITLE``: the workbook's id and its title as people read it;
 * ``AUDIENCE``: who reads the report (``"customer"`` for every current page);
 * ``LEADS_INDEX``: the report an engagement's index lists first;
+* ``WORKSHOP``, ``WORKSHOP_BLURB``: the workbook has forms for a workshop,
+  so ``csm-nb workshop`` offers it, with this line on its start page;
 * ``applies(engagement)``: does the workbook have anything to show?
 * ``open(engagement_id, **options)``: the page for a stored engagement;
 * ``results()``: the key figures (plain JSON), and ``save_results(path)``
@@ -36,6 +38,8 @@ class Page(ABC):
     TITLE: ClassVar[str] = ""
     AUDIENCE: ClassVar[str] = "customer"
     LEADS_INDEX: ClassVar[bool] = False
+    WORKSHOP: ClassVar[bool] = False
+    WORKSHOP_BLURB: ClassVar[str] = ""
 
     # Every page holds the engagement it shows as ``self.engagement``.
     @property
@@ -62,9 +66,16 @@ class Page(ABC):
         """The key figures of the report, as plain JSON values."""
 
     def save_results(self, path: str | Path | None) -> None:
-        """Write the results file when a path is given (headless runs give one; interactive ones do not)."""
+        """Write the results file when a path is given (headless runs give one; interactive ones do not).
+
+        Run by hand, a workshop workbook's last cell instead takes JupyterLab back to the form.
+        """
         if path:
             write_results(path, self.results())
+        elif self.WORKSHOP:
+            from csm_nb.forms.widgets import scroll_to_form
+
+            scroll_to_form()
 
     @classmethod
     def index_headline(cls, results: Mapping[str, Any], *, currency: str = "USD") -> Headline:

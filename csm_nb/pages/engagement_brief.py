@@ -36,6 +36,8 @@ def _lines(text: Any) -> list[str]:
 
 class EngagementBriefPage(WorkshopPage, Page):
     WORKBOOK, TITLE = WORKBOOK, TITLE
+    WORKSHOP = True
+    WORKSHOP_BLURB = "Before the first meeting: what was sold and why, the initiative, what is still open."
     applies = staticmethod(applies)
 
     @classmethod

@@ -56,6 +56,8 @@ def _units(value: float, decimals: int = 2) -> str:
 @dataclass
 class FinancialLinkagePage(Page):
     WORKBOOK, TITLE = WORKBOOK, TITLE
+    WORKSHOP = True
+    WORKSHOP_BLURB = "The chain of agreed factors that turns one unit of a KPI into money, and how sure each is."
     applies = staticmethod(applies)
 
     @classmethod

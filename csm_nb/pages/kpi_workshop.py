@@ -41,6 +41,8 @@ def _frequency(text: str | None) -> str:
 @dataclass
 class KpiWorkshopPage(Page):
     WORKBOOK, TITLE = WORKBOOK, TITLE
+    WORKSHOP = True
+    WORKSHOP_BLURB = "For each outcome, the KPI that proves it and the ones that warn early; score and shortlist them."
     applies = staticmethod(applies)
 
     @classmethod

@@ -45,6 +45,8 @@ class DiscoveryContext:
 
 class OutcomeDiscoveryPage(WorkshopPage, Page):
     WORKBOOK, TITLE = WORKBOOK, TITLE
+    WORKSHOP = True
+    WORKSHOP_BLURB = "With the customer's managers: the problem, the outcome and its targets, the early signs, the money."
     applies = staticmethod(applies)
 
     @classmethod

@@ -22,7 +22,9 @@ from csm_nb.errors import NotFoundError
 
 
 @dataclass(frozen=True)
-class LabCommand:
+class ServerCommand:
+    """A server on the workbooks, to start: its command line, environment, folder and store."""
+
     argv: list[str]
     env: dict[str, str]
     cwd: Path
@@ -37,22 +39,15 @@ def lab_command(
     token: str | None = None,
     author: str | None = None,
     notebook: str | None = None,
-) -> LabCommand:
+) -> ServerCommand:
     """The command, environment and directory that start JupyterLab on the workbooks.
 
     ``notebook`` (a workbook id or file name) opens that workbook first;
     ``token`` fixes the access token (tests), otherwise Jupyter makes one.
     """
-    workbooks = config.workbooks_dir().resolve()
-    if not workbooks.is_dir():
-        raise NotFoundError(f"workbooks directory {workbooks} does not exist; set CSM_NB_WORKBOOKS or run from the project")
-    store = config.db_path(db).resolve()
+    workbooks, store = workbooks_and_store(db)
     quiet_lab_settings()
-    env = dict(os.environ)
-    env["CSM_NB_DB"] = str(store)  # the kernels inherit it: every form saves to this store
-    env["CSM_NB_WORKBOOKS"] = str(workbooks)
-    if author:
-        env[config.AUTHOR_ENV] = author
+    env = server_environment(workbooks=workbooks, store=store, author=author)
     argv = [
         sys.executable,
         "-m",
@@ -73,7 +68,26 @@ def lab_command(
         argv.append(f"--IdentityProvider.token={token}")
     if notebook:
         argv.append(_notebook_file(workbooks, notebook))
-    return LabCommand(argv, env, workbooks, store)
+    return ServerCommand(argv, env, workbooks, store)
+
+
+def workbooks_and_store(db: str | os.PathLike[str] | None) -> tuple[Path, Path]:
+    """The workbooks folder (which must exist) and the store a server for them uses, both absolute."""
+    workbooks = config.workbooks_dir().resolve()
+    if not workbooks.is_dir():
+        raise NotFoundError(f"workbooks directory {workbooks} does not exist; set CSM_NB_WORKBOOKS or run from the project")
+    return workbooks, config.db_path(db).resolve()
+
+
+def server_environment(*, workbooks: Path, store: Path, author: str | None) -> dict[str, str]:
+    """The environment of a server on the workbooks (Lab, the workshop app): its kernels inherit it, so
+    every form saves to ``store`` under ``author``'s name."""
+    env = dict(os.environ)
+    env["CSM_NB_DB"] = str(store)
+    env["CSM_NB_WORKBOOKS"] = str(workbooks)
+    if author:
+        env[config.AUTHOR_ENV] = author
+    return env
 
 
 LAB_SETTINGS = {
