@@ -440,7 +440,7 @@ def test_resume_renders_only_what_changed(portfolio_of_40: dict, tmp_path: Path)
     result = portfolio.run_portfolio(db=db, out=out, label="month-end", workbooks=["cash_flow"], resume=True, workers=2)
     assert result.exit_code == 0 and result.counts()["ok"] == 1 and result.counts()["up_to_date"] == 39
     fixed = out / "month-end" / CORRUPT_ENGAGEMENT
-    assert sorted(p.name for p in fixed.iterdir()) == ["cash_flow.html", "cash_flow.ipynb", "cash_flow.json"]
+    assert sorted(p.name for p in fixed.iterdir()) == ["cash_flow.html", "cash_flow.ipynb", "cash_flow.json", "cash_flow.xlsx"]
     assert json.loads((fixed / "cash_flow.json").read_text())["totals"]["revenue_est"] == pytest.approx(
         sum(x.revenue_est for x in engagement.cash_flow)
     )
@@ -483,7 +483,7 @@ def test_a_killed_run_leaves_only_complete_reports_and_resume_finishes_without_r
     for engagement in run_dir.iterdir():  # nothing half-written, no temporary folder left behind
         if engagement.is_dir():
             names = sorted(p.name for p in engagement.iterdir())
-            assert names in ([], ["cash_flow.html", "cash_flow.ipynb", "cash_flow.json"]), names
+            assert names in ([], ["cash_flow.html", "cash_flow.ipynb", "cash_flow.json", "cash_flow.xlsx"]), names
     summary = json.loads((run_dir / "summary.json").read_text())
     recorded = {e["engagement_id"] for e in summary["engagements"] if e["status"] == "ok"}
     # A report that landed in the instant before the signal may not be in the summary yet.

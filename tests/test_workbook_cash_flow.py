@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import AD_PERIODS, ad_campaign, open_report
+from openpyxl import load_workbook
 
 from csm_nb import cli
 from csm_nb.data.store import Store
@@ -182,7 +183,18 @@ def test_text_typed_by_people_is_escaped(rendered: dict[str, Path]) -> None:
 
 def test_outputs_are_complete_and_no_temporary_files_are_left(rendered: dict[str, Path]) -> None:
     for folder in rendered.values():
-        assert sorted(p.name for p in folder.iterdir()) == ["cash_flow.html", "cash_flow.ipynb", "cash_flow.json"]
+        # The spreadsheet lands beside the report, and its cached figures are the results file's.
+        assert sorted(p.name for p in folder.iterdir()) == [
+            "cash_flow.html",
+            "cash_flow.ipynb",
+            "cash_flow.json",
+            "cash_flow.xlsx",
+        ]
+        data = json.loads((folder / "cash_flow.json").read_text())
+        sheet = load_workbook(folder / "cash_flow.xlsx", data_only=True).active
+        labels = {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if row and row[0]}
+        assert labels["Profit (estimated)"] == pytest.approx(data["profit_est"])
+        assert labels["Profit (actual)"] == (pytest.approx(data["profit_act"]) if data["complete"] else "to come")
 
 
 def test_second_run_of_unchanged_data_is_skipped(rendered: dict[str, Path]) -> None:

@@ -12,7 +12,8 @@ workbook without knowing which one it is:
 * ``applies(engagement)``: does the workbook have anything to show?
 * ``open(engagement_id, **options)``: the page for a stored engagement;
 * ``results()``: the key figures (plain JSON), and ``save_results(path)``
-  which writes them (one implementation, here);
+  which writes them (one implementation, here) with any ``files_beside_results()``
+  (the cash flow's spreadsheet);
 * ``index_headline(results)``: what an index shows for a finished report,
   read from its results file alone (the page object is gone by then).
 """
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from csm_nb.data.results import write_results
+from csm_nb.data.results import write_bytes_atomic, write_results
 from csm_nb.model import Engagement
 from csm_nb.render.index import Headline
 from csm_nb.vocabulary import money
@@ -72,10 +73,16 @@ class Page(ABC):
         """
         if path:
             write_results(path, self.results())
+            for suffix, data in self.files_beside_results().items():
+                write_bytes_atomic(Path(path).with_suffix(suffix), data)
         elif self.WORKSHOP:
             from csm_nb.forms.widgets import scroll_to_form
 
             scroll_to_form()
+
+    def files_beside_results(self) -> dict[str, bytes]:
+        """Other files a headless run writes beside the results file, by suffix (default: none)."""
+        return {}
 
     @classmethod
     def index_headline(cls, results: Mapping[str, Any], *, currency: str = "USD") -> Headline:

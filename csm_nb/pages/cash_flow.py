@@ -346,22 +346,30 @@ class CashFlowPage(Page):
             css_class="note",
         )
 
-    def download(self) -> Html:
-        """A self-contained link to the .xlsx with live formulas (no server needed)."""
+    def workbook_bytes(self) -> bytes:
+        """The cash flow as an .xlsx with live formulas and their values (see :mod:`csm_nb.render.xlsx`)."""
         from csm_nb.render.xlsx import cash_flow_workbook_bytes
 
-        if not self.summary.lines:
-            return Html("")
-        data = cash_flow_workbook_bytes(
+        return cash_flow_workbook_bytes(
             self.summary.lines,
             title=f"{self.engagement.title}: cash flow",
             currency=self.currency,
             discount_rate=self.summary.discount_rate,
         )
+
+    def download(self) -> Html:
+        """A self-contained link to the .xlsx with live formulas (no server needed)."""
+        if not self.summary.lines:
+            return Html("")
+        data = self.workbook_bytes()
         href = "data:application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;base64," + base64.b64encode(data).decode()
         return Html(
             '<p class="download no-print"><a download="{}" href="{}">Download the spreadsheet (.xlsx, with formulas)</a></p>'
         ).format(f"{self.engagement.id}-cash-flow.xlsx", href)
+
+    def files_beside_results(self) -> dict[str, bytes]:
+        """The spreadsheet, written as ``cash_flow.xlsx`` beside ``cash_flow.json``."""
+        return {".xlsx": self.workbook_bytes()} if self.summary.lines else {}
 
     def results(self) -> dict:
         out = {"workbook": WORKBOOK, "engagement": self.engagement.id, "currency": self.currency}

@@ -68,6 +68,8 @@ from csm_nb.run.parameters import (
 from csm_nb.run.registry import Workbook, get_workbook, warm_up_code
 
 OUTPUT_SUFFIXES = (".json", ".ipynb", ".html")  # rename order: html last marks "complete"
+# Files a page may write beside its results (the cash flow's spreadsheet); landed with the others, before the html.
+EXTRA_SUFFIXES = (".xlsx",)
 FAILED_SUFFIX = ".failed.ipynb"
 DEFAULT_CELL_TIMEOUT = 600.0
 
@@ -302,7 +304,11 @@ def _land_outputs(staged: dict[str, Path], final: dict[str, Path]) -> None:
 
     for path in final.values():  # a link, FIFO or folder under a final name is refused, not replaced
         check_target(path)
-    moves = [(None, final[".html"])] + [(staged[suffix], final[suffix]) for suffix in OUTPUT_SUFFIXES]
+    extras = [(staged[".json"].with_suffix(x), final[".json"].with_suffix(x)) for x in EXTRA_SUFFIXES]
+    extras = [(source, target) for source, target in extras if source.is_file()]
+    for _, target in extras:
+        check_target(target)
+    moves = [(None, final[".html"]), *extras] + [(staged[suffix], final[suffix]) for suffix in OUTPUT_SUFFIXES]
     for source, target in moves:
         try:
             if source is None:
@@ -427,7 +433,11 @@ async def run_job(
         timings["export"] = time.perf_counter() - mark
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return RunResult(workbook_id, engagement.id, final, results=read_json(final[".json"]), timings=timings)
+    written = dict(final)
+    for extra in EXTRA_SUFFIXES:
+        if final[".json"].with_suffix(extra).is_file():
+            written[extra] = final[".json"].with_suffix(extra)
+    return RunResult(workbook_id, engagement.id, written, results=read_json(final[".json"]), timings=timings)
 
 
 async def run_jobs(
