@@ -78,8 +78,18 @@ def cmd_import_measurements(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from csm_nb.run.service import render_engagement_report
 
-    _say_report(render_engagement_report(args.engagement, db=args.db, out=args.out))
+    chromium = config.chromium() if args.pdf else None  # a missing Chromium stops here, before any rendering
+    pages = _say_report(render_engagement_report(args.engagement, db=args.db, out=args.out))
+    if chromium:
+        _say_pdfs(pages, chromium=chromium)
     return EXIT_OK
+
+
+def _say_pdfs(pages: list[Path], *, chromium: str) -> None:
+    from csm_nb.run.pdf import print_reports
+
+    for pdf in print_reports(pages, chromium=chromium):
+        _say(f"pdf: {pdf}")
 
 
 def _say_report(report: EngagementReport) -> list[Path]:
@@ -178,6 +188,7 @@ def cmd_portfolio(args: argparse.Namespace) -> int:
     if args.workers is not None and args.scheduler:
         raise UsageError("--workers is for local runs; with --scheduler the Dask cluster decides")
     workbooks = [w.strip() for chunk in args.workbooks or [] for w in chunk.split(",") if w.strip()]
+    chromium = config.chromium() if args.pdf else None  # a missing Chromium stops here, before any rendering
     result = run_portfolio(
         db=args.db,
         out=args.out,
@@ -203,9 +214,24 @@ def cmd_portfolio(args: argparse.Namespace) -> int:
         )
         _say(f"index: {result.index_path}")
         _say(f"summary: {result.summary_path}")
+    if chromium:
+        pages = [
+            result.run_dir / w.outputs["html"]
+            for e in result.engagements
+            for w in e.workbooks
+            if w.status in ("ok", "up_to_date") and w.outputs.get("html")
+        ]
+        from csm_nb.run.pdf import print_reports
+
+        printed = print_reports(pages, chromium=chromium)
+        if not args.quiet:
+            _say(f"{len(printed)} PDFs beside the reports")
     for failed in result.failed:
         print(printable(f"failed: {failed.engagement_id}: {failed.error}"), file=sys.stderr)
     return result.exit_code
+
+
+PDF_HELP = "also print each report to an A4 PDF beside its HTML (needs Chromium: chromium on the PATH, or CSM_NB_CHROMIUM)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -294,6 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--engagement", required=True, metavar="ID")
     p.add_argument("--out", metavar="DIR", help="output directory (default: runs/)")
+    p.add_argument("--pdf", action="store_true", help=PDF_HELP)
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser(
@@ -333,6 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--resume", action="store_true", help="skip reports that are complete and newer than their data (after a stopped run)"
     )
+    p.add_argument("--pdf", action="store_true", help=PDF_HELP)
     p.add_argument("--quiet", action="store_true", help="print nothing but failures")
     p.add_argument(
         "--timeout", type=float, default=600.0, metavar="SECONDS", help="time limit for one notebook cell (default: 600)"

@@ -12,6 +12,7 @@ output directory    ``CSM_NB_RUNS``       ``<project>/runs``
 workbooks           ``CSM_NB_WORKBOOKS``  ``<project>/workbooks``
 templates           ``CSM_NB_TEMPLATES``  ``<project>/templates``
 examples            ``CSM_NB_EXAMPLES``   ``<project>/examples``
+Chromium (PDFs)     ``CSM_NB_CHROMIUM``   ``chromium`` (or Chrome) on the PATH
 ==================  ====================  ======================================
 
 ``<project>`` is the checkout the package was installed from (an editable
@@ -24,12 +25,14 @@ import os
 import re
 from pathlib import Path
 
-from csm_nb.errors import InputError
+from csm_nb.errors import InputError, NotFoundError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ENGAGEMENT_SCHEMA = "csm-nb/engagement@1"
 ENGAGEMENT_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 AUTHOR_ENV = "CSM_NB_AUTHOR"
+CHROMIUM_ENV = "CSM_NB_CHROMIUM"
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 # Input limits (README "Limits"): far above any real engagement, low enough
 # that a careless or hostile file is refused in a moment instead of filling
@@ -81,6 +84,29 @@ def templates_dir() -> Path:
 
 def examples_dir() -> Path:
     return _from_env("CSM_NB_EXAMPLES", project_dir() / "examples")
+
+
+def chromium() -> str:
+    """The Chromium that prints reports to PDF: ``$CSM_NB_CHROMIUM``, else the first of
+    ``CHROMIUM_NAMES`` on the PATH; a missing one is one line that says what to install."""
+    import shutil
+
+    named = os.environ.get(CHROMIUM_ENV, "").strip()
+    if named:
+        found = shutil.which(named)
+        if not found:
+            raise NotFoundError(
+                f"{CHROMIUM_ENV} is {named!r}, which is not a program here; set it to Chromium's path, or unset it"
+            )
+        return found
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise NotFoundError(
+        "printing PDFs needs Chromium, which is not installed: install Debian's chromium "
+        f"(apt-get install chromium) or set {CHROMIUM_ENV} to a Chromium or Chrome program"
+    )
 
 
 def author() -> str:
