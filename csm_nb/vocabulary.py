@@ -489,6 +489,33 @@ PERIOD_SYNONYMS: dict[str, str] = {
 } | {p.frequency: p.unit for p in PERIODS}
 
 
+def plan_point(unit: str, position: float) -> str:
+    """A point on a plan as people say it: the nearest whole period, never machine precision.
+
+    >>> plan_point("month", 30.2), plan_point("week", 2.02), plan_point("month", 0.13), plan_point("month", -0.2)
+    ('month 30', 'week 2', 'month 0', 'month 0')
+    """
+    return f"{unit} {round(position) + 0}"  # + 0: -0.2 rounds to -0, which prints as "0"
+
+
+def part_of_month(day: dt.date) -> str:
+    """ "early", "mid" or "late": where in its month a day falls (1-10, 11-20, 21 on).
+
+    >>> part_of_month(dt.date(2028, 6, 15)), part_of_month(dt.date(2028, 6, 30))
+    ('mid', 'late')
+    """
+    return "early" if day.day <= 10 else ("mid" if day.day <= 20 else "late")
+
+
+def day_words(day: dt.date) -> str:
+    """A date as people read it in a report.
+
+    >>> day_words(dt.date(2026, 1, 5))
+    '5 Jan 2026'
+    """
+    return f"{day.day} {day.strftime('%b %Y')}"
+
+
 def period_unit(text: str | None) -> str | None:
     """The period a person's word names, as its unit noun; ``None`` when it names none.
 

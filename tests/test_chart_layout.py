@@ -244,7 +244,7 @@ def plan_and_actual(*, compact: bool) -> Svg:
             Series("Plan (8 % a month)", [i / 12 for i in range(13)], style="dashed", color="#5b6672"),
             Series("Actual", [0, 0.05, 0.12, 0.2, 0.31, 0.38, 0.45, 0.61], color="#0072B2"),
         ],
-        markers=[Marker(3.4, 3.4 / 12, "ahead" if compact else "ahead from month 3.40")],
+        markers=[Marker(3.4, 3.4 / 12, "ahead" if compact else "ahead from month 3")],
         vlines=[(12, "deadline"), (13, "target at this rate")],
         y_format=lambda v: f"{v * 100:.0f}%",
         width=460 if compact else 720,

@@ -399,7 +399,9 @@ def test_the_weekly_kpi_in_the_example_is_placed_by_date(progress_run):
     assert kpi["periods"][-1] == pytest.approx(6 + 5 / 31)  # Monday 6 July 2026
     assert kpi["status"][-1] == "behind" and kpi["crossing_directions"][-1] == "behind"
     html = progress_run["html"]
-    assert "Order-to-ship time" in html and "ahead from month 3.75" in html and "<script" not in html
+    assert "Order-to-ship time" in html and "<script" not in html
+    # Rounded for people: month 3.75 is late April, not "month 3.75".
+    assert "Crossings of the plan: ahead from late April 2026 (month 4)" in html and "month 3.7" not in html
 
 
 def test_measurements_from_an_xlsx_with_date_cells_are_appended(tmp_path, capsys):
@@ -422,3 +424,46 @@ def test_measurements_from_an_xlsx_with_date_cells_are_appended(tmp_path, capsys
         e = store.load("order-to-ship")
     t = pg.track(e.kpi("orders-waiting-stock"), e.measurements)
     assert t.periods[-1] == pytest.approx(6 + 12 / 31) and t.values[-1] == 12.8
+
+
+# -- words for people: better or worse, rounded periods --------------------------------------------
+@pytest.mark.parametrize(
+    ("values", "short", "long_start"),
+    [
+        # Order-to-ship time falls from 30 days: getting shorter is better, whatever the arrow of the days.
+        ([30, 28, 25, 22, 20], "better, ", "better by "),
+        ([20, 22, 25, 28, 30], "worse, ", "worse by "),
+        ([25, 25, 25, 25, 25], "level", "level (under half a percentage point"),
+    ],
+)
+def test_the_trend_says_better_or_worse_for_a_kpi_that_should_fall(values, short: str, long_start: str) -> None:
+    from csm_nb.pages.progress import trend_words
+
+    t = pg.track(ots_kpi(), ots_rows(values))
+    slope = t.forecast.slope * 100
+    assert trend_words(t, short=True).startswith(short) and "↑" not in trend_words(t, short=True)
+    assert trend_words(t).startswith(long_start)
+    if short != "level":
+        assert trend_words(t, short=True) == f"{short}{abs(slope):.0f} pts/mo"
+        assert trend_words(t).endswith(f"{abs(slope):.1f} percentage points of progress a month")
+
+
+@pytest.mark.parametrize(
+    ("start", "position", "expected"),
+    [
+        ("2026-01-01", 4.0, "Month 4"),
+        ("2026-01-01", 4 / 31, "5 Jan 2026"),  # a weekly measurement on a monthly plan: its date, not "Month 0.13"
+        (None, 3.5, "Month 3.5"),  # no start date: the position as it was given
+    ],
+)
+def test_a_period_label_is_for_people(start: str | None, position: float, expected: str) -> None:
+    t = pg.timeline(ots_kpi(start=start, deadline="10 months"))
+    assert t.label(position) == expected
+
+
+def test_a_moment_on_the_plan_is_rounded_to_a_whole_period() -> None:
+    from csm_nb.pages.progress import when
+
+    t = pg.track(ots_kpi(), ots_rows())
+    assert when(t, 30.2) == "early July 2028 (month 30)"
+    assert when(t, None) == "not at this rate"

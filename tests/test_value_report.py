@@ -101,7 +101,9 @@ def test_order_to_ship_key_figures(order_to_ship):
     assert money["revenue_act_to_date"] == 67100 and money["revenue_est_to_date"] == 75000
     assert money["expenditure_act_to_date"] == 112500 and money["net_act_to_date"] == -45400
     assert money["verdict"] == "behind" and money["payback_period_est"] == "Month 8"
-    assert r["actions"][0].startswith("Look into Open orders waiting on stock: this early indicator is 19 points behind plan")
+    assert r["actions"][0].startswith(
+        "Look into Open orders waiting on stock: this early indicator is 19 percentage points of progress behind plan"
+    )
     assert any(a.startswith("Review the revenue assumptions: actual revenue to date is 89.5 %") for a in r["actions"])
     html = render(page)
     for text in ("72 %", "-€45,400", "Month 8", "ahead of plan", "behind plan"):

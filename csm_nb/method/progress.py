@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from csm_nb.errors import InputError
 from csm_nb.frames import measurement_list, pandas
 from csm_nb.model import Kpi, Measurement
-from csm_nb.vocabulary import KPI_STATUSES, PERIOD_BY_UNIT, PERIODS, period_unit, row_at
+from csm_nb.vocabulary import KPI_STATUSES, PERIOD_BY_UNIT, PERIODS, day_words, period_unit, row_at
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -243,10 +243,14 @@ class Timeline:
         return periods_between(self.start, day, self.unit)
 
     def label(self, position: float) -> str:
-        """``Month 4`` for whole periods, else ``Month 3.75``."""
+        """``Month 4`` for a whole period; between two, the date when the plan has one (``5 Jan 2026``),
+        else the position as it was given (``Month 3.5``): never machine precision (``Month 0.13``)."""
         if abs(position - round(position)) < 1e-6:
             return f"{self.unit.capitalize()} {round(position)}"
-        return f"{self.unit.capitalize()} {position:.2f}"
+        day = self.date(position)
+        if day is not None:
+            return day_words(day)
+        return f"{self.unit.capitalize()} {position:.2f}".rstrip("0").rstrip(".")
 
     def date(self, position: float) -> dt.date | None:
         """The date at ``position``; ``None`` without a start date, or past the calendar (a forecast

@@ -19,7 +19,7 @@ from csm_nb.pages.base import Page
 from csm_nb.render import charts
 from csm_nb.render.html import Html, callout, join, paragraph, section, table
 from csm_nb.render.index import Headline
-from csm_nb.vocabulary import KPI_STATUSES, number
+from csm_nb.vocabulary import KPI_STATUSES, number, part_of_month, plan_point
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,16 +66,19 @@ def kpi_value(kp: KpiProgress, value: float | None) -> str:
 
 
 def when(kp: KpiProgress, position: float | None) -> str:
-    """A moment on the plan in words: "early September 2026 (month 8.1)", or "month 8.1" without a start date."""
+    """A moment on the plan in words: "early September 2026 (month 8)", or "month 8" without a start date.
+
+    Rounded for people: a forecast is a trend's straight line, so "month 30.2" would claim a precision
+    nobody has.
+    """
     if position is None:
         return "not at this rate"
     t = kp.timeline
-    text = f"{t.unit} {round(position)}" if abs(position - round(position)) < 0.05 else f"{t.unit} {position:.1f}"
+    text = plan_point(t.unit, position)
     day = t.date(position)
     if day is None:
         return text
-    part = "early" if day.day <= 10 else ("mid" if day.day <= 20 else "late")
-    return f"{part} {day.strftime('%B %Y')} ({text})"
+    return f"{part_of_month(day)} {day.strftime('%B %Y')} ({text})"
 
 
 def forecast_words(kp: KpiProgress) -> str:
@@ -91,14 +94,23 @@ def forecast_words(kp: KpiProgress) -> str:
 
 
 def trend_words(kp: KpiProgress, *, short: bool = False) -> str:
-    """The recent trend in progress points per period: "↑ +13.5 points a month"."""
+    """The recent trend, as better or worse: "better by 13.5 percentage points of progress a month".
+
+    Progress is the share of the way from the baseline to the target, so "better" is right for a
+    KPI that should fall (an order-to-ship time getting shorter) as for one that should rise; an
+    arrow would read as the KPI's own direction. ``short`` is for a table column: "better, 14 pts/mo".
+    """
     slope = kp.forecast.slope
     if slope is None:
         return "no trend yet" if kp.measured else "not measured yet"
-    arrow = "↑" if slope > 0.005 else ("↓" if slope < -0.005 else "→")
+    word = "better" if slope > 0.005 else ("worse" if slope < -0.005 else "level")
+    unit = kp.timeline.unit
     if short:
-        return f"{arrow} {slope * 100:+.0f} pts/{kp.timeline.unit[:2] if kp.timeline.unit == 'month' else kp.timeline.unit}"
-    return f"{arrow} {slope * 100:+.1f} points a {kp.timeline.unit}"
+        per = "mo" if unit == "month" else unit
+        return word if word == "level" else f"{word}, {abs(slope) * 100:.0f} pts/{per}"
+    if word == "level":
+        return f"level (under half a percentage point of progress a {unit})"
+    return f"{word} by {abs(slope) * 100:.1f} percentage points of progress a {unit}"
 
 
 def status_tag(word: str | None) -> Html:
@@ -141,7 +153,7 @@ def kpi_chart(kp: KpiProgress, *, compact: bool = False, height: int | None = No
         charts.Marker(
             c.period,
             progress.plan_at(c.period, kp.plan),
-            ("ahead" if c.to == "ahead" else "behind") + ("" if compact else f" from {t.unit} {c.period:.2f}"),
+            ("ahead" if c.to == "ahead" else "behind") + ("" if compact else f" from {plan_point(t.unit, c.period)}"),
         )
         for c in kp.crossings
     ]
@@ -352,10 +364,7 @@ class ProgressPage(Page):
                 for r in kp.frame().itertuples()
             ]
             crossings = (
-                "; ".join(
-                    f"{'ahead' if c.to == 'ahead' else 'behind'} from {kp.timeline.unit} {c.period:.2f}" for c in kp.crossings
-                )
-                or "none"
+                "; ".join(f"{'ahead' if c.to == 'ahead' else 'behind'} from {when(kp, c.period)}" for c in kp.crossings) or "none"
             )
             blocks.append(
                 join(

@@ -214,10 +214,10 @@ class ValueReportPage(Page):
             gap = abs(kp.gap or 0) * 100
             if kp.status[-1] == "behind":
                 if (kp.kpi.kind or "lagging") == "lagging":
-                    out.append(f"Agree corrective actions: {kp.label()} is {gap:.0f} points behind plan.")
+                    out.append(f"Agree corrective actions: {kp.label()} is {gap:.0f} percentage points of progress behind plan.")
                 else:
                     out.append(
-                        f"Look into {kp.label()}: this early indicator is {gap:.0f} points behind plan"
+                        f"Look into {kp.label()}: this early indicator is {gap:.0f} percentage points of progress behind plan"
                         + (", which usually shows in the outcome later." if lagging_ok else ".")
                     )
             if kp.on_time is False:
