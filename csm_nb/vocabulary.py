@@ -489,6 +489,15 @@ PERIOD_SYNONYMS: dict[str, str] = {
 } | {p.frequency: p.unit for p in PERIODS}
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """A count and its noun, singular or plural as English has it (never "KPI(s)").
+
+    >>> plural(1, "KPI"), plural(2, "KPI"), plural(0, "outcome"), plural(3, "family", "families")
+    ('1 KPI', '2 KPIs', '0 outcomes', '3 families')
+    """
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
 def plan_point(unit: str, position: float) -> str:
     """A point on a plan as people say it: the nearest whole period, never machine precision.
 

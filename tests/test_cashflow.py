@@ -56,8 +56,8 @@ def test_hand_written_tables_agree_with_the_brief():
         (("net_roi_act",), 59673 / 160000),
         (("payback_period_est",), "Week 9"),
         (("payback_period_act",), "Week 9"),
-        (("payback_periods_est",), 9 + 14000 / 22000),
-        (("payback_periods_act",), 9 + 7824 / 18455),
+        (("payback_periods_est",), 8 + 14000 / 22000),
+        (("payback_periods_act",), 8 + 7824 / 18455),
         (("complete",), True),
         (("verdict",), "on_track"),
         (("to_date", "last_period"), "Week 12"),
@@ -97,10 +97,10 @@ def test_worked_example_payback(ad_campaign_lines):
     summary = cf.summarise(ad_campaign_lines)
     assert summary.payback_index_est == 9
     assert summary.period_label(summary.payback_index_est) == "Week 9"
-    assert summary.payback_fraction_est == pytest.approx(9 + 14000 / 22000, rel=1e-12)
-    assert round(summary.payback_fraction_est, 2) == 9.64
+    assert summary.payback_fraction_est == pytest.approx(8 + 14000 / 22000, rel=1e-12)
+    assert round(summary.payback_fraction_est, 2) == 8.64  # during Week 9, whose cash counts at time 9
     assert cf.payback_index(CUM_EST) == 9
-    assert cf.payback_fraction(CUM_EST) == pytest.approx(9.636363636, rel=1e-9)
+    assert cf.payback_fraction(CUM_EST) == pytest.approx(8.636363636, rel=1e-9)
 
 
 def test_worked_example_no_forecasts_once_complete(ad_campaign_lines):
@@ -292,14 +292,14 @@ def test_never_paying_back():
 @pytest.mark.parametrize(
     ("cumulative", "index", "fraction"),
     [
-        ([-20000, -40000, -14000, 8000, 26000], 3, 3 + 14000 / 22000),
+        ([-20000, -40000, -14000, 8000, 26000], 3, 2 + 14000 / 22000),
         ([-5, 1, -2], None, None),  # paid back, then fell below again
-        ([-10, 5, -1, 3], 3, 3 + 1 / 4),  # the last crossing counts
+        ([-10, 5, -1, 3], 3, 2 + 1 / 4),  # the last crossing counts
         ([0, 0, 0], 0, 0.0),
         ([5, 10], 0, 0.0),
-        ([-1, 0], 1, 2.0),  # exactly zero counts as paid back
+        ([-1, 0], 1, 1.0),  # exactly zero counts as paid back, at the end of the period
         ([], None, None),
-        ([-10, 5, None, None], 1, 1 + 10 / 15),  # "so far"
+        ([-10, 5, None, None], 1, 0 + 10 / 15),  # "so far"
         ([-10, -5, None], None, None),
         ([None, None], None, None),
     ],
@@ -536,8 +536,8 @@ def test_property_payback_index_stays_paid_back(ncf, unknown_tail):
         fraction = cf.payback_fraction(cum)
         if index == 0:
             assert fraction == 0.0
-        else:  # paid back during period `index`, which runs from time index to index + 1
-            assert index < fraction <= index + 1
+        else:  # paid back during period `index`, whose cash counts at time `index` (NPV's timing)
+            assert index - 1 < fraction <= index
 
 
 @settings(deadline=None)

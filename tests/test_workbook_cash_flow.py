@@ -260,3 +260,14 @@ def test_the_analyst_sees_the_dataframe_in_the_notebook_but_the_report_does_not(
     assert last_period == "Week 12" and re.findall(r"<td>(.*?)</td>", last_cells)[-1] == "NaN"
     report = (rendered["ad-week7"] / "cash_flow.html").read_text(encoding="utf-8")
     assert 'class="dataframe' not in report and "page.cash_flow" not in report
+
+
+@pytest.mark.parametrize(("example", "hundred", "back"), [("order-to-ship", "€100", "€132"), ("ad-campaign", "$100", "$132")])
+def test_the_return_note_speaks_the_reports_currency(example: str, hundred: str, back: str) -> None:
+    from conftest import EXAMPLES_DIR
+
+    from csm_nb.data.engagement import read_engagement
+    from csm_nb.pages.cash_flow import page_for
+
+    note = str(page_for(read_engagement(EXAMPLES_DIR / f"{example}.yaml")).roi_note())
+    assert f"each {hundred} spent brought back {back}" in note and "dollar" not in note and "cents" not in note

@@ -140,15 +140,18 @@ def payback_index(cumulative_ncf: Sequence[Amount]) -> int | None:
 
 
 def payback_fraction(cumulative_ncf: Sequence[Amount]) -> float | None:
-    """Payback in fractional periods, interpolating inside the payback period.
+    """Payback in periods from the start, interpolated: the time at which the cumulative net cash
+    flow reaches zero.
 
-    Period *p* runs from time *p* to *p + 1*. The deficit left at the end of
-    period *p - 1* is recovered during period *p* at an even rate, so payback
-    comes at ``p + deficit / ncf[p]`` periods from the start. In the
-    advertising example 9.64 means 64 % of the way through Week 9.
+    One timing for everything, NPV's (numpy-financial's): the first period is now, time 0, and
+    the cash of period *p* counts at time *p*, so the cumulative figure after period *p* stands at
+    time *p* (as the chart plots it). The deficit left after period *p - 1* is recovered at an even
+    rate until time *p*, so payback comes at ``(p - 1) + deficit / ncf[p]``, inside the payback
+    period *p* (which ends at time *p*). In the advertising example 8.64: 64 % of the way from the
+    end of Week 8 to the end of Week 9, the payback period.
 
     >>> round(payback_fraction([-20000, -40000, -14000, 8000]), 4)
-    3.6364
+    2.6364
     """
     index = payback_index(cumulative_ncf)
     if index is None:
@@ -157,7 +160,7 @@ def payback_fraction(cumulative_ncf: Sequence[Amount]) -> float | None:
         return 0.0
     before, after = cumulative_ncf[index - 1], cumulative_ncf[index]
     assert before is not None and after is not None
-    return index + (-before) / (after - before)
+    return (index - 1) + (-before) / (after - before)
 
 
 def discount_factors(rate: float, periods: int) -> list[float]:

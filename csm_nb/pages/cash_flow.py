@@ -255,8 +255,8 @@ class CashFlowPage(Page):
             return Html("")
         markers = []
         if s.payback_fraction_est is not None:
-            # Points sit at period ends, so the zero crossing is one period before the elapsed time.
-            markers.append(charts.Marker(x=max(s.payback_fraction_est - 1, 0.0), y=0.0, label="estimated payback"))
+            # The chart's points stand at the periods' times, as payback counts them (NPV's timing).
+            markers.append(charts.Marker(x=s.payback_fraction_est, y=0.0, label="estimated payback"))
         svg = charts.line_chart(
             title="Cumulative net cash flow, estimated vs actual",
             x_labels=s.periods,
@@ -340,8 +340,9 @@ class CashFlowPage(Page):
 
     def roi_note(self) -> Html:
         return paragraph(
-            "Two ways to state the return, both shown: return on cost is revenue ÷ cost (132 % means every dollar "
-            "came back with 32 cents more); net ROI is profit ÷ cost (the same case is 32 %). "
+            "Two ways to state the return, both shown: return on cost is revenue ÷ cost (132 % means each "
+            f"{money(100, self.currency)} spent brought back {money(132, self.currency)}); "
+            "net ROI is profit ÷ cost (the same case is 32 %). "
             f"The headline figure is the {cashflow.HEADLINES[self.summary.headline]}.",
             css_class="note",
         )

@@ -19,7 +19,7 @@ from csm_nb.forms.widgets import WorkshopPage
 from csm_nb.model import Engagement, Outcome
 from csm_nb.pages.base import Page
 from csm_nb.render.html import Html, callout, figures, join, paragraph, section, table
-from csm_nb.vocabulary import NOT_KNOWN, number
+from csm_nb.vocabulary import NOT_KNOWN, number, plural
 
 WORKBOOK = "engagement_brief"
 TITLE = "Engagement brief"
@@ -102,7 +102,7 @@ class EngagementBriefPage(WorkshopPage, Page):
         done, total = self.answered_counts()
         assumed = [o for o in self.outcomes() if o.status != "stated"]
         text = f"{e.customer}: {name}." + (f" {purpose}" if purpose else "")
-        note = f"{done} of {total} brief questions answered; {len(assumed)} outcome(s) to validate."
+        note = f"{done} of {total} brief questions answered; {plural(len(assumed), 'outcome')} to validate."
         return join(
             [callout(text, tone="info", title="The initiative."), paragraph(note, css_class="note"), self.supplied_note()]
         )
@@ -268,7 +268,7 @@ class EngagementBriefPage(WorkshopPage, Page):
         done, total = page.answered_counts()
         assumed = [o for o in page.outcomes() if o.status != "stated"]
         return paragraph(
-            f"{done} of {total} brief questions answered; {len(assumed)} outcome(s) to validate. "
+            f"{done} of {total} brief questions answered; {plural(len(assumed), 'outcome')} to validate. "
             "Render the one-page brief with: csm-nb run engagement_brief --engagement "
             f"{self.engagement.id}",
             css_class="note",

@@ -19,7 +19,7 @@ from csm_nb.pages.base import Page
 from csm_nb.render import charts
 from csm_nb.render.html import Html, callout, join, paragraph, section, table
 from csm_nb.render.index import Headline
-from csm_nb.vocabulary import KPI_STATUSES, number, part_of_month, plan_point
+from csm_nb.vocabulary import KPI_STATUSES, number, part_of_month, plan_point, plural
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -192,7 +192,7 @@ class ProgressPage(Page):
             return Headline()
         return Headline(
             summary=(
-                f"{counts.get('ahead', 0)} KPI(s) ahead, {counts.get('on_plan', 0)} on plan, {counts.get('behind', 0)} behind"
+                f"{plural(counts.get('ahead', 0), 'KPI')} ahead, {counts.get('on_plan', 0)} on plan, {counts.get('behind', 0)} behind"
                 f"{'; ' + str(counts.get('not_measured')) + ' not measured yet' if counts.get('not_measured') else ''}."
             )
         )
