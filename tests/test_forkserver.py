@@ -332,3 +332,28 @@ def test_a_failing_run_says_one_line_and_nothing_else(tmp_path: Path) -> None:
         assert done.returncode == 1
         assert done.stderr.splitlines() == [done.stderr.strip()]
         assert done.stderr.startswith("error: workbook 'cash_flow' failed") and "'five'" in done.stderr
+
+
+@pytest.mark.slow
+def test_plain_papermill_reports_a_users_mistake_as_its_one_line(tmp_path: Path) -> None:
+    """A missing engagement under plain papermill: its error names the engagement in one line, no stack trace."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    from csm_nb.data.engagement import read_engagement
+
+    db = tmp_path / "store.sqlite"
+    with Store(db) as s:
+        s.save(read_engagement(ROOT / "examples" / "ad-campaign.yaml"))
+    with pytest.raises(PapermillExecutionError) as caught:
+        papermill.execute_notebook(
+            str(ROOT / "workbooks" / "07_value_report.ipynb"),
+            str(tmp_path / "out.ipynb"),
+            parameters={"engagement_id": "nope", "db": str(db)},
+            kernel_name="python3",
+            progress_bar=False,
+        )
+    error = caught.value
+    assert error.ename == "NotFoundError"
+    assert error.evalue.startswith(f"no engagement 'nope' in store {db} (known: ad-campaign)")
+    assert error.traceback == [f"error: {error.evalue}"] and "Traceback" not in str(error)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from csm_nb.errors import CsmError
 
 
-def _show_csm_error(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None) -> None:
-    # A CSM on a projector sees one sentence, not a stack trace. The cell still
-    # counts as failed, so a headless run stops and reports the same line.
-    print(f"error: {value}", file=sys.stderr)
+def _show_csm_error(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None) -> list[str]:
+    # A CSM on a projector sees one sentence, not a stack trace. It is shown as the cell's error
+    # (name, message, and the sentence as the whole traceback), so the cell counts as failed and
+    # whatever runs the notebook reports that sentence: csm-nb, and plain papermill, whose
+    # PapermillExecutionError was empty while the sentence went to stderr.
+    stb = [f"error: {value}"]
+    shell._showtraceback(etype, value, stb)  # the kernel's hook that sends the error to the frontend
+    return stb
 
 
 def setup() -> None:
