@@ -242,6 +242,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="SQLite store file (default: $CSM_NB_DB, else csm-nb.sqlite in the project)",
     )
+    # What the two commands that start a server on the workbooks (lab, workshop) share.
+    server = argparse.ArgumentParser(add_help=False)
+    server.add_argument("--no-browser", action="store_true", help="do not open a browser; print the address instead")
+    server.add_argument(
+        "--author", metavar="NAME", help="name recorded with every saved answer (default: $CSM_NB_AUTHOR, else the login name)"
+    )
     parser = argparse.ArgumentParser(
         prog="csm-nb",
         parents=[common],
@@ -380,22 +386,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "lab",
-        parents=[common],
+        parents=[common, server],
         help="open JupyterLab on the workbooks, wired to the store",
         description="Start JupyterLab in the workbooks folder with CSM_NB_DB set to the store, so the "
         "workshop forms save every answer there. Stop it with Ctrl+C.",
     )
     p.add_argument("workbook", nargs="?", metavar="WORKBOOK", help="open this workbook first, e.g. outcome_discovery")
     p.add_argument("--port", type=int, metavar="N", help="port to listen on (default: Jupyter's, 8888 or the next free one)")
-    p.add_argument("--no-browser", action="store_true", help="do not open a browser; print the address instead")
-    p.add_argument(
-        "--author", metavar="NAME", help="name recorded with every saved answer (default: $CSM_NB_AUTHOR, else the login name)"
-    )
     p.set_defaults(func=cmd_lab)
 
     p = sub.add_parser(
         "workshop",
-        parents=[common],
+        parents=[common, server],
         help="open the workshop forms as an app, without code (for a projector)",
         description="Start the workshop app: the forms of the workshop workbooks, served by Voila on "
         "127.0.0.1 with a token, without code or Jupyter menus. A start page picks the engagement (or "
@@ -406,10 +408,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("workbook", nargs="?", metavar="WORKBOOK", help="open this workbook, e.g. outcome_discovery")
     p.add_argument("--engagement", metavar="ID", help="the engagement to open (default: pick it on the start page)")
     p.add_argument("--port", type=int, metavar="N", help="port to listen on (default: 8866, or a free one if that is taken)")
-    p.add_argument("--no-browser", action="store_true", help="do not open a browser; print the address instead")
-    p.add_argument(
-        "--author", metavar="NAME", help="name recorded with every saved answer (default: $CSM_NB_AUTHOR, else the login name)"
-    )
     p.set_defaults(func=cmd_workshop)
 
     p = sub.add_parser(

@@ -421,3 +421,32 @@ def open_workbook(browser, lab: dict, name: str, *, viewport: dict[str, int] | N
     )
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
     return page
+
+
+# -- processes, read from /proc ----------------------------------------------------------------
+def running(pid: int) -> bool:
+    """Is process ``pid`` still there and not a zombie waiting to be reaped?"""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (children, their children, ...), from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found

@@ -28,6 +28,7 @@ from conftest import (
     CORRUPT_ENGAGEMENT,
     PORTFOLIO_SIZE,
     corrupt_cash_flow,
+    running,
     synthetic_engagements,
 )
 
@@ -489,7 +490,7 @@ def test_a_killed_run_leaves_only_complete_reports_and_resume_finishes_without_r
     # A report that landed in the instant before the signal may not be in the summary yet.
     assert summary["complete"] is False and recorded <= set(done_before) and len(recorded) >= len(done_before) - 1
     assert "This run was stopped before the end." in (run_dir / "index.html").read_text()
-    assert kernels and not [pid for pid in kernels if _running(pid)]  # its kernels went with it
+    assert kernels and not [pid for pid in kernels if running(pid)]  # its kernels went with it
 
     resumed = subprocess.run([*command, "--resume", "--workers", "2"], capture_output=True, text=True, env=env)
     assert resumed.returncode == 0, resumed.stderr
@@ -500,14 +501,6 @@ def test_a_killed_run_leaves_only_complete_reports_and_resume_finishes_without_r
     assert summary["complete"] is True and len(list(run_dir.glob("*/cash_flow.html"))) == 8
     for engagement_id, mtime in done_before.items():  # none rendered twice
         assert (run_dir / engagement_id / "cash_flow.html").stat().st_mtime_ns == mtime
-
-
-def _running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def _children_of(pid: int) -> set[int]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import _free_port, store_with_example
+from conftest import _free_port, descendants, running, store_with_example
 
 from csm_nb import config
 from csm_nb.cli import main
@@ -182,33 +182,6 @@ def test_creating_an_engagement_stores_it(tmp_path: Path) -> None:
 
 
 # -- the running app: pages, the token, and a stop that leaves nothing ---------------------------------
-def descendants(pid: int) -> set[int]:
-    """Every process below ``pid`` (children, their children, ...), from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 @pytest.mark.slow
 def test_the_app_serves_the_start_page_and_a_workbook_then_sigterm_leaves_no_process_and_no_socket(tmp_path: Path) -> None:
     db = store_with_example(tmp_path / "store.sqlite", EID)
@@ -259,10 +232,10 @@ def test_the_app_serves_the_start_page_and_a_workbook_then_sigterm_leaves_no_pro
         code = process.wait(timeout=30)
         log.close()
     deadline = time.monotonic() + 15
-    while any(alive(p) for p in processes) and time.monotonic() < deadline:
+    while any(running(p) for p in processes) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert code in (0, 128 + signal.SIGTERM)
-    assert not [p for p in processes if alive(p)], "processes left behind: " + (tmp_path / "workshop.log").read_text()[-2000:]
+    assert not [p for p in processes if running(p)], "processes left behind: " + (tmp_path / "workshop.log").read_text()[-2000:]
     assert not [s for s in sockets if s.exists()]
     # Voilà's folder of kernel connection files, named in its log, is gone too.
     connections = (tmp_path / "workshop.log").read_text().split("Storing connection files in ", 1)[1].split()[0].rstrip(".")

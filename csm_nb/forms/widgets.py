@@ -821,6 +821,19 @@ class WorkshopPage:
         return Html("")
 
     # -- report pieces shared by the workshop pages ---------------------------------------
+    def workshop_results(self) -> dict[str, Any]:
+        """What every workshop page's results file starts with: whose answers, and how far the workshop got."""
+        done, total = self.answered_counts()
+        return {
+            "workbook": self.WORKBOOK,
+            "engagement": self.engagement.id,
+            "currency": self.engagement.currency_code,
+            "questions_answered": done,
+            "questions": total,
+            "answers": self.answers,
+            "supplied_answers": sorted(self.supplied),
+        }
+
     def answered_counts(self) -> tuple[int, int]:
         """(questions with every field answered, questions asked), repeated ones once per item."""
         done = total = 0

@@ -278,16 +278,9 @@ class EngagementBriefPage(WorkshopPage, Page):
         from csm_nb.data.questions import open_questions
         from csm_nb.model import without_none
 
-        done, total = self.answered_counts()
         outcomes = self.outcomes()
         return {
-            "workbook": WORKBOOK,
-            "engagement": self.engagement.id,
-            "currency": self.currency,
-            "questions_answered": done,
-            "questions": total,
-            "answers": self.answers,
-            "supplied_answers": sorted(self.supplied),
+            **self.workshop_results(),
             "revenue": self.revenue(),
             "bill_of_materials": self.bill_of_materials(),
             "capabilities": self.capabilities(),

@@ -253,20 +253,13 @@ class OutcomeDiscoveryPage(WorkshopPage, Page):
         )
 
     def results(self) -> dict[str, Any]:
-        done, total = self.answered_counts()
         outcomes = self.outcomes()
         maths = self.maths()
         from csm_nb.data.questions import open_questions
         from csm_nb.model import without_none
 
         return {
-            "workbook": WORKBOOK,
-            "engagement": self.engagement.id,
-            "currency": self.currency,
-            "questions_answered": done,
-            "questions": total,
-            "answers": self.answers,
-            "supplied_answers": sorted(self.supplied),
+            **self.workshop_results(),
             "maths": maths.results(),
             "disagreements": [c.message() for c in maths.disagreements],
             "outcomes": [without_none(o) for o in outcomes],

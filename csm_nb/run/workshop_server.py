@@ -253,14 +253,11 @@ def _handlers(app: Any) -> list[tuple[str, type, dict[str, Any]]]:
 def _app_class() -> type:
     from voila.app import Voila
 
-    from csm_nb.run import forkserver
-
     class WorkshopApp(Voila):  # type: ignore[misc]
         """Voilà with the start page, the engagement from the link, forked kernels and the house template."""
 
         db = Path()
         open_path = "/"
-        server: forkserver.ForkServer | None = None
 
         def setup_template_dirs(self) -> None:
             super().setup_template_dirs()
@@ -291,13 +288,6 @@ def _app_class() -> type:
         def launch_browser(self) -> None:
             url = f"{self.connection_url.rstrip('/')}{self.open_path}"
             threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
-
-        def stop(self) -> None:
-            try:
-                super().stop()
-            finally:
-                if self.server is not None:
-                    self.server.stop()
 
     return WorkshopApp
 
@@ -332,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         specs = f"{__name__}.ForkedKernelSpecs"
     app = app_class.instance()
     sep = "&" if "?" in options.open_path else "?"
-    app.db, app.server = Path(options.db), server
+    app.db = Path(options.db)
     app.open_path = f"{options.open_path}{sep}{urlencode({'token': options.token})}"
     voila_argv = [
         str(config.workbooks_dir().resolve()),
