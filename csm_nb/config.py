@@ -15,6 +15,9 @@ examples            ``CSM_NB_EXAMPLES``   ``<project>/examples``
 Chromium (PDFs)     ``CSM_NB_CHROMIUM``   ``chromium`` (or Chrome) on the PATH
 ==================  ====================  ======================================
 
+Whether a workbook shows its forms or renders its report is detected
+(``interactive_session``); ``CSM_NB_INTERACTIVE`` overrides it.
+
 ``<project>`` is the checkout the package was installed from (an editable
 install), or the current directory when the package lives elsewhere.
 """
@@ -33,6 +36,10 @@ ENGAGEMENT_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 AUTHOR_ENV = "CSM_NB_AUTHOR"
 CHROMIUM_ENV = "CSM_NB_CHROMIUM"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+INTERACTIVE_ENV = "CSM_NB_INTERACTIVE"
+# Set in a kernel's environment by a person's front end: jupyter_server (JupyterLab, Notebook) names the
+# notebook of the session; Voila names the kernel it runs the page in.
+FRONT_END_VARIABLES = ("JPY_SESSION_NAME", "VOILA_KERNEL_ID")
 
 # Input limits (README "Limits"): far above any real engagement, low enough
 # that a careless or hostile file is refused in a moment instead of filling
@@ -107,6 +114,46 @@ def chromium() -> str:
         "printing PDFs needs Chromium, which is not installed: install Debian's chromium "
         f"(apt-get install chromium) or set {CHROMIUM_ENV} to a Chromium or Chrome program"
     )
+
+
+def interactive_session(results_path: str | os.PathLike[str] | None = None) -> bool:
+    """Does a workbook run here for a person at a front end (forms), or headlessly (a report)?
+
+    The one rule every page's ``open_page`` follows:
+
+    * a ``results_path`` given to the workbook means a headless run, whatever the front end
+      (``csm-nb run`` always gives one);
+    * else ``CSM_NB_INTERACTIVE`` decides when set: ``1``/``true``/``yes``/``on`` means forms,
+      ``0``/``false``/``no``/``off`` a report (for a front end not detected below, or a test);
+    * otherwise interactive means a kernel started for a person: JupyterLab or Jupyter Notebook
+      (jupyter_server puts ``JPY_SESSION_NAME``, the notebook's path, in the environment of the
+      kernel it starts for a notebook; forked kernels get that environment too) or Voila, as in
+      ``csm-nb workshop`` (it sets ``VOILA_KERNEL_ID`` in the kernel before the first cell);
+    * anything else is headless: ``csm-nb run``, plain papermill, ``jupyter nbconvert --execute``,
+      nbval, a script.
+
+    A run started from inside a notebook (``!papermill ...``, or papermill's Python API in a Lab
+    kernel) inherits that notebook's ``JPY_SESSION_NAME``: give it a ``results_path`` (a headless run
+    whatever the front end) or ``CSM_NB_INTERACTIVE=0``. Any other value of the variable is refused.
+    """
+    if results_path:
+        return False
+    named = os.environ.get(INTERACTIVE_ENV, "").strip().lower()
+    if named in {"1", "true", "yes", "on"}:
+        return True
+    if named in {"0", "false", "no", "off"}:
+        return False
+    if named:
+        raise InputError(
+            f"{INTERACTIVE_ENV} is {os.environ[INTERACTIVE_ENV]!r}; set it to 1 (forms) or 0 (a report), or unset it"
+        )
+    return any(os.environ.get(name, "").strip() for name in FRONT_END_VARIABLES)
+
+
+def headless_results_path(workbook_id: str) -> Path:
+    """Where a headless run that was given no ``results_path`` writes its results: ``<workbook>.json`` in
+    the working directory (the kernel's: papermill's ``--cwd``, else where papermill was started)."""
+    return Path.cwd() / f"{workbook_id}.json"
 
 
 def author() -> str:

@@ -586,27 +586,29 @@ class Verdict:
     @property
     def in_sentence(self) -> str:
         """>>> MONEY_VERDICTS["within_band"].in_sentence, MONEY_VERDICTS["on_track"].in_sentence
-        ("slightly behind, within the estimate's accuracy", 'on track')
+        ("slightly below the estimate, within the estimate's accuracy", 'in line with the estimate')
         """
         return self.phrase or self.words
 
 
-# How the money is doing against the estimate: a cash-flow result's ``verdict``.
+# How the money is doing: actual revenue to date against the estimate, a cash-flow result's
+# ``verdict`` (and ``verdicts.money`` in every results file). Worded apart from the overall
+# verdict, so "on track" always means the engagement as a whole.
 MONEY_VERDICTS: dict[str, Verdict] = {
-    "on_track": Verdict("on track", "On track:", "good"),
+    "on_track": Verdict("in line with the estimate", "In line with the estimate:", "good"),
     "within_band": Verdict(
-        "slightly behind",
-        "Slightly behind, within the estimate's accuracy:",
+        "slightly below the estimate",
+        "Slightly below the estimate, within its accuracy:",
         "warn",
-        phrase="slightly behind, within the estimate's accuracy",
+        phrase="slightly below the estimate, within the estimate's accuracy",
     ),
-    "behind": Verdict("behind the estimate", "Behind:", "bad"),
-    "not_started": Verdict("no actual figures yet", "", "info"),
+    "behind": Verdict("below the estimate", "Below the estimate:", "bad"),
+    "not_started": Verdict("no actual figures yet", "No actual figures yet:", "info"),
 }
-# The engagement as a whole: a value report's ``overall``.
+# The engagement as a whole (``verdicts.overall``), by the rule of csm_nb.method.verdicts.
 OVERALL_VERDICTS: dict[str, Verdict] = {
     "on_track": Verdict("on track", "On track.", "good"),
-    "attention": Verdict("points to watch", "On track, with points to watch.", "warn"),
+    "attention": Verdict("needs attention", "Needs attention.", "warn"),
     "off_track": Verdict("off track", "Off track.", "bad"),
     "not_started": Verdict("too early to tell", "Too early to tell.", "info"),
 }
@@ -616,6 +618,5 @@ KPI_STATUSES: dict[str, Verdict] = {
     "on_plan": Verdict("on plan", "On plan.", "good"),
     "behind": Verdict("behind plan", "Behind plan.", "bad"),
 }
-# A portfolio summary's verdict is the value report's ``overall`` (OVERALL_VERDICTS) when the
-# engagement has one, else the cash flow's ``verdict`` (MONEY_VERDICTS); each page's index
-# headline carries the key and these words.
+# A portfolio summary's verdict is the engagement's ``overall`` (OVERALL_VERDICTS), the same
+# whichever workbooks ran: every results file carries the engagement's ``verdicts``.

@@ -7,6 +7,8 @@ Every file and store a test touches lives under ``tmp_path``.
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,9 +23,12 @@ FIXTURES_DIR = Path(__file__).parent / "fixtures"
 # -- isolation ---------------------------------------------------------------
 @pytest.fixture(autouse=True)
 def _isolated_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point ``CSM_NB_DB`` at a throw-away file so no test touches the real store."""
+    """Point ``CSM_NB_DB`` at a throw-away file so no test touches the real store; no front end is detected."""
     path = tmp_path_factory.mktemp("store") / "csm-nb.sqlite"
     monkeypatch.setenv("CSM_NB_DB", str(path))
+    # Headless unless a test says otherwise, also when pytest is started from a notebook or terminal in Lab.
+    for name in ("CSM_NB_INTERACTIVE", "JPY_SESSION_NAME", "VOILA_KERNEL_ID"):
+        monkeypatch.delenv(name, raising=False)
     return path
 
 
@@ -450,3 +455,17 @@ def descendants(pid: int) -> set[int]:
                 found.add(child)
                 todo.append(child)
     return found
+
+
+def run_nbval(notebooks: list[str], *, folder: Path, env: dict[str, str], timeout: float = 900) -> subprocess.CompletedProcess:
+    """nbval (``pytest --nbval-lax``) on ``notebooks`` in a child pytest rooted at ``folder``, without
+    this suite's options; its output is returned, not raised."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider", "--rootdir", str(folder)]
+        + ["-o", "addopts=", *notebooks],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=folder,
+        timeout=timeout,
+    )

@@ -23,6 +23,7 @@ from csm_nb.pages import cash_flow, financial_linkage, kpi_workshop, progress, v
 from csm_nb.render.charts import (
     FULL_WIDTH_MM,
     HALF_WIDTH_MM,
+    THIRD_WIDTH_MM,
     Band,
     Marker,
     Series,
@@ -235,7 +236,7 @@ def cash(**overrides: Any) -> Svg:
     return line_chart(**options)
 
 
-def plan_and_actual(*, compact: bool) -> Svg:
+def plan_and_actual(*, compact: bool, width: int | None = None) -> Svg:
     """The progress chart: plan reaches 100 % at the deadline, where its rule is."""
     return line_chart(
         title="Order-to-ship time (days) · outcome KPI (lagging)",
@@ -247,7 +248,7 @@ def plan_and_actual(*, compact: bool) -> Svg:
         markers=[Marker(3.4, 3.4 / 12, "ahead" if compact else "ahead from month 3")],
         vlines=[(12, "deadline"), (13, "target at this rate")],
         y_format=lambda v: f"{v * 100:.0f}%",
-        width=460 if compact else 720,
+        width=width or (460 if compact else 720),
         height=250 if compact else 330,
     )
 
@@ -260,6 +261,7 @@ CASES = {
     "cash flow, no band or marker": lambda: cash(bands=[], markers=[]),
     "plan and actual, full width": lambda: plan_and_actual(compact=False),
     "plan and actual, half width": lambda: plan_and_actual(compact=True),
+    "plan and actual, third width": lambda: plan_and_actual(compact=True, width=300),
     "52 weeks": lambda: line_chart(
         title="Weekly active seats",
         x_labels=[f"Week {i + 1}" for i in range(52)],
@@ -317,6 +319,7 @@ def test_chart_kind_reads_on_a4(name: str) -> None:
         ("cash flow, full width", FULL_WIDTH_MM),
         ("cash flow, half width", HALF_WIDTH_MM),
         ("plan and actual, half width", HALF_WIDTH_MM),
+        ("plan and actual, third width", THIRD_WIDTH_MM),
         ("tornado with long factor names", FULL_WIDTH_MM),
         ("half-width bars", HALF_WIDTH_MM),
     ],
@@ -406,8 +409,18 @@ def test_every_example_chart_reads_on_a4(examples: list[tuple[str, Svg, Any]]) -
     assert problems == {}
 
 
-def test_example_grids_use_half_width_charts(examples: list[tuple[str, Svg, Any]]) -> None:
-    """The value report puts KPI charts two to a row, so they are drawn 81 mm wide."""
-    widths = {name.split()[1]: chart.width_mm for name, chart, _ in examples}
-    assert widths["value_report.kpis"] == HALF_WIDTH_MM and widths["value_report.money"] == HALF_WIDTH_MM
-    assert widths["cash_flow.chart"] == FULL_WIDTH_MM and widths["financial_linkage.sensitivity"] == FULL_WIDTH_MM
+def test_example_grids_use_half_and_third_width_charts(examples: list[tuple[str, Svg, Any]]) -> None:
+    """The value report puts two KPI charts to a row, drawn 81 mm wide, and three or more three to
+    a row, drawn 56 mm wide (so it prints on one page); its money chart is half width."""
+    widths: dict[str, set[float]] = {}
+    for name, chart, _ in examples:
+        example, kind, _ = name.split()
+        widths.setdefault(f"{example} {kind}", set()).add(chart.width_mm)
+    assert widths["employee-engagement value_report.kpis"] == {HALF_WIDTH_MM}  # two KPIs
+    assert widths["order-to-ship value_report.kpis"] == {THIRD_WIDTH_MM}  # three KPIs
+
+    def of_kind(*kinds: str) -> set[float]:
+        return {w for key, ws in widths.items() if key.endswith(kinds) for w in ws}
+
+    assert of_kind("value_report.money") == {HALF_WIDTH_MM}
+    assert of_kind("cash_flow.chart", "financial_linkage.sensitivity") == {FULL_WIDTH_MM}

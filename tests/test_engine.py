@@ -145,7 +145,7 @@ def test_money_figures_use_actuals_exactly_when_they_are_known(actual: float | N
 
 
 def test_a_headline_survives_the_summary_json() -> None:
-    head = Headline(verdict="attention", tone="warn", words="points to watch", summary="2 actions", figures={"profit": 1.5})
+    head = Headline(verdict="attention", tone="warn", words="needs attention", summary="2 actions", figures={"profit": 1.5})
     assert Headline.from_json(json.loads(json.dumps(head.as_json()))) == head
     assert Headline.from_json(None) == Headline() == Headline.from_json({})
 

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from reading import plain
 
 from csm_nb.data.engagement import read_engagement
 from csm_nb.data.questions import load_bank
@@ -155,7 +156,7 @@ def test_invalid_input_is_shown_beside_the_field_and_nothing_is_saved(
     form.set(key, good)  # a good value first: the bad one must not replace it
     fw = form.set(key, typed)
     assert fw.state == "invalid"
-    assert shown in fw.status.value
+    assert shown in plain(fw.status.value)
     assert "Traceback" not in fw.status.value
     assert saved(store_path) == {key: stored}
 
@@ -236,7 +237,7 @@ def test_the_five_stage_walk_documents_the_outcomes_with_the_right_maths(store_p
             assert "So, if I have this right: higher employee engagement matters (critical)" in summary
     assert set(form.states().values()) <= {"saved", "empty", "default"}
 
-    said = check.composed.value
+    said = plain(check.composed.value)
     for figure in (
         "25,000",
         "21,400",
@@ -303,7 +304,9 @@ def test_the_picker_creates_and_opens_an_engagement(store_path: Path) -> None:
     assert "Acme &lt;Corp&gt; (acme-2026)" not in picker.message.value  # the dropdown holds it, as plain text
 
 
-def test_the_workshop_app_opens_the_form_for_the_picked_engagement(store_path: Path) -> None:
+def test_the_workshop_app_opens_the_form_for_the_picked_engagement(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert not outcome_discovery.open_page(EID, db=str(store_path)).interactive  # no front end here: a report
+    monkeypatch.setenv("CSM_NB_INTERACTIVE", "1")  # as in JupyterLab or the workshop app
     page = outcome_discovery.open_page(EID, db=str(store_path))
     assert page.interactive
     app = page.workshop()
@@ -320,7 +323,7 @@ def test_the_headless_report_escapes_what_people_typed(store_path: Path) -> None
         store.save_answer(EID, "outcome_discovery", "desired_change", "<script>alert(1)</script> engagement")
         store.save_answer(EID, "outcome_discovery", "importance", "critical")
     page = outcome_discovery.open_page(EID, db=str(store_path), results_path="x.json")
-    html = str(page.transcript()) + str(page.workshop())
+    html = plain(str(page.transcript()) + str(page.workshop()))
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; engagement" in html
 
 
@@ -354,7 +357,14 @@ def test_answers_shown_as_saved_survive_a_killed_kernel(store_path: Path) -> Non
     from jupyter_client.manager import start_new_kernel
 
     out: list[str] = []
-    km, kc = start_new_kernel(kernel_name="python3", env={**os.environ, "CSM_NB_DB": str(store_path), "CSM_NB_AUTHOR": "sam"})
+    # JPY_SESSION_NAME: what jupyter_server gives the kernel of a notebook opened in JupyterLab (so: the forms).
+    env = {
+        **os.environ,
+        "CSM_NB_DB": str(store_path),
+        "CSM_NB_AUTHOR": "sam",
+        "JPY_SESSION_NAME": "/w/02_outcome_discovery.ipynb",
+    }
+    km, kc = start_new_kernel(kernel_name="python3", env=env)
     try:
         code = textwrap.dedent(f"""
             import datetime as dt, json
@@ -448,7 +458,7 @@ def test_headless_outcome_discovery_writes_the_figures(headless_runs: dict) -> N
         "Worth agreeing which one everyone works with."
     ]
     assert [o["id"] for o in results["outcomes"]] == ["this-year", "next-year", "immediate"]
-    html = (headless_runs["out"] / "outcome_discovery.html").read_text()
+    html = plain((headless_runs["out"] / "outcome_discovery.html").read_text())
     assert "Check my maths" in html and "23,800 clients" in html and "Questions still open" in html
     for leftover in ("Traceback", "application/vnd.jupyter.widget-view", "To start:", "Run All Cells"):
         assert leftover not in html
@@ -474,7 +484,7 @@ def test_headless_brief_is_one_page_of_what_is_known_and_open(headless_runs: dic
     assert results["revenue"]["renewable"] == 240000
     assert results["to_validate"] == ["clients-next-year"]
     assert "outcomes_other" not in results["open_questions"]  # optional notes never count as open
-    html = (headless_runs["out"] / "engagement_brief.html").read_text()
+    html = plain((headless_runs["out"] / "engagement_brief.html").read_text())
     for heading in ("What was sold", "Revenue", "The initiative", "Capabilities touched", "Known outcomes"):
         assert f"<h2>{heading}</h2>" in html
     assert "pulse surveys and recognition for all staff" in html

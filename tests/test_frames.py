@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from reading import plain
 
 from csm_nb.data.engagement import read_engagement
 from csm_nb.errors import InputError
@@ -165,7 +166,7 @@ def test_cash_flow_page_table_is_rendered_from_its_frame() -> None:
     page = cash_flow_page.page_for(read_engagement(EXAMPLES / "ad-campaign.yaml"))
     frame = page.cash_flow
     assert frame.index.name == "period" and len(frame) == len(page.engagement.cash_flow)
-    html = str(page.table())
+    html = plain(str(page.table()))
     for period, row in frame.iterrows():
         cells = [money(known(v), page.currency) for v in row]
         shown = re.search(rf"<tr[^>]*>\s*<td[^>]*>{re.escape(str(period))}</td>(.*?)</tr>", html, re.S)

@@ -57,3 +57,24 @@ def test_html_passes_through_unescaped_and_displays_in_notebooks() -> None:
 def test_callout_refuses_unknown_tone() -> None:
     with pytest.raises(ValueError):
         callout("x", tone="loud")
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("37.3 % of the estimate", "37.3\u00a0% of the estimate"),
+        ("paid back in Week 9, not Month 10", "paid back in Week\u00a09, not Month\u00a010"),
+        ("a net return of -€35,000", "a net return of -\u2060€35,000"),
+        ("(-$1,250) and +5 %", "(-\u2060$1,250) and +\u20605\u00a0%"),
+        ("2026-12-04, a 0-10 rating, Line-manager", "2026-12-04, a 0-10 rating, Line-manager"),  # no sign there
+    ],
+)
+def test_numbers_stay_with_their_units_and_signs_wherever_text_is_escaped(typed: str, shown: str) -> None:
+    from csm_nb.render.html import Html, callout, esc, table
+
+    assert str(esc(typed)) == shown
+    assert shown in str(Html("<p>{}</p>").format(typed)) and shown in str(callout(typed))
+    assert shown in str(table(["a"], [[typed]]))
+    # Markup is never changed: an SVG's text or an attribute written as Html stays byte for byte.
+    svg = Html('<svg><text x="1">Week 9 -5 %</text></svg>')
+    assert str(Html("<div>{}</div>").format(svg)) == f"<div>{svg}</div>"

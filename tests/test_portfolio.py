@@ -107,6 +107,7 @@ def test_parameters_go_to_the_workbooks_that_declare_them() -> None:
 def test_headline_figures_come_from_the_pages_through_the_registry() -> None:
     value_report = {
         "overall": "attention",
+        "verdicts": {"overall": "attention", "money": "behind"},
         "financial": {
             "profit_est": 45000.0,
             "profit_act": None,
@@ -123,9 +124,10 @@ def test_headline_figures_come_from_the_pages_through_the_registry() -> None:
         "roi_kind": "net_roi",
         "payback": "Month 8",
         "verdict": "attention",
+        "money": "behind",
         "estimated": True,
     }
-    assert (head.verdict, head.tone, head.words) == ("attention", "warn", "points to watch")
+    assert (head.verdict, head.tone, head.words) == ("attention", "warn", "needs attention")
     cash = {
         "profit_est": 52000.0,
         "profit_act": 59673.0,
@@ -133,6 +135,7 @@ def test_headline_figures_come_from_the_pages_through_the_registry() -> None:
         "return_on_cost_act": 1.37295625,
         "payback_period_act": "Week 9",
         "verdict": "on_track",
+        "verdicts": {"overall": "on_track", "money": "on_track"},
     }
     head = portfolio.headline_for("cash_flow", cash, currency="GBP")
     assert head.figures["profit"] == 59673.0 and head.figures["roi"] == 1.37295625 and not head.figures["estimated"]
@@ -143,7 +146,8 @@ def test_headline_figures_come_from_the_pages_through_the_registry() -> None:
         "overall": "on track",
         "estimated": False,
     }
-    assert dict(portfolio.headline_for("value_report", {"overall": "not_started"}).figures) == {"verdict": "not_started"}
+    not_started = {"overall": "not_started", "verdicts": {"overall": "not_started", "money": None}}
+    assert dict(portfolio.headline_for("value_report", not_started).figures) == {"verdict": "not_started"}
     assert dict(portfolio.headline_for("value_report", {}).figures) == {}
     assert portfolio.headline_for("no_such_workbook", cash) == Headline()  # no page: nothing to show, no error
 
@@ -151,17 +155,20 @@ def test_headline_figures_come_from_the_pages_through_the_registry() -> None:
 @pytest.mark.parametrize(
     ("workbook", "results", "verdict_words", "tone"),
     [
-        ("value_report", {"overall": "on_track"}, "on track", "good"),
-        ("value_report", {"overall": "off_track"}, "off track", "bad"),
-        ("cash_flow", {"verdict": "on_track", "profit_est": 1.0}, "on track", ""),
-        ("cash_flow", {"verdict": "within_band", "profit_est": 1.0}, "slightly behind", ""),
-        ("cash_flow", {"verdict": "behind", "profit_est": 1.0}, "behind the estimate", ""),
-        ("progress", {"counts": {"ahead": 1}}, "", ""),
+        ("value_report", {"verdicts": {"overall": "on_track"}}, "on track", "good"),
+        ("value_report", {"verdicts": {"overall": "off_track"}}, "off track", "bad"),
+        ("cash_flow", {"verdict": "behind", "profit_est": 1.0, "verdicts": {"overall": "on_track"}}, "on track", ""),
+        ("cash_flow", {"verdict": "within_band", "profit_est": 1.0, "verdicts": {"overall": "attention"}}, "needs attention", ""),
+        ("progress", {"counts": {"ahead": 1}, "verdicts": {"overall": "off_track"}}, "off track", ""),
+        ("engagement_brief", {"verdicts": {"overall": "not_started"}}, "too early to tell", ""),
+        ("progress", {"counts": {"ahead": 1}}, "", ""),  # an old results file without verdicts: no words
     ],
 )
-def test_the_overall_words_are_the_pages_own(workbook: str, results: dict, verdict_words: str, tone: str) -> None:
+def test_the_overall_words_are_the_engagements_whichever_page_ran(
+    workbook: str, results: dict, verdict_words: str, tone: str
+) -> None:
     head = portfolio.headline_for(workbook, results)
-    assert (head.words, head.tone) == (verdict_words, tone)
+    assert (head.words, head.tone) == (verdict_words, tone)  # only the value report tags it
     assert portfolio.figure_texts(head, "USD")["overall"] == verdict_words
 
 
@@ -559,7 +566,7 @@ def test_summary_entries_are_written_once_and_read_back_exactly(tmp_path: Path) 
     entries = document["engagements"]
     assert [e["engagement_id"] for e in entries] == ["e0", "e1", "e2", "e3"]
     assert [e["status"] for e in entries] == ["not_run", "ok", "not_run", "failed"]
-    assert entries[1] == {**asdict(finished["e1"]), "duration_s": 1.235}
+    assert entries[1] == {**asdict(finished["e1"]), "duration_s": 1.235, "verdicts": finished["e1"].verdicts()}
     assert entries[3]["error"] == "x\ny" and entries[0]["customer"] == tasks[0].customer
     assert document["counts"] == {"ok": 1, "failed": 1, "not_run": 2, "total": 4} and document["failed"] == ["e3"]
     finished["e0"] = portfolio.EngagementOutcome("e0", tasks[0].customer, None, "EUR", "ok")

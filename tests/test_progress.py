@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reading import plain
 
 from csm_nb import cli
 from csm_nb.data.tables import read_measurements
@@ -398,7 +399,7 @@ def test_the_weekly_kpi_in_the_example_is_placed_by_date(progress_run):
     assert kpi["periods"][0] == pytest.approx(4 / 31)  # Monday 5 January 2026
     assert kpi["periods"][-1] == pytest.approx(6 + 5 / 31)  # Monday 6 July 2026
     assert kpi["status"][-1] == "behind" and kpi["crossing_directions"][-1] == "behind"
-    html = progress_run["html"]
+    html = plain(progress_run["html"])
     assert "Order-to-ship time" in html and "<script" not in html
     # Rounded for people: month 3.75 is late April, not "month 3.75".
     assert "Crossings of the plan: ahead from late April 2026 (month 4)" in html and "month 3.7" not in html
@@ -431,8 +432,8 @@ def test_measurements_from_an_xlsx_with_date_cells_are_appended(tmp_path, capsys
     ("values", "short", "long_start"),
     [
         # Order-to-ship time falls from 30 days: getting shorter is better, whatever the arrow of the days.
-        ([30, 28, 25, 22, 20], "better, ", "better by "),
-        ([20, 22, 25, 28, 30], "worse, ", "worse by "),
+        ([30, 28, 25, 22, 20], "better, ", "better: falling "),
+        ([20, 22, 25, 28, 30], "worse, ", "worse: rising "),
         ([25, 25, 25, 25, 25], "level", "level (under half a percentage point"),
     ],
 )
@@ -444,8 +445,12 @@ def test_the_trend_says_better_or_worse_for_a_kpi_that_should_fall(values, short
     assert trend_words(t, short=True).startswith(short) and "↑" not in trend_words(t, short=True)
     assert trend_words(t).startswith(long_start)
     if short != "level":
-        assert trend_words(t, short=True) == f"{short}{abs(slope):.0f} pts/mo"
-        assert trend_words(t).endswith(f"{abs(slope):.1f} percentage points of progress a month")
+        # The KPI's own movement a month: progress a month times the 15 days from baseline to target.
+        days = t.forecast.slope * (t.target - t.baseline)
+        sign = "−" if days < 0 else "+"
+        assert (days < 0) == (short == "better, ")  # shorter times are the better direction
+        assert trend_words(t, short=True) == f"{short}{sign}{abs(days):.1f} days a month"
+        assert trend_words(t).endswith(f"{abs(days):.1f} days a month ({abs(slope):.1f} percentage points of progress)")
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ import re
 
 import pytest
 from conftest import open_report
+from reading import plain
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -31,7 +32,7 @@ def test_value_report_prints_on_a4(browser, rendered_examples, engagement_id):
     path = rendered_examples["out"] / engagement_id / "value_report.html"
     page, errors, requests = open_report(browser, path, print_media=True)
     try:
-        text = page.inner_text("body")
+        text = plain(page.inner_text("body"))
         for figure in KEY_FIGURES[engagement_id]:
             assert figure in text, f"{figure!r} missing from the printed {engagement_id} value report"
         assert errors == []
@@ -51,7 +52,7 @@ def test_value_report_key_figures_agree_with_its_results_file(browser, rendered_
     results = json.loads((folder / "value_report.json").read_text())
     page, errors, _ = open_report(browser, folder / "value_report.html")
     try:
-        text = page.inner_text("main")
+        text = plain(page.inner_text("main"))
         kpi = results["kpis"]["order-to-ship-days"]
         assert f"{kpi['progress'] * 100:.0f} %" in text and f"{kpi['planned'] * 100:.0f} %" in text
         for action in results["actions"]:

@@ -22,6 +22,7 @@ import pytest
 from csm_nb.data.store import Store
 from csm_nb.errors import InputError, NotebookFailed, NotFoundError
 from csm_nb.model import CashFlowLine, Engagement
+from csm_nb.render.header import REPORT_HEADER_MIME as HEADER
 from csm_nb.run import engine, export, kernels, registry
 from csm_nb.run.parameters import (
     check_parameters,
@@ -255,7 +256,13 @@ def test_run_writes_three_outputs_atomically_with_the_report_metadata(tiny: dict
     nb = nbformat.read(folder / "tiny_report.ipynb", as_version=4)
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert len(injected) == 1 and 'engagement_id = "acme"' in injected[0].source
-    assert nb.metadata["csm_nb"]["customer"] == "Acme & Sons <b>Ltd</b>"
+    # The header comes from the notebook as it ran (one output of the private type); the engine adds only its fingerprint.
+    headers = [o.data[HEADER] for c in nb.cells if c.cell_type == "code" for o in c.outputs if HEADER in o.get("data", {})]
+    assert [(h["customer"], h["title"], h["engagement_id"]) for h in headers] == [
+        ("Acme & Sons <b>Ltd</b>", "Tiny report", "acme")
+    ]
+    assert "<h1>Acme &amp; Sons &lt;b&gt;Ltd&lt;/b&gt;</h1>" in page and '<div class="report-kicker">Tiny report</div>' in page
+    assert set(nb.metadata["csm_nb"]) == {"fingerprint"}
     stamp = nb.metadata["csm_nb"]["fingerprint"]
     assert engine.is_current(folder, "tiny_report", stamp)
     again = engine.run_workbook("tiny_report", engagement_id="acme", out=tiny["out"], db=tiny["db"], skip_current=True)

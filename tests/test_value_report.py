@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from reading import plain
 
 from csm_nb import cli
 from csm_nb.data.engagement import read_engagement
@@ -31,7 +32,7 @@ def render(page: vr.ValueReportPage) -> str:
         page.missing(),
         page.method_note(),
     )
-    return "".join(str(p) for p in parts)
+    return plain("".join(str(p) for p in parts))
 
 
 @pytest.fixture(scope="module")
@@ -194,7 +195,7 @@ def test_index_links_reports_relatively_and_escapes(tmp_path):
             "value_report",
             "Value report",
             folder / "value_report.html",
-            vr.ValueReportPage.index_headline({"overall": "off_track", "actions": ["a", "b"]}),
+            vr.ValueReportPage.index_headline({"verdicts": {"overall": "off_track"}, "actions": ["a", "b"]}),
             lead=True,
         ),
     ]
@@ -248,7 +249,7 @@ def test_a_second_report_says_what_changed(tmp_path):
     assert cli.main(["--db", str(db), "import", str(month7), "--engagement", "order-to-ship"]) == 0
     second = run_workbook("value_report", engagement_id="order-to-ship", out=out, db=db)
     assert "Order-to-ship time: 1 new measurement; progress 72 % → 86 % (+14 points)." in second.results["changes"]
-    html = second.outputs[".html"].read_text(encoding="utf-8")
+    html = plain(second.outputs[".html"].read_text(encoding="utf-8"))
     assert "Since the last report" in html and "1 new measurement; progress 72 % → 86 %" in html
 
 

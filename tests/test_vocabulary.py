@@ -131,11 +131,11 @@ def test_every_verdict_the_results_carry_has_words_and_a_tone(table: dict[str, v
 @pytest.mark.parametrize(
     ("table", "key", "words", "tone"),
     [
-        (v.MONEY_VERDICTS, "on_track", "on track", "good"),
-        (v.MONEY_VERDICTS, "within_band", "slightly behind", "warn"),
-        (v.MONEY_VERDICTS, "behind", "behind the estimate", "bad"),
+        (v.MONEY_VERDICTS, "on_track", "in line with the estimate", "good"),
+        (v.MONEY_VERDICTS, "within_band", "slightly below the estimate", "warn"),
+        (v.MONEY_VERDICTS, "behind", "below the estimate", "bad"),
         (v.MONEY_VERDICTS, "not_started", "no actual figures yet", "info"),
-        (v.OVERALL_VERDICTS, "attention", "points to watch", "warn"),
+        (v.OVERALL_VERDICTS, "attention", "needs attention", "warn"),
         (v.OVERALL_VERDICTS, "off_track", "off track", "bad"),
         (v.OVERALL_VERDICTS, "not_started", "too early to tell", "info"),
         (v.KPI_STATUSES, "ahead", "ahead of plan", "good"),
@@ -150,13 +150,21 @@ def test_verdict_words_and_tones(table: dict[str, v.Verdict], key: str, words: s
 @pytest.mark.parametrize(
     ("key", "phrase"),
     [
-        ("within_band", "slightly behind, within the estimate's accuracy"),
-        ("behind", "behind the estimate"),
-        ("on_track", "on track"),
+        ("within_band", "slightly below the estimate, within the estimate's accuracy"),
+        ("behind", "below the estimate"),
+        ("on_track", "in line with the estimate"),
     ],
 )
 def test_a_money_verdict_in_a_sentence_says_how_far_behind(key: str, phrase: str) -> None:
     assert v.MONEY_VERDICTS[key].in_sentence == phrase
+
+
+def test_no_overall_verdict_reads_like_a_money_or_kpi_verdict() -> None:
+    # A reader meets "on track" for the engagement only: the money's and the KPIs' words never
+    # contain an overall verdict's words or the other way round.
+    overall = [x.words for x in v.OVERALL_VERDICTS.values()]
+    others = [x.words for x in (*v.MONEY_VERDICTS.values(), *v.KPI_STATUSES.values())]
+    assert not [(a, b) for a in overall for b in others if a in b or b in a]
 
 
 def test_progress_status_words_come_from_the_vocabulary() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import open_report
+from reading import plain
 
 from csm_nb import cli
 from csm_nb.data.engagement import read_engagement
@@ -26,7 +27,7 @@ def _results(rendered_examples: dict, workbook: str) -> dict:
 
 
 def _html(rendered_examples: dict, workbook: str) -> str:
-    return (rendered_examples["out"] / EID / f"{workbook}.html").read_text()
+    return plain((rendered_examples["out"] / EID / f"{workbook}.html").read_text())
 
 
 # -- headless runs of the examples (papermill) --------------------------------------------------------

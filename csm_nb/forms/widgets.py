@@ -904,7 +904,7 @@ class WorkshopPage:
         if not still:
             return section("Questions still open", Html('<p class="note">None: every question has an answer.</p>'))
         rows = [
-            Html('<li><b>{}</b>{}: {} <span class="note">(missing: {})</span></li>').format(
+            Html('<li><b>{}</b>{}: {} <span class="note">(still to answer: {})</span></li>').format(
                 self.bank.stages[o.question.stage],
                 Html(" · {}").format(o.label) if o.label else Html(""),
                 o.question.prompt,

@@ -11,6 +11,8 @@ workbook without knowing which one it is:
   so ``csm-nb workshop`` offers it, with this line on its start page;
 * ``applies(engagement)``: does the workbook have anything to show?
 * ``open(engagement_id, **options)``: the page for a stored engagement;
+  ``interactive`` says whether it shows forms for a person or renders a
+  report (every ``open_page`` asks ``config.interactive_session()``);
 * ``results()``: the key figures (plain JSON), and ``save_results(path)``
   which writes them (one implementation, here) with any ``files_beside_results()``
   (the cash flow's spreadsheet);
@@ -20,16 +22,21 @@ workbook without knowing which one it is:
 
 from __future__ import annotations
 
+import sys
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from csm_nb import config
 from csm_nb.data.results import write_bytes_atomic, write_results
+from csm_nb.method import cashflow, progress
+from csm_nb.method.verdicts import Verdicts, verdicts
 from csm_nb.model import Engagement
+from csm_nb.render.header import report_header, show_report_header
 from csm_nb.render.index import Headline
-from csm_nb.vocabulary import money
+from csm_nb.vocabulary import MONEY_VERDICTS, OVERALL_VERDICTS, money
 
 
 class Page(ABC):
@@ -66,29 +73,53 @@ class Page(ABC):
     def results(self) -> dict[str, Any]:
         """The key figures of the report, as plain JSON values."""
 
+    # Forms for a person, or a report: set by ``open_page`` from ``config.interactive_session()``.
+    interactive: bool = False
+
     def save_results(self, path: str | Path | None) -> None:
-        """Write the results file when a path is given (headless runs give one; interactive ones do not).
+        """A workbook's last cell: write the results and finish the report.
 
-        Run by hand, a workshop workbook's last cell instead takes JupyterLab back to the form.
+        Headless, the results go to ``path`` or, without one, to ``<workbook>.json`` in the working
+        directory (one line on stderr says where), with any ``files_beside_results()``; then the
+        report's header is shown for the template (:mod:`csm_nb.render.header`). Run by a person, the
+        results are written only to a given ``path``; without one a workshop workbook goes back to its form.
         """
-        if path:
-            write_results(path, self.results())
-            for suffix, data in self.files_beside_results().items():
-                write_bytes_atomic(Path(path).with_suffix(suffix), data)
-        elif self.WORKSHOP:
-            from csm_nb.forms.widgets import scroll_to_form
+        if not path and self.interactive:
+            if self.WORKSHOP:
+                from csm_nb.forms.widgets import scroll_to_form
 
-            scroll_to_form()
+                scroll_to_form()
+            return
+        target = Path(path) if path else config.headless_results_path(self.WORKBOOK)
+        write_results(target, self.results())
+        beside = self.files_beside_results()
+        for suffix, data in beside.items():
+            write_bytes_atomic(target.with_suffix(suffix), data)
+        if not path:
+            also = ", ".join(target.with_suffix(suffix).name for suffix in beside)
+            where = f"{target}" + (f" (and {also} beside it)" if also else "")
+            print(f"csm-nb: no results_path given; the results are in {where}", file=sys.__stderr__ or sys.stderr, flush=True)
+        show_report_header(self.report_header())
+
+    def report_header(self) -> dict[str, Any]:
+        """What the report's header shows (:func:`csm_nb.render.header.report_header`)."""
+        return report_header(self.engagement, workbook=self.WORKBOOK, title=self.TITLE)  # type: ignore[attr-defined]
 
     def files_beside_results(self) -> dict[str, bytes]:
         """Other files a headless run writes beside the results file, by suffix (default: none)."""
         return {}
 
+    def verdicts(self) -> dict[str, Any]:
+        """The engagement's verdicts (:mod:`csm_nb.method.verdicts`) as every page's results carry them."""
+        return engagement_verdicts(self.engagement).as_json()  # type: ignore[attr-defined]
+
     @classmethod
     def index_headline(cls, results: Mapping[str, Any], *, currency: str = "USD") -> Headline:
-        """What an index shows for this report (money in ``currency``); by default the ``headline`` mapping a page may put in its results."""
+        """What an index shows for this report (money in ``currency``): the engagement's overall verdict,
+        untagged (only the leading report shows it as a tag), and the ``headline`` mapping a page may put
+        in its results as figures."""
         named = results.get("headline") if isinstance(results, Mapping) else None
-        return Headline(figures=dict(named)) if isinstance(named, Mapping) else Headline()
+        return overall_headline(results, figures=dict(named) if isinstance(named, Mapping) else {}, tagged=False)
 
 
 @dataclass(frozen=True)
@@ -102,6 +133,57 @@ class WorkbookEntry:
     @property
     def title(self) -> str:
         return self.page.TITLE if self.page is not None else self.id.replace("_", " ").capitalize()
+
+
+def engagement_verdicts(
+    engagement: Engagement,
+    *,
+    tolerance: float = 0.02,
+    trend_periods: float = 3,
+    tracked: Sequence[progress.KpiProgress] | None = None,
+    problems: Mapping[str, str] | None = None,
+    cash: cashflow.CashFlowSummary | None = None,
+) -> Verdicts:
+    """The engagement's verdicts; a page that has already tracked the KPIs or summarised the cash flow passes them."""
+    if tracked is None or problems is None:
+        tracked, problems = progress.track_all(
+            engagement.kpis, engagement.measurements, tolerance=float(tolerance), trend_periods=float(trend_periods)
+        )
+    if cash is None and engagement.cash_flow:
+        cash = cashflow.summarise(engagement.cash_flow)
+    return verdicts(
+        outcome_ids=[o.id for o in engagement.outcomes],
+        tracked=tracked,
+        money=cash.verdict if cash is not None else None,
+        problems=problems,
+    )
+
+
+def overall_headline(
+    results: Mapping[str, Any], *, figures: Mapping[str, Any] | None = None, summary: str = "", tagged: bool = True
+) -> Headline:
+    """An index headline whose verdict is the engagement's overall one, from the ``verdicts`` of any results file.
+
+    The figures gain ``verdict`` (the overall key) and ``money`` (the money verdict key) when known.
+
+    >>> h = overall_headline({"verdicts": {"overall": "attention", "money": "behind"}})
+    >>> h.verdict, h.words, h.tone, h.figures
+    ('attention', 'needs attention', 'warn', {'verdict': 'attention', 'money': 'behind'})
+    """
+    found = results.get("verdicts") if isinstance(results, Mapping) else None
+    found = found if isinstance(found, Mapping) else {}
+    overall, money_key = found.get("overall"), found.get("money")
+    verdict = OVERALL_VERDICTS.get(overall) if isinstance(overall, str) else None
+    extra = {"verdict": overall} if verdict else {}
+    if isinstance(money_key, str) and money_key in MONEY_VERDICTS:
+        extra["money"] = money_key
+    return Headline(
+        verdict=overall if verdict else None,
+        tone=verdict.tone if verdict and tagged else "",
+        words=verdict.words if verdict else "",
+        summary=summary,
+        figures={**(figures or {}), **extra},
+    )
 
 
 def money_figures(results: Mapping[str, Any]) -> dict[str, Any]:

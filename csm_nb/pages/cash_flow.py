@@ -8,12 +8,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from csm_nb import config
 from csm_nb.data.checks import setting_choice, setting_in_range
 from csm_nb.data.store import Store
 from csm_nb.frames import known
 from csm_nb.method import cashflow
 from csm_nb.model import Engagement
-from csm_nb.pages.base import Page, money_figures
+from csm_nb.pages.base import Page, engagement_verdicts, money_figures, overall_headline
 from csm_nb.render import charts
 from csm_nb.render.html import Html, callout, figures, paragraph, section, table
 from csm_nb.render.index import Headline
@@ -65,20 +66,19 @@ class CashFlowPage(Page):
 
     @classmethod
     def index_headline(cls, results: Mapping[str, Any], *, currency: str = "USD") -> Headline:
-        """Profit, return and payback, the money's verdict, and one line for the engagement index."""
-        verdict = results.get("verdict")
-        known = MONEY_VERDICTS.get(verdict) if isinstance(verdict, str) else None
-        words = known.words if known else str(verdict or "").replace("_", " ")
+        """Profit, return and payback, the engagement's overall verdict (untagged), and one line for the engagement index."""
         summary = ""
         if results:
             complete = results.get("complete")
             profit = results.get("profit_act") if complete else results.get("profit_est")
+            verdict = results.get("verdict")
+            known = MONEY_VERDICTS.get(verdict) if isinstance(verdict, str) else None
             summary = (
-                f"{'Profit' if complete else 'Estimated profit'} {money(profit, currency)}; "
+                (f"Money {known.in_sentence}. " if known and verdict != "not_started" else "")
+                + f"{'Profit' if complete else 'Estimated profit'} {money(profit, currency)}; "
                 f"payback {results.get('payback_period_est') or 'not within the plan'} (estimated)."
             )
-        figures = money_figures(results) | ({"verdict": verdict} if isinstance(verdict, str) else {})
-        return Headline(verdict=verdict, words=words, summary=summary, figures=figures)
+        return overall_headline(results, figures=money_figures(results), summary=summary, tagged=False)
 
     @classmethod
     def open(cls, engagement_id: str, **options: Any) -> CashFlowPage:
@@ -117,11 +117,12 @@ class CashFlowPage(Page):
                 if s.payback_index_act is not None
                 else "It did not pay back within the plan."
             )
+            verdict = MONEY_VERDICTS[s.verdict]
             return callout(
                 f"The initiative returned {self.m(s.profit_act)} profit on {self.m(s.totals['expenditure_act'])} spent "
                 f"(a {label} of {percent(s.headline_act)}), {self.m(abs(diff))} {more_less} than estimated. {paid}",
-                tone="good" if (s.profit_act or 0) >= 0 else "bad",
-                title="Complete.",
+                tone="good" if (s.profit_act or 0) >= 0 and verdict.tone == "good" else verdict.tone,
+                title=f"Complete, {verdict.words}:",
             )
         t = s.to_date
         if t is None:
@@ -142,7 +143,7 @@ class CashFlowPage(Page):
         verdict = MONEY_VERDICTS[s.verdict]
         tone, title = verdict.tone, verdict.title
         if s.verdict == "within_band":  # the title names the band this report used
-            title = f"Slightly behind, within the estimate's ±{s.accuracy_band:.0%} accuracy:"
+            title = f"Slightly below the estimate, within its ±{s.accuracy_band:.0%} accuracy:"
         if t.missing:
             sentence += f" Actuals are missing for {', '.join(s.periods[i] for i in t.missing)}; they count as not known yet, not as zero."
         return callout(sentence, tone=tone, title=title)
@@ -160,22 +161,39 @@ class CashFlowPage(Page):
         def pair(est: str, act: str) -> str:
             return f"estimated {est}" + (f" · actual {act}" if s.complete else "")
 
-        items = [
-            (
-                "Profit",
-                self.m(s.profit_act if s.complete else s.profit_est),
-                "actual" + f" (estimated {self.m(s.profit_est)})" if s.complete else "estimated; actual not known yet",
-            ),
-            (
-                cashflow.HEADLINES[first],
-                percent(ratios[first][1] if s.complete else ratios[first][0]),
-                pair(percent(ratios[first][0]), percent(ratios[first][1])),
-            ),
-            (
-                cashflow.HEADLINES[second],
-                percent(ratios[second][1] if s.complete else ratios[second][0]),
-                pair(percent(ratios[second][0]), percent(ratios[second][1])),
-            ),
+        # While actuals are partial and revenue runs short of the estimate, the bold figures are the
+        # forecast at today's pace, so the headline never promises more than the banner above it.
+        pace = s.forecasts.get("at_current_pace") if not s.complete and s.verdict in ("behind", "within_band") else None
+        if pace is not None:
+            at_pace = {"return_on_cost": pace.return_on_cost, "net_roi": pace.net_roi}
+            items = [
+                ("Profit if today's pace holds", self.m(pace.profit), f"estimated {self.m(s.profit_est)}"),
+                *(
+                    (
+                        f"{cashflow.HEADLINES[key]}, at today's pace",
+                        percent(at_pace[key]),
+                        f"estimated {percent(ratios[key][0])}",
+                    )
+                    for key in (first, second)
+                ),
+            ]
+        else:
+            items = [
+                (
+                    "Profit",
+                    self.m(s.profit_act if s.complete else s.profit_est),
+                    "actual" + f" (estimated {self.m(s.profit_est)})" if s.complete else "estimated; actual not known yet",
+                ),
+                *(
+                    (
+                        cashflow.HEADLINES[key],
+                        percent(ratios[key][1] if s.complete else ratios[key][0]),
+                        pair(percent(ratios[key][0]), percent(ratios[key][1])),
+                    )
+                    for key in (first, second)
+                ),
+            ]
+        items += [
             (
                 "Payback",
                 (s.period_label(s.payback_index_act) if s.complete else s.period_label(s.payback_index_est))
@@ -375,7 +393,12 @@ class CashFlowPage(Page):
     def results(self) -> dict:
         out = {"workbook": WORKBOOK, "engagement": self.engagement.id, "currency": self.currency}
         out.update(self.summary.results())
+        out["verdicts"] = self.verdicts()
         return out
+
+    def verdicts(self) -> dict[str, Any]:
+        """The engagement's verdicts, with the money verdict of this page's own summary (its accuracy band)."""
+        return engagement_verdicts(self.engagement, cash=self.summary).as_json()
 
 
 def open_page(
@@ -390,7 +413,9 @@ def open_page(
     check_settings(headline_roi=headline_roi, accuracy_band=accuracy_band, discount_rate=discount_rate)
     with Store.existing(db or None) as store:
         engagement = store.load(engagement_id)
-    return page_for(engagement, headline_roi=headline_roi, accuracy_band=accuracy_band, discount_rate=discount_rate)
+    page = page_for(engagement, headline_roi=headline_roi, accuracy_band=accuracy_band, discount_rate=discount_rate)
+    page.interactive = config.interactive_session()
+    return page
 
 
 def page_for(

@@ -4,8 +4,9 @@ deal earns revenue, the customer's initiative, the capabilities it touches
 and the outcomes known so far, on one page, with the questions still open.
 
 It starts from the engagement file (solution, initiative, outcomes); answers
-given in the form add to it or correct it. Interactive (no
-``results_path``): the picker and the form. Headless: the one-page brief.
+given in the form add to it or correct it. Interactive (a person in
+JupyterLab or the workshop app, see ``config.interactive_session``): the
+picker and the form. Headless: the one-page brief.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from csm_nb import config
 from csm_nb.data.questions import load_bank, option_label, parse_answers_parameter
 from csm_nb.data.store import Store
 from csm_nb.forms.widgets import WorkshopPage
@@ -84,10 +86,13 @@ class EngagementBriefPage(WorkshopPage, Page):
             return sum(float(line.get("amount") or 0) for line in lines if all(line.get(k) == v for k, v in match.items()))
 
         deal = self.answers.get("deal_size")
+        # Professional services are paid once: they count as one-off revenue, so the tiles add up to the deal.
+        services = sum(float(s.get("amount") or 0) for s in (self.engagement.solution or {}).get("services") or [])
         return {
             "deal_size": float(deal) if deal is not None else None,
             "renewable": total(revenue="renewable"),
-            "one_off": total(revenue="one_off"),
+            "one_off": total(revenue="one_off") + services,
+            "services": services,
             "renewal_expected": total(revenue="renewable", renewal="expected"),
             "temporary": total(renewal="temporary"),
             "immediate": total(timing="immediate"),
@@ -170,13 +175,28 @@ class EngagementBriefPage(WorkshopPage, Page):
         items = [
             ("Deal size", self.m(r["deal_size"]), "guides how much CSM time the account gets"),
             ("Renewable", self.m(r["renewable"]), f"{self.m(r['renewal_expected'])} expected to renew"),
-            ("One-off", self.m(r["one_off"]), "not renewed"),
+            (
+                "One-off",
+                self.m(r["one_off"]),
+                f"not renewed; {self.m(r['services'])} of it professional services" if r["services"] else "not renewed",
+            ),
             ("Planned, not yet booked", self.m(r["planned"]), f"{self.m(r['immediate'])} booked now"),
         ]
-        temporary = Html("")
+        notes = []
         if r["temporary"]:
-            temporary = paragraph(f"{self.m(r['temporary'])} is meant to be temporary: not a renewal to chase.", css_class="note")
-        return section("Revenue", figures(items), temporary, intro="From the bill of materials: amounts by how each line earns.")
+            notes.append(f"{self.m(r['temporary'])} is meant to be temporary: not a renewal to chase.")
+        lines_total = r["renewable"] + r["one_off"]
+        if r["deal_size"] is not None and lines_total and abs(lines_total - r["deal_size"]) > 0.5:
+            notes.append(
+                f"The lines add up to {self.m(lines_total)}, not the deal size of {self.m(r['deal_size'])}: "
+                "check which is right before the first meeting."
+            )
+        return section(
+            "Revenue",
+            figures(items),
+            *(paragraph(n, css_class="note") for n in notes),
+            intro="From the bill of materials and the services: amounts by how each line earns.",
+        )
 
     def initiative(self) -> Html:
         if self.interactive:
@@ -281,6 +301,7 @@ class EngagementBriefPage(WorkshopPage, Page):
         outcomes = self.outcomes()
         return {
             **self.workshop_results(),
+            "verdicts": self.verdicts(),
             "revenue": self.revenue(),
             "bill_of_materials": self.bill_of_materials(),
             "capabilities": self.capabilities(),
@@ -293,10 +314,11 @@ class EngagementBriefPage(WorkshopPage, Page):
 def open_page(
     engagement_id: str, *, db: str | None = None, results_path: str | None = None, answers: Any = None
 ) -> EngagementBriefPage:
-    """Load the engagement and its saved answers; interactive unless a results path is given."""
+    """Load the engagement and its saved answers; forms or the brief as ``config.interactive_session`` decides."""
     bank = load_bank(WORKBOOK)
     supplied = parse_answers_parameter(answers, bank)
     with Store.existing(db or None) as store:
         engagement = store.load(engagement_id)
         saved = {k: a.value for k, a in store.answers(engagement_id, WORKBOOK).items()}
-    return EngagementBriefPage(engagement, bank, db=db, interactive=not results_path, supplied=supplied, saved=saved)
+    interactive = config.interactive_session(results_path)
+    return EngagementBriefPage(engagement, bank, db=db, interactive=interactive, supplied=supplied, saved=saved)

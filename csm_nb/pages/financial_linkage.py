@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from csm_nb import config
 from csm_nb.data.checks import setting_choice, setting_in_range
 from csm_nb.data.store import Store
 from csm_nb.errors import InputError
@@ -51,6 +52,14 @@ def check_settings(*, gap_fraction: float, basis: str, swing: float) -> None:
 def _units(value: float, decimals: int = 2) -> str:
     text = f"{value:,.{decimals}f}".rstrip("0").rstrip(".")
     return text or "0"
+
+
+def _movement_range(high: float | None, low: float | None) -> str:
+    """The units needed across a factor's range: "1.7 to 2.55", or one figure when the factor leaves it unchanged."""
+    if low is None:
+        return ""
+    first, last = _units(high or 0), _units(low)
+    return f"{first}, unchanged" if first == last else f"{first} to {last}"
 
 
 @dataclass
@@ -310,7 +319,7 @@ class FinancialLinkagePage(Page):
                         self.m(r.value_high),
                         self.m(r.value_swing_low),
                         self.m(r.value_swing_high),
-                        "" if r.movement_low is None else f"{_units(r.movement_high or 0)} to {_units(r.movement_low)}",
+                        _movement_range(r.movement_high, r.movement_low),
                     ]
                 )
             svg = charts.tornado_chart(
@@ -419,6 +428,7 @@ class FinancialLinkagePage(Page):
             "engagement": self.engagement.id,
             "currency": self.currency,
             "gap_fraction": self.gap_fraction,
+            "verdicts": self.verdicts(),
             "links": [s.results() for s in self.summaries],
             "cash_flow": None if self.generated is None else {**self.generated.results(), "written": self.written},
         }
@@ -581,5 +591,5 @@ def open_page(
         engagement = store.load(engagement_id)
     page = page_for(engagement, gap_fraction=gap_fraction, basis=basis, swing=swing, cash_flow_link=cash_flow_link)
     page.written = bool(write_cash_flow)
-    page.db, page.interactive = db or None, not results_path
+    page.db, page.interactive = db or None, config.interactive_session(results_path)
     return page

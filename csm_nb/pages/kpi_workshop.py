@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from csm_nb import config
 from csm_nb.data.store import Store
 from csm_nb.frames import known, kpi_frame
 from csm_nb.method import kpis
@@ -249,6 +250,7 @@ class KpiWorkshopPage(Page):
         return {
             "workbook": WORKBOOK,
             "engagement": e.id,
+            "verdicts": self.verdicts(),
             "register": [_kpi_result(k) for k in e.kpis],
             "leading": [k.id for k in e.kpis if k.kind == "leading"],
             "lagging": [k.id for k in e.kpis if k.kind == "lagging"],
@@ -291,7 +293,7 @@ def page_for(engagement: Engagement, *, db: str | None = None, interactive: bool
 
 
 def open_page(engagement_id: str, *, db: str | None = None, results_path: str | None = None) -> KpiWorkshopPage:
-    """Load the engagement and its workshop answers; interactive unless a results path is given."""
+    """Load the engagement and its workshop answers; forms or a report as ``config.interactive_session`` decides."""
     with Store.existing(db or None) as store:
         engagement = store.load(engagement_id)
-    return page_for(engagement, db=db or None, interactive=not results_path)
+    return page_for(engagement, db=db or None, interactive=config.interactive_session(results_path))

@@ -3,7 +3,8 @@ flow of the stakeholder workshop, in five stages, with the summarising
 paraphrase and the "check my maths" read-backs composed from the answers,
 and the outcome requirements documented from them.
 
-Interactive (no ``results_path``): an engagement picker and the form, every
+Interactive (a person in JupyterLab or the workshop app, see
+``config.interactive_session``): an engagement picker and the form, every
 answer saved as it is entered. Headless: a report of what was captured.
 """
 
@@ -13,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from csm_nb import config
 from csm_nb.data.checks import setting_in_range
 from csm_nb.data.questions import Question, load_bank, parse_answers_parameter
 from csm_nb.data.store import Store
@@ -260,6 +262,7 @@ class OutcomeDiscoveryPage(WorkshopPage, Page):
 
         return {
             **self.workshop_results(),
+            "verdicts": self.verdicts(),
             "maths": maths.results(),
             "disagreements": [c.message() for c in maths.disagreements],
             "outcomes": [without_none(o) for o in outcomes],
@@ -310,7 +313,7 @@ def open_page(
     answers: Any = None,
     tolerance: float = discovery.DEFAULT_TOLERANCE,
 ) -> OutcomeDiscoveryPage:
-    """Load the engagement and its saved answers; interactive unless a results path is given."""
+    """Load the engagement and its saved answers; forms or a report as ``config.interactive_session`` decides."""
     setting_in_range(tolerance, name="tolerance", low=0, high=1, high_open=True, expected="a fraction such as 0.02 (2 points)")
     bank = load_bank(WORKBOOK)
     supplied = parse_answers_parameter(answers, bank)
@@ -318,5 +321,11 @@ def open_page(
         engagement = store.load(engagement_id)
         saved = {k: a.value for k, a in store.answers(engagement_id, WORKBOOK).items()}
     return OutcomeDiscoveryPage(
-        engagement, bank, db=db, interactive=not results_path, supplied=supplied, saved=saved, tolerance=float(tolerance)
+        engagement,
+        bank,
+        db=db,
+        interactive=config.interactive_session(results_path),
+        supplied=supplied,
+        saved=saved,
+        tolerance=float(tolerance),
     )

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from csm_nb import config
 from csm_nb.data.checks import setting_in_range
 from csm_nb.data.store import Store
 from csm_nb.errors import InputError
@@ -15,7 +17,7 @@ from csm_nb.frames import known, kpi_frame, measurements_frame, pandas
 from csm_nb.method import progress
 from csm_nb.method.progress import STATUS_WORDS, KpiProgress
 from csm_nb.model import Engagement
-from csm_nb.pages.base import Page
+from csm_nb.pages.base import Page, engagement_verdicts, overall_headline
 from csm_nb.render import charts
 from csm_nb.render.html import Html, callout, join, paragraph, section, table
 from csm_nb.render.index import Headline
@@ -94,23 +96,32 @@ def forecast_words(kp: KpiProgress) -> str:
 
 
 def trend_words(kp: KpiProgress, *, short: bool = False) -> str:
-    """The recent trend, as better or worse: "better by 13.5 percentage points of progress a month".
+    """The recent trend as better or worse, in the KPI's own unit a period.
 
-    Progress is the share of the way from the baseline to the target, so "better" is right for a
-    KPI that should fall (an order-to-ship time getting shorter) as for one that should rise; an
-    arrow would read as the KPI's own direction. ``short`` is for a table column: "better, 14 pts/mo".
+    "Better" is progress toward the target, so it is right for a KPI that should fall (an
+    order-to-ship time getting shorter) as for one that should rise; the signed amount is the
+    KPI's own movement ("−2.1 days a month"). A % KPI moves in percentage points. The long form
+    also gives the pace as percentage points of progress (the share of the way from baseline to
+    target). ``short`` is for a table column: "better, −2.1 days a month".
     """
     slope = kp.forecast.slope
     if slope is None:
         return "no trend yet" if kp.measured else "not measured yet"
     word = "better" if slope > 0.005 else ("worse" if slope < -0.005 else "level")
     unit = kp.timeline.unit
-    if short:
-        per = "mo" if unit == "month" else unit
-        return word if word == "level" else f"{word}, {abs(slope) * 100:.0f} pts/{per}"
     if word == "level":
-        return f"level (under half a percentage point of progress a {unit})"
-    return f"{word} by {abs(slope) * 100:.1f} percentage points of progress a {unit}"
+        return "level" if short else f"level (under half a percentage point of progress a {unit})"
+    delta = slope * (kp.target - kp.baseline)  # KPI units a period, signed as the KPI moves
+    size = abs(delta)
+    amount = number(size, decimals=0 if size >= 10 else (1 if size >= 1 else 2))
+    kpi_unit = (kp.kpi.unit or "").strip()
+    amount += " percentage points" if kpi_unit == "%" else (f" {kpi_unit}" if kpi_unit else "")
+    # "clients a month" is already a rate: it moves "+38 clients a month each month", not "a month a month".
+    per = f"each {unit}" if re.search(r"\b(a|per)\s+\w+$|/", kpi_unit) else f"a {unit}"
+    moved = f"{'+' if delta > 0 else '−'}{amount} {per}"
+    if short:
+        return f"{word}, {moved}"
+    return f"{word}: {'rising' if delta > 0 else 'falling'} {amount} {per} ({abs(slope) * 100:.1f} percentage points of progress)"
 
 
 def status_tag(word: str | None) -> Html:
@@ -121,10 +132,12 @@ def status_tag(word: str | None) -> Html:
 
 
 # -- the chart ---------------------------------------------------------------------------
-def kpi_chart(kp: KpiProgress, *, compact: bool = False, height: int | None = None) -> charts.Svg:
+def kpi_chart(kp: KpiProgress, *, compact: bool = False, height: int | None = None, width: int | None = None) -> charts.Svg:
     """Plan (dashed, milestones as hollow points) and actual (solid) progress for one KPI.
 
-    Leading indicators are green, lagging KPIs blue, and the title says which.
+    Leading indicators are green, lagging KPIs blue, and the title says which. ``width`` (CSS px)
+    picks the printed size (:func:`csm_nb.render.charts.line_chart`); by default half width when
+    ``compact``, else full width.
     """
     t = kp.timeline
     horizon = max(t.length, kp.periods[-1] if kp.periods else 0.0)
@@ -133,8 +146,8 @@ def kpi_chart(kp: KpiProgress, *, compact: bool = False, height: int | None = No
     if show_forecast:
         horizon = max(horizon, f)  # type: ignore[arg-type]
     last = math.ceil(horizon - 1e-9)
-    short = t.unit[0].upper()
-    x_labels = [f"{short}{i}" if compact else f"{t.unit.capitalize()} {i}" for i in range(last + 1)]
+    # One way of naming periods in every chart and sentence ("Month 3", never "M3"); the chart thins the ticks.
+    x_labels = [f"{t.unit.capitalize()} {i}" for i in range(last + 1)]
     if kp.milestones:
         plan_x = [x for x, _ in kp.plan]
         plan_label = "Plan (agreed milestones)"
@@ -173,8 +186,9 @@ def kpi_chart(kp: KpiProgress, *, compact: bool = False, height: int | None = No
         vlines=vlines,
         y_format=lambda v: f"{v * 100:.0f}%",
         caption=caption,
-        width=460 if compact else 720,
-        height=height or (250 if compact else 330),
+        width=width or (460 if compact else 720),
+        # A full-width chart 270 high (66 mm drawn, 73 mm printed) fits with its headings under the summary table on A4.
+        height=height or (250 if compact else 270),
     )
 
 
@@ -190,12 +204,11 @@ class ProgressPage(Page):
         counts = results.get("counts") or {}
         if not results:
             return Headline()
-        return Headline(
-            summary=(
-                f"{plural(counts.get('ahead', 0), 'KPI')} ahead, {counts.get('on_plan', 0)} on plan, {counts.get('behind', 0)} behind"
-                f"{'; ' + str(counts.get('not_measured')) + ' not measured yet' if counts.get('not_measured') else ''}."
-            )
+        summary = (
+            f"{plural(counts.get('ahead', 0), 'KPI')} ahead, {counts.get('on_plan', 0)} on plan, {counts.get('behind', 0)} behind"
+            f"{'; ' + str(counts.get('not_measured')) + ' not measured yet' if counts.get('not_measured') else ''}."
         )
+        return overall_headline(results, summary=summary, tagged=False)
 
     @classmethod
     def open(cls, engagement_id: str, **options: Any) -> ProgressPage:
@@ -207,6 +220,13 @@ class ProgressPage(Page):
     tolerance: float = 0.02
     trend_periods: float = 3
     grid_from: int = 3
+
+    def verdicts(self) -> dict[str, Any]:
+        """The engagement's verdicts; this page's tracking is reused unless it shows one KPI only."""
+        if len(self.tracked) + len(self.problems) == len(self.engagement.kpis):
+            return engagement_verdicts(self.engagement, tracked=self.tracked, problems=self.problems).as_json()
+        found = engagement_verdicts(self.engagement, tolerance=self.tolerance, trend_periods=self.trend_periods)
+        return found.as_json()
 
     # -- the tables, for an analyst ---------------------------------------------
     @property
@@ -271,12 +291,11 @@ class ProgressPage(Page):
             sentence += (
                 " At the recent rate " + ", ".join(kp.label() for kp in late) + " will not reach the target by the deadline."
             )
+        # The title counts KPIs; the verdict on the engagement as a whole is the value report's.
         lagging_behind = any((kp.kpi.kind or "lagging") == "lagging" for kp in behind)
-        tone, title = (
-            ("bad", "Behind plan.")
-            if lagging_behind
-            else (("warn", "Mostly on plan.") if behind or late else ("good", "On plan."))
-        )
+        good = len(measured) - len(behind)
+        title = f"{good} of {plural(len(measured), 'measured KPI')} on plan or ahead."
+        tone = "bad" if lagging_behind else ("warn" if behind or late else "good")
         return callout(sentence, tone=tone, title=title)
 
     def summary_table(self) -> Html:
@@ -409,6 +428,7 @@ class ProgressPage(Page):
             "kpis": {kp.kpi.id: kp.results() for kp in self.tracked},
             "problems": self.problems,
             "counts": self.counts(),
+            "verdicts": self.verdicts(),
         }
 
 
@@ -435,4 +455,6 @@ def open_page(
     check_settings(tolerance=tolerance, trend_periods=trend_periods)
     with Store.existing(db or None) as store:
         engagement = store.load(engagement_id)
-    return page_for(engagement, tolerance=tolerance, trend_periods=trend_periods, kpi=kpi)
+    page = page_for(engagement, tolerance=tolerance, trend_periods=trend_periods, kpi=kpi)
+    page.interactive = config.interactive_session()
+    return page

@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from csm_nb import config
 from csm_nb.data.checks import refuse
 from csm_nb.data.store import Store
 from csm_nb.method import cashflow, progress
 from csm_nb.method.progress import STATUS_WORDS, KpiProgress
+from csm_nb.method.verdicts import Verdicts, outcome_basis, worst_status
 from csm_nb.model import Engagement, Outcome
-from csm_nb.pages.base import Page, money_figures
+from csm_nb.pages.base import Page, engagement_verdicts, money_figures, overall_headline
 from csm_nb.pages.progress import (
     check_settings,
     forecast_words,
@@ -82,16 +84,12 @@ class ValueReportPage(Page):
     @classmethod
     def index_headline(cls, results: Mapping[str, Any], *, currency: str = "USD") -> Headline:
         """The overall verdict as a tag, the decisions needed, and the money figures."""
-        overall = results.get("overall")
-        verdict = OVERALL_VERDICTS.get(overall or "")
-        tone, words = (verdict.tone, verdict.words) if verdict else ("", "")
         actions = results.get("actions") or []
         s = "s" if len(actions) != 1 else ""
         summary = (f"{len(actions)} decision{s} or action{s} needed" if actions else "Nothing needs deciding") + (
             "; outcomes, KPIs and money in one short report."
         )
-        figures = money_figures(results) | ({"verdict": overall} if isinstance(overall, str) else {})
-        return Headline(verdict=overall, tone=tone, words=words, summary=summary, figures=figures)
+        return overall_headline(results, figures=money_figures(results), summary=summary)
 
     @classmethod
     def open(cls, engagement_id: str, **options: Any) -> ValueReportPage:
@@ -110,38 +108,30 @@ class ValueReportPage(Page):
         return next((kp for kp in self.tracked if kp.kpi.id == kpi_id), None)
 
     def outcome_statuses(self) -> list[OutcomeStatus]:
-        """An outcome's status rests on its lagging KPIs once they are measured, else on its leading ones."""
+        """An outcome's status rests on its lagging KPIs once they are measured, else on its leading ones
+        (:mod:`csm_nb.method.verdicts`, the one rule every report uses)."""
         out = []
         for o in self.engagement.outcomes:
-            mine = [kp for kp in self.tracked if kp.kpi.outcome == o.id and kp.measured]
-            lagging = [kp for kp in mine if (kp.kpi.kind or "lagging") == "lagging"]
-            basis_kpis = lagging or mine
+            basis_kpis, lagging = outcome_basis(o.id, self.tracked)
             if not basis_kpis:
                 has_kpis = any(k.outcome == o.id for k in self.engagement.kpis)
                 out.append(OutcomeStatus(o, None, "KPIs agreed, not measured yet" if has_kpis else "no KPI agreed yet", ""))
                 continue
-            order = {"behind": 0, "on_plan": 1, "ahead": 2}
-            worst = min(basis_kpis, key=lambda kp: order[kp.status[-1]])
+            status = worst_status([kp.status[-1] for kp in basis_kpis])
+            worst = next(kp for kp in basis_kpis if kp.status[-1] == status)
             basis = ("measured by " if lagging else "early signs only, from ") + ", ".join(kp.label() for kp in basis_kpis)
-            out.append(OutcomeStatus(o, worst.status[-1], basis, forecast_words(worst)))
+            out.append(OutcomeStatus(o, status, basis, forecast_words(worst)))
         return out
 
+    def engagement_verdicts(self) -> Verdicts:
+        return engagement_verdicts(self.engagement, tracked=self.tracked, problems=self.problems, cash=self.cash)
+
+    def verdicts(self) -> dict[str, Any]:
+        return self.engagement_verdicts().as_json()
+
     def overall(self) -> str:
-        measured = [kp for kp in self.tracked if kp.measured]
-        verdict = self.cash.verdict if self.cash else "not_started"
-        if not measured and verdict == "not_started":
-            return "not_started"
-        lagging = [kp for kp in measured if (kp.kpi.kind or "lagging") == "lagging"]
-        # The outcome decides "off track"; early indicators and money behind the estimate are points to watch.
-        if any(kp.status[-1] == "behind" or kp.on_time is False for kp in lagging):
-            return "off_track"
-        if (
-            any(kp.status[-1] == "behind" or kp.on_time is False for kp in measured)
-            or verdict in ("behind", "within_band")
-            or self.problems
-        ):
-            return "attention"
-        return "on_track"
+        """The overall verdict key, by the rule of :func:`csm_nb.method.verdicts.overall_verdict`."""
+        return self.engagement_verdicts().overall
 
     # -- plain words first ---------------------------------------------------------
     def summary(self) -> Html:
@@ -195,7 +185,13 @@ class ValueReportPage(Page):
     def decisions(self) -> Html:
         items = self.actions()
         if not items:
-            body = paragraph("Nothing needs deciding this time: every measured KPI is on plan or ahead.")
+            # Say only what was checked: a report with no KPI must not claim they are all on plan.
+            reasons = []
+            if any(kp.measured for kp in self.tracked):
+                reasons.append("every measured KPI is on plan or ahead")
+            if self.cash is not None and self.cash.verdict == "on_track":
+                reasons.append(f"the money is {MONEY_VERDICTS['on_track'].words}")
+            body = paragraph("Nothing needs deciding this time" + (f": {' and '.join(reasons)}." if reasons else "."))
         else:
             body = Html('<ol class="actions">') + join(Html("<li>{}</li>").format(a) for a in items) + Html("</ol>")
         return _section("Decisions and actions needed", body)
@@ -261,8 +257,10 @@ class ValueReportPage(Page):
                 paragraph("No outcomes are recorded yet. Agree them with the stakeholders in the outcome discovery workshop."),
             )
         rows = []
+        money_so_far = self.money_evidence()
         for s in self.outcome_statuses():
             o = s.outcome
+            basis = s.basis + (f"; {money_so_far}" if s.status is None and money_so_far else "")
             rows.append(
                 [
                     Html("{}<br><small>{}</small>").format(
@@ -271,10 +269,22 @@ class ValueReportPage(Page):
                     o.quantity or "",
                     o.deadline or "not set",
                     status_tag(s.status) if s.status else Html('<span class="tag">{}</span>').format("not measured yet"),
-                    s.basis + (f"; target reached {s.forecast.split(' (')[0]}" if s.forecast else ""),
+                    basis + (f"; target reached {s.forecast.split(' (')[0]}" if s.forecast else ""),
                 ]
             )
         return _section("Outcomes", table(["Outcome", "Target", "Deadline", "Status", "Evidence"], rows))
+
+    def money_evidence(self) -> str:
+        """What the money shows so far, for an outcome no KPI measures (its status stays "not measured yet":
+        no KPI ties it to a target, but the reader should not have to look for the return)."""
+        s = self.cash
+        if s is None or (not s.complete and s.to_date is None):
+            return ""
+        ratio = s.headline_act if s.complete else None
+        label = cashflow.HEADLINE_SHORT[s.headline]
+        if ratio is not None:
+            return f"the money shows a {label} of {percent(ratio)} (Financial return, below)"
+        return f"the money so far is {MONEY_VERDICTS[s.verdict].in_sentence} (Financial return, below)"
 
     def kpis(self) -> Html:
         if not self.engagement.kpis:
@@ -300,8 +310,13 @@ class ValueReportPage(Page):
             )
         for kpi_id, message in self.problems.items():
             rows.append([kpi_id, "", Html('<span class="tag tag-warn">{}</span>').format(message), "", "", "", "", ""])
+        # Three to a row once there are three charts, drawn third-width (56 mm, printed about 60 mm) so their
+        # text still prints above 8 pt: two rows of half-width charts would not leave the page room for the
+        # money. Height 135 keeps two half-width charts about 44 mm tall on paper.
+        measured = [kp for kp in self.tracked if kp.measured]
+        columns = 3 if len(measured) >= 3 else 2
         chart_html = charts.small_multiples(
-            [kpi_chart(kp, compact=True, height=150) for kp in self.tracked if kp.measured], columns=2
+            [kpi_chart(kp, compact=True, height=135, width=300 if columns == 3 else 460) for kp in measured], columns=columns
         )
         return _section(
             "KPI progress",
@@ -328,7 +343,8 @@ class ValueReportPage(Page):
         label = cashflow.HEADLINES[s.headline]
         if s.complete:
             words = (
-                f"Complete: {self.m(s.profit_act)} profit on {self.m(s.totals['expenditure_act'])} spent "
+                f"Complete, {MONEY_VERDICTS[s.verdict].words}: {self.m(s.profit_act)} profit on "
+                f"{self.m(s.totals['expenditure_act'])} spent "
                 f"({label}: {percent(s.headline_act)}; estimated {percent(s.headline_est)})."
             )
         elif t is None:
@@ -338,11 +354,17 @@ class ValueReportPage(Page):
             )
         else:
             ratio = f"{percent(t.revenue_ratio)} of" if t.revenue_ratio is not None else "compared with"
+            pace = s.forecasts.get("at_current_pace") if s.verdict in ("behind", "within_band") else None
+            ending = (
+                f"At today's pace it would end at {self.m(pace.profit)} profit, against the estimate's "
+                f"{self.m(s.profit_est)} ({label}: {percent(s.headline_est)})"
+                if pace is not None
+                else f"At completion the estimate is {self.m(s.profit_est)} profit ({label}: {percent(s.headline_est)})"
+            )
             words = (
-                f"To {s.periods[t.last_period]}: {self.m(t.revenue_act)} revenue, {ratio} the {self.m(t.revenue_est)} "
-                f"estimated for the same periods; {self.m(t.expenditure_act)} spent. At completion the estimate is "
-                f"{self.m(s.profit_est)} profit ({label}: {percent(s.headline_est)}), paying back in "
-                f"{s.period_label(s.payback_index_est) or 'no period of the plan'}."
+                f"To {s.periods[t.last_period]}, {MONEY_VERDICTS[s.verdict].in_sentence}: {self.m(t.revenue_act)} revenue, "
+                f"{ratio} the {self.m(t.revenue_est)} estimated for the same periods; {self.m(t.expenditure_act)} spent. "
+                f"{ending}; the estimate pays back in {s.period_label(s.payback_index_est) or 'no period of the plan'}."
             )
         chart = charts.line_chart(
             title="Cumulative net cash flow",
@@ -350,7 +372,8 @@ class ValueReportPage(Page):
             series=[charts.Series("Estimated", s.cumulative_est, style="dashed"), charts.Series("Actual", s.cumulative_act)],
             y_format=lambda v: money_compact(v, self.currency),
             width=460,
-            height=165,
+            # Drawn 81 x 30 mm, printed about 93 x 34 mm beside its words: short enough for one A4 page.
+            height=105,
             caption="Below zero the initiative has cost more than it has returned so far; crossing zero is payback.",
         )
         return _section(
@@ -512,6 +535,7 @@ class ValueReportPage(Page):
             "currency": self.currency,
             "generated": self.generated,
             "overall": self.overall(),
+            "verdicts": self.verdicts(),
             "outcomes": [
                 {"id": s.outcome.id, "status": s.status, "deadline": s.outcome.deadline, "basis": s.basis}
                 for s in self.outcome_statuses()
@@ -541,4 +565,6 @@ def open_page(
         raise refuse("previous_results_path", "a file path or empty", previous_results_path)
     with Store.existing(db or None) as store:
         engagement = store.load(engagement_id)
-    return page_for(engagement, previous=read_previous(previous_results_path), tolerance=tolerance)
+    page = page_for(engagement, previous=read_previous(previous_results_path), tolerance=tolerance)
+    page.interactive = config.interactive_session()
+    return page

@@ -49,6 +49,7 @@ from csm_nb.vocabulary import COMPACT_UNITS, compact_number
 __all__ = [
     "FULL_WIDTH_MM",
     "HALF_WIDTH_MM",
+    "THIRD_WIDTH_MM",
     "PALETTE",
     "STYLE_FILE",
     "Band",
@@ -75,12 +76,18 @@ STYLE_FILE = Path(__file__).with_name("house.mplstyle")
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 
 # The report body on A4 is 186 mm (12 mm margins); 170 mm leaves room for a
-# notebook's own padding. Two charts to a row share it less a 6 mm gap.
+# notebook's own padding. Two charts to a row share it less a 6 mm gap; three
+# to a row (the value report's KPIs, so it prints on one page) share it less
+# two gaps, 58 to 60 mm each. Each is drawn a little narrower than the room it
+# prints in, so 8 pt text prints at 8 pt or a little more (8.3 to 9.2 pt).
 FULL_WIDTH_MM = 170.0
 HALF_WIDTH_MM = 81.0
+THIRD_WIDTH_MM = 56.0
 _PT_PER_MM = 72 / 25.4
-# A chart asked for narrower than this many (CSS) pixels is a half-width one.
+# A chart asked for narrower than this many (CSS) pixels is a half-width one,
+# narrower than the second a third-width one.
 _HALF_BELOW_PX = 600
+_THIRD_BELOW_PX = 400
 
 # Text sizes in points at print size; nothing below 8.
 _TEXT = 8.0
@@ -307,19 +314,23 @@ def _tick_labels(ticks: list[float], fmt: Callable[[float], str]) -> list[str]:
 def _size(width: int, height: float, *, min_width: int) -> tuple[float, float, float]:
     """Figure width and height in points, and the width in mm it is drawn for.
 
-    ``width``/``height`` are the CSS pixels the pages ask for: under 600 px wide
-    is a half-width chart (two to a row), else a full-width one. The figure is
-    as wide as it is printed, so its point sizes are the printed sizes.
+    ``width``/``height`` are the CSS pixels the pages ask for: under 400 px wide
+    is a third-width chart (three to a row), under 600 px a half-width one (two
+    to a row), else a full-width one. The figure is as wide as it is printed,
+    so its point sizes are the printed sizes.
 
     >>> [round(v, 1) for v in _size(720, 340, min_width=240)]
     [481.9, 238.0, 170.0]
     >>> round(_size(460, 225, min_width=240)[0], 1)
     229.6
+    >>> [round(v, 1) for v in _size(300, 150, min_width=240)]
+    [158.7, 135.0, 56.0]
     """
     width = max(int(width), min_width)
-    mm = HALF_WIDTH_MM if width < _HALF_BELOW_PX else FULL_WIDTH_MM
-    # A half-width chart keeps the same text in half the width, so it needs relatively more height.
-    return mm * _PT_PER_MM, round(max(float(height), 100.0) * (0.8 if mm == HALF_WIDTH_MM else 0.7), 1), mm
+    mm = THIRD_WIDTH_MM if width < _THIRD_BELOW_PX else HALF_WIDTH_MM if width < _HALF_BELOW_PX else FULL_WIDTH_MM
+    # A narrower chart keeps the same text in less width, so it needs relatively more height.
+    factor = {THIRD_WIDTH_MM: 0.9, HALF_WIDTH_MM: 0.8}.get(mm, 0.7)
+    return mm * _PT_PER_MM, round(max(float(height), 100.0) * factor, 1), mm
 
 
 def warm_up() -> None:
@@ -674,7 +685,8 @@ def line_chart(
 
     Unknown values (``None``/NaN) break a line; a lone known point still shows
     as a dot. ``width`` under 600 (CSS px) draws a half-width chart for a
-    two-column grid; ``height`` sets the proportions. ``desc`` overrides the
+    two-column grid, under 400 a third-width one for three columns; ``height``
+    sets the proportions. ``desc`` overrides the
     generated screen-reader summary.
 
     >>> c = line_chart(title="Net cash", x_labels=["W1", "W2", "W3"],
@@ -1515,8 +1527,8 @@ def _draw_tornado(
 def small_multiples(charts: Sequence[Svg], *, columns: int = 2) -> str:
     """Charts side by side in a CSS grid, e.g. one small chart per KPI.
 
-    Draw the charts half-width (``width`` under 600) for two columns, so their
-    text prints at its size.
+    Draw the charts half-width (``width`` under 600) for two columns and
+    third-width (under 400) for three, so their text prints at its size.
 
     >>> html_ = small_multiples([Svg("<svg/>"), Svg("<svg/>")], columns=3)
     >>> html_.startswith('<div class="chart-grid"') and html_.count("<figure") == 2

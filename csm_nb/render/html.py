@@ -8,12 +8,35 @@ wrap text typed by a person in ``Html(...)`` directly.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from markupsafe import Markup, escape
 
 from csm_nb.vocabulary import NOT_KNOWN, TONE_COLOURS
+
+NBSP, WORD_JOINER = "\u00a0", "\u2060"
+# Where a line must never break in a report: between a number and its "%", between a period word
+# and its number ("Week 9"), and after the minus of an amount ("-€35,000"). A regular expression
+# over each escaped text, because the words are composed in many places and the rule is the same.
+_GLUE = (
+    (re.compile(r"(?<=\d) (?=%)"), NBSP),
+    (re.compile(r"\b(Week|Month|Quarter|Year|Day|Period|week|month|quarter|year|day|period) (?=\d)"), "\\1" + NBSP),
+    (re.compile(r"(?<![\w\u2060-])([-−+])(?=[$€£¥]|\d)"), "\\1" + WORD_JOINER),
+)
+
+
+def keep_together(text: str) -> str:
+    """Text with no line break inside "37.3 %", "Week 9" or "-€35,000" (no-break space, word joiner).
+
+    >>> keep_together("37.3 % by Week 9, then -€35,000 from 2026-12-04") == (
+    ...     "37.3\u00a0% by Week\u00a09, then -\u2060€35,000 from 2026-12-04")
+    True
+    """
+    for pattern, glue in _GLUE:
+        text = pattern.sub(glue, text)
+    return text
 
 
 class Html(Markup):
@@ -22,9 +45,16 @@ class Html(Markup):
         # italic letters); this class tells its MathJax to leave money alone.
         return f'<div class="tex2jax_ignore mathjax_ignore" style="display:contents">{self}</div>'
 
+    @classmethod
+    def escape(cls, s: Any, /) -> Html:
+        """Escape text (``keep_together`` first); ``Html`` and other markup pass through unchanged."""
+        if hasattr(s, "__html__"):
+            return cls(s.__html__())
+        return cls(escape(keep_together(str(s))))
+
 
 def esc(value: Any) -> Html:
-    return Html(escape("" if value is None else value))
+    return Html.escape("" if value is None else value)
 
 
 def join(parts: Iterable[Any], sep: str = "") -> Html:

@@ -25,7 +25,6 @@ own ``cwd`` when it is launched.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import functools
 import hashlib
 import json
@@ -239,22 +238,6 @@ def _failing_line(cell: Any, limit: int = 60) -> str:
     return ""
 
 
-def report_metadata(engagement: Engagement, workbook: Workbook, stamp: str) -> dict[str, Any]:
-    return {
-        "engagement_id": engagement.id,
-        "customer": engagement.customer,
-        "initiative": (engagement.initiative or {}).get("name"),
-        "csm": engagement.csm,
-        "currency": engagement.currency_code,
-        "workbook": workbook.id,
-        "workbook_title": workbook.title,
-        "title": workbook.title,
-        "generated": dt.date.today().isoformat(),
-        "revision": engagement.revision,
-        "fingerprint": stamp,
-    }
-
-
 def read_json(path: Path) -> dict[str, Any]:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -397,7 +380,8 @@ async def run_job(
             if earlier is not None and Path(earlier).is_file():
                 injected["previous_results_path"] = str(earlier)
         nb = _parameterized(workbook, {**job.parameters, **injected}, kernels.kernel_name)
-        nb.metadata["csm_nb"] = report_metadata(engagement, workbook, stamp)
+        # The run's own bookkeeping; the report's header comes from the notebook as it runs (csm_nb.render.header).
+        nb.metadata["csm_nb"] = {"fingerprint": stamp}
         timings["prepare"] = time.perf_counter() - begun
 
         mark = time.perf_counter()

@@ -54,9 +54,8 @@ def html_exporter() -> Any:
             cfg.TemplateExporter.exclude_input = True
             cfg.TemplateExporter.exclude_input_prompt = True
             cfg.TemplateExporter.exclude_output_prompt = True
-            cfg.HTMLExporter.anchor_link_text = ""  # no pilcrow links in a customer's report
-            cfg.TagRemovePreprocessor.remove_cell_tags = ("interactive-only",)
-            cfg.TagRemovePreprocessor.enabled = True
+            # The template itself drops the cells tagged interactive-only and the headings' pilcrow links,
+            # so plain `jupyter nbconvert --template csm_report` makes the same page as this exporter.
             _EXPORTER = HTMLExporter(
                 config=cfg, template_name="csm_report", extra_template_basedirs=[str(config.templates_dir())]
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -159,8 +160,10 @@ async def start_kernel(
         connection_file=str(socket_dir / f"k{number}.json"),
         **extra,
     )
-    # No IPython history: many kernels writing one history.sqlite would lock each other.
-    await manager.start_kernel(cwd=str(cwd), extra_arguments=["--HistoryManager.enabled=False"])
+    # No IPython history: many kernels writing one history.sqlite would lock each other. Headless whatever
+    # started this process (csm-nb run from a notebook in JupyterLab inherits its JPY_SESSION_NAME).
+    env = {**os.environ, config.INTERACTIVE_ENV: "0"}
+    await manager.start_kernel(cwd=str(cwd), env=env, extra_arguments=["--HistoryManager.enabled=False"])
     client = manager.client()
     try:
         client.start_channels()

@@ -228,6 +228,20 @@ class EngagementOutcome:
     def rendered(self) -> int:
         return sum(1 for w in self.workbooks if w.status == "ok")
 
+    def verdicts(self) -> dict[str, Any]:
+        """The engagement's overall and money verdicts (keys and words), from whichever of its reports ran:
+        each results file carries the same ``verdicts`` (csm_nb.method.verdicts), so the choice does not matter."""
+        from csm_nb.vocabulary import MONEY_VERDICTS, OVERALL_VERDICTS
+
+        figures = next((w.figures for w in self.workbooks if w.figures.get("verdict")), {})
+        overall, money = figures.get("verdict"), figures.get("money")
+        return {
+            "overall": overall,
+            "overall_words": OVERALL_VERDICTS[overall].words if overall in OVERALL_VERDICTS else None,
+            "money": money,
+            "money_words": MONEY_VERDICTS[money].words if money in MONEY_VERDICTS else None,
+        }
+
 
 def engagement_status(outcomes: Sequence[WorkbookOutcome]) -> str:
     """One status for an engagement from its workbooks' statuses.
@@ -859,6 +873,7 @@ _ENTRIES = "\x00csm-nb-engagements\x00"
 
 def _outcome_json(outcome: EngagementOutcome) -> dict[str, Any]:
     data = asdict(outcome)
+    data["verdicts"] = outcome.verdicts()
     data["duration_s"] = round(data["duration_s"], 3)
     for w in data["workbooks"]:
         w["duration_s"] = round(w["duration_s"], 3)
@@ -882,6 +897,7 @@ SUMMARY_COLUMNS = (
     "roi_kind",
     "payback",
     "verdict",
+    "money",
     "estimated",
 )
 # A spreadsheet reads a cell starting with one of these as a formula (or as input to one).
