@@ -205,10 +205,7 @@ def naive(
                 "--no-prompt",
                 "--template",
                 "csm_report",
-                f"--TemplateExporter.extra_template_basedirs={templates}",
-                "--TagRemovePreprocessor.enabled=True",
-                "--TagRemovePreprocessor.remove_cell_tags=interactive-only",
-                "--HTMLExporter.anchor_link_text=",
+                f"--TemplateExporter.extra_template_basedirs={templates}",  # the template drops Lab-only cells itself
                 "--log-level",
                 "ERROR",
                 str(nb),
@@ -236,9 +233,6 @@ def start_worker(templates):
     config.TemplateExporter.exclude_input = True
     config.TemplateExporter.exclude_input_prompt = True
     config.TemplateExporter.exclude_output_prompt = True
-    config.HTMLExporter.anchor_link_text = ""
-    config.TagRemovePreprocessor.remove_cell_tags = ("interactive-only",)
-    config.TagRemovePreprocessor.enabled = True
     exporter = HTMLExporter(config=config, template_name="csm_report", extra_template_basedirs=[templates])
 
 def render(job):

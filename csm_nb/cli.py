@@ -44,7 +44,8 @@ def _imported_line(item: object) -> str:
     from csm_nb.run.service import Imported
 
     assert isinstance(item, Imported)
-    line = f"{item.status} {item.engagement_id} (revision {item.revision}) from {item.source}"
+    what = "model " if item.kind == "model" else ""
+    line = f"{item.status} {what}{item.engagement_id} (revision {item.revision}) from {item.source}"
     if item.note:
         line += f": {item.note}"
     if item.kept:
@@ -65,12 +66,16 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_import_measurements(args: argparse.Namespace) -> int:
-    """``import FILE... --engagement ID``: append measurements (CSV/XLSX); the same rows again change nothing."""
-    from csm_nb.run.service import import_measurements
+    """``import FILE... --engagement ID``: append measurements, events or moment-log entries (CSV/XLSX, told by the
+    header); the same rows again change nothing."""
+    from csm_nb.run.service import import_logs
 
-    for path, counts in import_measurements(args.files, engagement_id=args.engagement, db=args.db):
+    for item in import_logs(args.files, engagement_id=args.engagement, db=args.db):
+        counts = item.counts
+        log = "" if item.kind == "measurements" else f" ({'events' if item.kind == 'events' else 'moment log'})"
         _say(
-            f"{args.engagement}: {counts['added']} added, {counts['updated']} updated, {counts['unchanged']} unchanged from {path}"
+            f"{args.engagement}: {counts['added']} added, {counts['updated']} updated, {counts['unchanged']} unchanged "
+            f"from {item.source}{log}"
         )
     return EXIT_OK
 
@@ -79,7 +84,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from csm_nb.run.service import render_engagement_report
 
     chromium = config.chromium() if args.pdf else None  # a missing Chromium stops here, before any rendering
-    pages = _say_report(render_engagement_report(args.engagement, db=args.db, out=args.out))
+    pages = _say_report(render_engagement_report(args.engagement, db=args.db, out=args.out, as_of=args.as_of))
     if chromium:
         _say_pdfs(pages, chromium=chromium)
     return EXIT_OK
@@ -98,13 +103,20 @@ def _say_report(report: EngagementReport) -> list[Path]:
     for result, html in zip(report.results, paths):
         _say(f"{'up to date' if result.skipped else 'rendered'}: {html}")
     _say(f"index: {report.index}")
+    if report.internal_index is not None:
+        _say(f"internal index (not for the customer): {report.internal_index}")
     return paths
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from csm_nb.run.service import export_engagement
+    from csm_nb.run.service import export_engagement, export_model
 
-    text = export_engagement(args.engagement_id, db=args.db, to=args.output)
+    if (args.engagement_id is None) == (args.model is None):
+        raise UsageError("export takes an engagement ID or --model ID, one of them")
+    if args.model is not None:
+        text = export_model(args.model, db=args.db, to=args.output)
+    else:
+        text = export_engagement(args.engagement_id, db=args.db, to=args.output)
     if args.output:
         _say(f"wrote {args.output}")
     else:
@@ -117,7 +129,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from csm_nb.run.parameters import coerce_parameter
 
     parameters = {name: coerce_parameter(value) for name, value in args.parameter or []}
-    result = run_workbook(args.workbook, engagement_id=args.engagement, out=args.out, parameters=parameters, db=args.db)
+    result = run_workbook(
+        args.workbook, engagement_id=args.engagement, out=args.out, parameters=parameters, db=args.db, as_of=args.as_of
+    )
     for path in result.outputs.values():
         _say(str(path))
     return EXIT_OK
@@ -200,6 +214,7 @@ def cmd_portfolio(args: argparse.Namespace) -> int:
         workers=args.workers,
         scheduler=args.scheduler,
         resume=args.resume,
+        as_of=args.as_of,
         parameters={name: coerce_parameter(value) for name, value in args.parameter or []},
         cell_timeout=args.timeout,
         progress=progress_for(quiet=args.quiet),
@@ -231,6 +246,7 @@ def cmd_portfolio(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+AS_OF_HELP = "the date the reports are judged at (YYYY-MM-DD); everything that depends on 'now' uses it (default: today)"
 PDF_HELP = "also print each report to an A4 PDF beside its HTML (needs Chromium: chromium on the PATH, or CSM_NB_CHROMIUM)"
 
 
@@ -268,9 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "import",
         parents=[common],
-        help="import engagement file(s) into the store",
-        description="Validate and import engagement files (YAML, schema csm-nb/engagement@1). All files are checked "
-        "first and written in one transaction. Importing over a stored engagement merges: measurements and "
+        help="import engagement and engagement-model files into the store",
+        description="Validate and import engagement files (YAML, schema csm-nb/engagement@1) and engagement models "
+        "(YAML or JSON, schema csm-nb/engagement-model@1). All files are checked first and written in one "
+        "transaction. Importing over a stored engagement merges: measurements, moment-log entries, events and "
         "workshop answers added since are kept; if the file lacks anything else (an outcome, a KPI, a "
         "cash-flow period), nothing is written unless --replace is given.",
     )
@@ -283,18 +300,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--engagement",
         metavar="ID",
-        help="the files are measurements (CSV/XLSX with columns kpi, period, value) to append to engagement ID; "
-        "rows already there with the same value change nothing",
+        help="the files are logs to append to engagement ID (CSV/XLSX), told by the header: measurements "
+        "(kpi, period, value), events (date, type, ...) or the moment log (moment, ...); rows already there "
+        "with the same values change nothing",
     )
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser(
         "export",
         parents=[common],
-        help="write an engagement from the store as an engagement file",
-        description="Export one engagement as YAML (to standard output, or to --output FILE).",
+        help="write an engagement (or an engagement model) from the store as a file",
+        description="Export one engagement as YAML, or with --model one engagement model (the store's, else the "
+        "built-in one: high-touch, low-touch), to standard output or to --output FILE (a model is written as JSON "
+        "when FILE ends in .json).",
     )
-    p.add_argument("engagement_id", metavar="ID")
+    p.add_argument("engagement_id", metavar="ID", nargs="?")
+    p.add_argument("--model", metavar="ID", help="export this engagement model instead of an engagement")
     p.add_argument("-o", "--output", metavar="FILE")
     p.set_defaults(func=cmd_export)
 
@@ -307,6 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("workbook", metavar="WORKBOOK", help="workbook id, e.g. cash_flow")
     p.add_argument("--engagement", required=True, metavar="ID")
     p.add_argument("--out", metavar="DIR", help="output directory (default: runs/)")
+    p.add_argument("--as-of", metavar="DATE", help=AS_OF_HELP)
     p.add_argument(
         "-p",
         "--parameter",
@@ -326,6 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--engagement", required=True, metavar="ID")
     p.add_argument("--out", metavar="DIR", help="output directory (default: runs/)")
+    p.add_argument("--as-of", metavar="DATE", help=AS_OF_HELP)
     p.add_argument("--pdf", action="store_true", help=PDF_HELP)
     p.set_defaults(func=cmd_report)
 
@@ -345,6 +368,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", metavar="DIR", help="output directory (default: runs/)")
     p.add_argument("--label", metavar="LABEL", help="run folder under DIR (default: today's date, e.g. 2026-03-31)")
+    p.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help=AS_OF_HELP.replace("(default: today)", "(default: the --label when it is a date, else today)"),
+    )
     p.add_argument(
         "--workbooks",
         action="append",

@@ -32,6 +32,7 @@ from csm_nb.errors import InputError, NotFoundError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ENGAGEMENT_SCHEMA = "csm-nb/engagement@1"
+MODEL_SCHEMA = "csm-nb/engagement-model@1"  # an engagement model (csm_nb.data.engagement_model)
 ENGAGEMENT_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 AUTHOR_ENV = "CSM_NB_AUTHOR"
 CHROMIUM_ENV = "CSM_NB_CHROMIUM"

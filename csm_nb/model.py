@@ -65,6 +65,107 @@ class Measurement:
     value: float
 
 
+# -- the engagement model: moments, triggers, contract, and the logs that grow ----------------------
+# Dates are ISO strings ("2027-01-01"), as everywhere in the model; csm_nb.method.engagement_plan
+# parses them. The field names are the document's keys (``from`` is ``start_from``: a Python keyword).
+@dataclass
+class Contract:
+    """The commercial dates: ``signed`` (the sale, where time to value starts), ``start``, ``end``."""
+
+    signed: str | None = None
+    start: str | None = None
+    end: str | None = None
+    notice_days: int | None = None
+    auto_renew: bool | None = None
+
+
+@dataclass
+class MomentSpec:
+    """One moment of an engagement model and its timing rule (one of ``after``, ``every``/``before``, ``when``).
+
+    * ``type: milestone``: ``after = {"moment": id or "contract.signed", "days": n}``;
+    * ``type: time``: ``every = "3 months"`` from ``start_from`` (``contract.start``, a moment id or a date)
+      ``until`` (default the contract's end), or ``before = {"anchor": "contract.end", "days": n}``;
+    * ``type: event``: ``when`` (a trigger condition) and ``respond_within_days`` (default 2).
+    """
+
+    id: str
+    name: str | None = None
+    phase: str | None = None  # onboarding | ongoing
+    type: str = "milestone"  # milestone | time | event
+    owner: str | None = None  # our role
+    customer_role: str | None = None
+    channel: str | None = None  # meeting | call | email | in_app | automated
+    objective: str | None = None
+    marks: list[str] = field(default_factory=list)  # first_value | onboarding_complete | reference
+    escalate: dict[str, Any] | None = None  # {after_days, to}
+    after: dict[str, Any] | None = None
+    every: str | None = None
+    start_from: str | None = None
+    until: str | None = None
+    before: dict[str, Any] | None = None
+    when: dict[str, Any] | None = None
+    respond_within_days: int | None = None
+    only_for: dict[str, Any] | None = None  # {touch, tags}: the moment applies only to such engagements
+
+
+@dataclass
+class Trigger:
+    """An escalation rule: when its condition (``when``, the closed grammar) holds, the moment ``start`` is due."""
+
+    id: str
+    when: dict[str, Any]
+    start: str | None = None  # the moment (or event response) it starts
+    owner: str | None = None
+    objective: str | None = None
+
+
+@dataclass
+class EngagementModel:
+    """How a CS organisation engages one segment: its moments, triggers and time-to-value targets."""
+
+    id: str
+    name: str | None = None
+    touch: str = "high"  # high | low
+    ttv_target_days: int = 42
+    reference_target_days: int = 60
+    grace_days: int = 7
+    applies_to: dict[str, Any] | None = None
+    moments: list[MomentSpec] = field(default_factory=list)
+    triggers: list[Trigger] = field(default_factory=list)
+
+    def moment(self, moment_id: str) -> MomentSpec | None:
+        return next((m for m in self.moments if m.id == moment_id), None)
+
+
+@dataclass
+class MomentRecord:
+    """One line of the moment log: an occurrence due, held, cancelled or missed."""
+
+    moment: str
+    due: str | None = None
+    held: str | None = None
+    status: str | None = None  # held | cancelled | no_show
+    attendees: list[str] | None = None
+    outcome: str | None = None
+    delay_reason: str | None = None  # a key of vocabulary.DELAY_REASONS
+    note: str | None = None
+
+
+@dataclass
+class Event:
+    """Something that happened at the customer: a support case, a release, a survey answer, a sponsor change."""
+
+    date: str
+    type: str  # a key of vocabulary.EVENT_TYPES
+    severity: str | None = None
+    ref: str | None = None
+    score: float | None = None
+    scale: float | None = None
+    respondent: str | None = None
+    note: str | None = None
+
+
 @dataclass
 class Engagement:
     id: str
@@ -80,6 +181,10 @@ class Engagement:
     financial_links: list[dict[str, Any]] | None = None
     cash_flow: list[CashFlowLine] = field(default_factory=list)
     measurements: list[Measurement] = field(default_factory=list)
+    contract: Contract | None = None
+    engagement_model: str | EngagementModel | None = None  # a model's id in the store, or one inline
+    moments: list[MomentRecord] = field(default_factory=list)  # the log, appendable like measurements
+    events: list[Event] = field(default_factory=list)  # appendable like measurements
     # Workshop answers by workbook id, then answer key (saved one at a time by the forms).
     workshop: dict[str, dict[str, Any]] | None = None
     # Bookkeeping from the store, not part of the engagement file.

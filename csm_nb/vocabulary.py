@@ -620,3 +620,56 @@ KPI_STATUSES: dict[str, Verdict] = {
 }
 # A portfolio summary's verdict is the engagement's ``overall`` (OVERALL_VERDICTS), the same
 # whichever workbooks ran: every results file carries the engagement's ``verdicts``.
+
+
+# -- the engagement plan (csm_nb.method.engagement_plan) ---------------------------------------
+AUDIENCES: tuple[str, ...] = ("customer", "internal")
+PHASES: tuple[str, ...] = ("onboarding", "ongoing")
+MOMENT_TYPES: tuple[str, ...] = ("milestone", "time", "event")
+MOMENT_MARKS: tuple[str, ...] = ("first_value", "onboarding_complete", "reference")
+MOMENT_LOG_STATUSES: tuple[str, ...] = ("held", "cancelled", "no_show")
+CHANNELS: tuple[str, ...] = ("meeting", "call", "email", "in_app", "automated")
+# What a logged event is; the engagement model's event moments and triggers name these.
+EVENT_TYPES: dict[str, str] = {
+    "support_case": "support case",
+    "release": "new release",
+    "sponsor_change": "sponsor change",
+    "survey": "survey answer",
+    "usage_drop": "usage drop",
+    "metric_drop": "key-metric drop",
+    "other": "other",
+}
+# Why an onboarding step was late (closed, so delays can be counted across customers).
+DELAY_REASONS: dict[str, str] = {
+    "customer_consensus": "the customer needed time to agree",
+    "customer_resources": "the customer's people were not available",
+    "customer_data": "the customer's data was not ready",
+    "our_resources": "our people were not available",
+    "technical": "a technical problem",
+    "third_party": "a third party",
+    "other": "another reason",
+}
+# A moment occurrence judged at ``as_of``.
+MOMENT_STATUSES: dict[str, Verdict] = {
+    "held_on_time": Verdict("held on time", "Held on time.", "good"),
+    "held_late": Verdict("held late", "Held late.", "warn"),
+    "planned": Verdict("planned", "Planned.", "info"),
+    "due": Verdict("due soon", "Due soon.", "info"),
+    "overdue": Verdict("overdue", "Overdue.", "warn"),
+    "escalated": Verdict("escalated", "Escalated.", "bad"),
+    "cancelled": Verdict("cancelled", "Cancelled.", "info"),
+    "no_show": Verdict("missed", "Missed.", "warn"),
+}
+# A stage of onboarding against its expected days.
+STAGE_STATUSES: dict[str, Verdict] = {
+    "on_track": Verdict("on time", "On time.", "good"),
+    "behind": Verdict("slower than expected", "Slower than expected.", "warn"),
+    "stuck": Verdict("stuck", "Stuck.", "bad"),
+}
+# Time to value against its target.
+TTV_STATUSES: dict[str, Verdict] = {
+    "on_target": Verdict("on target", "On target.", "good"),
+    "late": Verdict("late", "Late.", "bad"),
+    "on_course": Verdict("on course", "On course.", "info"),
+    "overdue": Verdict("overdue", "Overdue.", "bad"),
+}

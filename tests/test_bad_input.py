@@ -151,6 +151,10 @@ CASH_FLOW_ROWS: list[list[object]] = [
     ["period", "expenditure_est", "expenditure_act", "revenue_est", "revenue_act"],
     ["Month 1", 1000, 1000, 0, 0],
 ]
+GOOD_MODEL = (
+    b"schema: csm-nb/engagement-model@1\nid: good-model\n"
+    b"moments: [{id: kickoff, type: milestone, after: {moment: contract.signed, days: 7}}]\n"
+)
 MEASURE = ["--engagement", SEED_ID]  # import FILE --engagement ID: the files are measurements
 
 
@@ -606,6 +610,70 @@ CASES: list[Case] = [
         ("broken.xlsx", ".xlsx"),
     ),
     Case("measurements-not-a-table", {"notes.txt": b"kpi,period,value\n"}, measure("notes.txt"), ("notes.txt", ".csv")),
+    # The engagement's life: models, the moment log and events (files and appended logs).
+    Case(
+        "lifecycle-unknown-moment-in-the-log",
+        {"lifecycle_unknown_moment.yaml": "lifecycle_unknown_moment.yaml"},
+        imp("lifecycle_unknown_moment.yaml"),
+        ("lifecycle_unknown_moment.yaml", "line 7", "moments[1].moment", "'kick_off_call'", "'high-touch'", "kickoff"),
+    ),
+    Case(
+        "lifecycle-event-type-not-in-the-list",
+        {"lifecycle_event_type.yaml": "lifecycle_event_type.yaml"},
+        imp("lifecycle_event_type.yaml"),
+        ("lifecycle_event_type.yaml", "line 6", "events[1].type", "'outage'", "support_case"),
+    ),
+    Case(
+        "lifecycle-date-that-does-not-exist",
+        {"lifecycle_impossible_date.yaml": "lifecycle_impossible_date.yaml"},
+        imp("lifecycle_impossible_date.yaml"),
+        ("lifecycle_impossible_date.yaml", "line 6", "moments[0].due", "2027-02-30", "YYYY-MM-DD"),
+    ),
+    Case(
+        "model-trigger-with-an-unknown-key",
+        {"model_trigger_unknown_key.yaml": "model_trigger_unknown_key.yaml"},
+        imp("model_trigger_unknown_key.yaml"),
+        ("model_trigger_unknown_key.yaml", "line 7", "triggers[0].when.colour", "'trigger-unknown-key'", "'slow-accounts'"),
+    ),
+    Case(
+        "model-after-chain-loops",
+        {"model_after_loop.yaml": "model_after_loop.yaml"},
+        imp("model_after_loop.yaml"),
+        ("model_after_loop.yaml", "line 5", "moments[1].after.moment", "'after-loop'", "training after review after training"),
+    ),
+    # A good model beside a bad engagement: the model is not stored either (one transaction).
+    Case(
+        "good-model-then-bad-engagement",
+        {"m.yaml": GOOD_MODEL, "lifecycle_event_type.yaml": "lifecycle_event_type.yaml"},
+        imp("m.yaml", "lifecycle_event_type.yaml"),
+        ("lifecycle_event_type.yaml", "line 6", "'outage'"),
+    ),
+    # Found inside the transaction, after the model was written: it is rolled back.
+    Case(
+        "good-model-then-engagement-naming-a-missing-model",
+        {"m.yaml": GOOD_MODEL, "e.yaml": f"{HEADER}id: names-a-ghost\ncustomer: X\nengagement_model: ghost-model\n".encode()},
+        imp("m.yaml", "e.yaml"),
+        ("e.yaml", "line 4", "engagement_model", "'ghost-model'", "good-model"),
+    ),
+    Case(
+        "events-type-not-in-the-list",
+        {"ev_unknown_type.csv": "ev_unknown_type.csv"},
+        measure("ev_unknown_type.csv"),
+        ("ev_unknown_type.csv", "row 3", "column type", "'outage'", "support_case"),
+    ),
+    Case(
+        "moments-unknown-moment",
+        {"mo_unknown_moment.csv": "mo_unknown_moment.csv"},
+        measure("mo_unknown_moment.csv"),
+        ("mo_unknown_moment.csv", "row 3", "column moment", "'weekly_sync'", "'high-touch'"),
+    ),
+    Case(
+        "moments-date-that-does-not-exist",
+        {"mo_impossible_date.csv": "mo_impossible_date.csv"},
+        measure("mo_impossible_date.csv"),
+        ("mo_impossible_date.csv", "row 2", "column due", "2027-04-31"),
+        real_process=True,
+    ),
     # The store.
     Case("store-db-empty", {"good.yaml": "good.yaml"}, ["--db", "", "import", "{in}/good.yaml"], ("--db", "empty")),
     Case(

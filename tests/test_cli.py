@@ -158,13 +158,18 @@ def test_bad_import_gives_one_line_and_leaves_the_store_alone(
         (["run", "cash_flow", "--engagement", "ad-campaign", "-p", "colour", "red"], ["no parameter 'colour'", "accuracy_band"]),
         (["run", "cash_flow", "--engagement", "ad-campaign", "-p", "accuracy_band", "wide"], ["accuracy_band", "expected float"]),
         (["run", "cash_flow", "--engagement", "ad-campaign", "-p", "db", "/tmp/x"], ["'db' is set by csm-nb"]),
+        (["run", "cash_flow", "--engagement", "ad-campaign", "--as-of", "30/11/2026"], ["--as-of: expected a date (YYYY-MM-DD)"]),
+        (["run", "cash_flow", "--engagement", "ad-campaign", "-p", "as_of", "soon"], ["parameter 'as_of'", "got 'soon'"]),
+        (["report", "--engagement", "ad-campaign", "--as-of", "2026-02-30"], ["--as-of: expected a date", "'2026-02-30'"]),
+        (["portfolio", "--as-of", "tomorrow"], ["--as-of: expected a date (YYYY-MM-DD) such as 2026-11-30", "'tomorrow'"]),
     ],
 )
 def test_bad_command_gives_one_line_and_leaves_the_store_alone(
     args: list[str], words: list[str], seeded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = dump(seeded)
-    code, out, err = run_cli(capsys, "--db", str(seeded), *args, *(["--out", str(tmp_path / "runs")] if args[0] == "run" else []))
+    out_option = ["--out", str(tmp_path / "runs")] if args[0] in ("run", "report", "portfolio") else []
+    code, out, err = run_cli(capsys, "--db", str(seeded), *args, *out_option)
     assert code == 1
     assert err.count("\n") == 1 and err.startswith("error: "), err
     for word in words:
@@ -231,3 +236,102 @@ def test_replace_is_only_for_engagement_files(seeded: Path, capsys: pytest.Captu
         "order-to-ship",
     )
     assert code == 1 and "--replace is for engagement files" in err
+
+
+# -- engagement models and the logs that grow -------------------------------------------------------
+MODEL_FILE = """schema: csm-nb/engagement-model@1
+id: enterprise
+name: Enterprise
+touch: high
+ttv_target_days: 35
+moments:
+  - {id: kickoff, name: Kick-off, phase: onboarding, type: milestone, after: {moment: contract.signed, days: 5},
+     escalate: {after_days: 3, to: CS manager}, marks: [first_value]}
+  - {id: qbr, phase: ongoing, type: time, every: 3 months, from: contract.start}
+  - {id: case_call, phase: ongoing, type: event, when: {event: support_case, severity: high}, respond_within_days: 1}
+triggers:
+  - {id: late-kickoff, when: {moment: kickoff, overdue_days: 3}, start: case_call, owner: CS manager}
+"""
+LIFE_FILE = """schema: csm-nb/engagement@1
+id: acme
+customer: Acme
+engagement_model: enterprise
+contract: {signed: 2026-12-01, start: 2027-01-01, end: 2027-12-31, notice_days: 90, auto_renew: true}
+moments:
+  - {moment: kickoff, held: 2026-12-08}
+events:
+  - {date: 2027-03-02, type: support_case, severity: high, ref: CASE-1}
+"""
+
+
+def test_a_model_imports_with_the_engagement_that_names_it_and_exports_losslessly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from csm_nb.data.engagement import parse_model
+
+    db = str(tmp_path / "s.sqlite")
+    model, life = write(tmp_path, "enterprise.yaml", MODEL_FILE), write(tmp_path, "acme.yaml", LIFE_FILE)
+    code, out, err = run_cli(capsys, "--db", db, "import", str(life), str(model))  # the model is saved first
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [f"created acme (revision 1) from {life}", f"created model enterprise (revision 1) from {model}"]
+    assert run_cli(capsys, "--db", db, "import", str(model))[1] == f"unchanged model enterprise (revision 1) from {model}\n"
+    code, exported, _ = run_cli(capsys, "--db", db, "export", "--model", "enterprise")
+    assert code == 0 and parse_model(exported, source="out.yaml") == parse_model(MODEL_FILE, source="in.yaml")
+    target = tmp_path / "again.json"
+    assert run_cli(capsys, "--db", db, "export", "--model", "enterprise", "-o", str(target))[:2] == (0, f"wrote {target}\n")
+    assert parse_model(target.read_text(), source="again.json") == parse_model(MODEL_FILE, source="in.yaml")
+    assert run_cli(capsys, "--db", db, "import", str(target))[1].startswith("unchanged model enterprise (revision 1)")
+    code, exported, _ = run_cli(capsys, "--db", db, "export", "acme")
+    models = {"enterprise": parse_model(MODEL_FILE, source="in.yaml")}
+    again, first = (
+        read_engagement(write(tmp_path, "acme-again.yaml", exported), models=models),
+        read_engagement(life, models=models),
+    )
+    again.revision, again.updated_at, again.updated_by = first.revision, first.updated_at, first.updated_by
+    assert code == 0 and again == first and again.contract.auto_renew is True
+
+
+def test_a_built_in_model_exports_without_a_store_import_and_can_be_adapted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "s.sqlite")
+    code, text, _ = run_cli(capsys, "--db", db, "export", "--model", "high-touch")
+    assert code == 0 and "id: high-touch" in text and "ttv_target_days: 42" in text
+    adapted = write(tmp_path, "ht.yaml", text.replace("grace_days: 7", "grace_days: 5"))
+    code, out, _ = run_cli(capsys, "--db", db, "import", str(adapted))
+    assert out == f"created model high-touch (revision 1) from {adapted}: overrides the built-in model of that id in this store\n"
+    assert "grace_days: 5" in run_cli(capsys, "--db", db, "export", "--model", "high-touch")[1]
+
+
+def test_logs_append_from_csv_picked_by_the_header_and_the_same_rows_change_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "s.sqlite")
+    run_cli(capsys, "--db", db, "import", str(write(tmp_path, "m.yaml", MODEL_FILE)), str(write(tmp_path, "a.yaml", LIFE_FILE)))
+    events = write(tmp_path, "events.csv", "date,type,score,scale,respondent\n2027-03-20,survey,5,10,Tom\n")
+    log = write(tmp_path, "moments.csv", "moment,due,held,attendees\nqbr,2027-04-01,2027-04-06,Ann; Bob\n")
+    code, out, err = run_cli(capsys, "--db", db, "import", str(events), str(log), "--engagement", "acme")
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        f"acme: 1 added, 0 updated, 0 unchanged from {events} (events)",
+        f"acme: 1 added, 0 updated, 0 unchanged from {log} (moment log)",
+    ]
+    assert run_cli(capsys, "--db", db, "import", str(events), str(log), "--engagement", "acme")[1].splitlines() == [
+        f"acme: 0 added, 0 updated, 1 unchanged from {events} (events)",
+        f"acme: 0 added, 0 updated, 1 unchanged from {log} (moment log)",
+    ]
+    # Re-importing the engagement file keeps what was appended.
+    code, out, _ = run_cli(capsys, "--db", db, "import", str(tmp_path / "a.yaml"))
+    assert (
+        out.startswith("unchanged acme (revision 3)") and "kept from the store: 1 moment-log entry (qbr); 1 event (survey)" in out
+    )
+    exported = run_cli(capsys, "--db", db, "export", "acme")[1]
+    assert "{moment: qbr, due: '2027-04-01', held: '2027-04-06', attendees: [Ann, Bob]}" in exported
+
+
+@pytest.mark.parametrize(
+    ("args", "words"), [(["export"], "an engagement ID or --model ID"), (["export", "acme", "--model", "x"], "one of them")]
+)
+def test_export_takes_an_engagement_or_a_model(args: list[str], words: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, *args)
+    assert code == 2 and out == "" and words in err and err.count("\n") == 1

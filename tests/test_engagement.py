@@ -437,6 +437,10 @@ answers = st.recursive(
     max_leaves=8,
 )
 workshops = st.dictionaries(ids, st.dictionaries(texts, answers, max_size=4), min_size=1, max_size=3)
+# Deadlines in the words csm_nb.method.dates.parse_deadline reads (anything else is refused on import).
+deadline_words = st.sampled_from(
+    ["", "10 months", "26 weeks from the start", "immediate", "end November 2027", "end of next financial year"]
+)
 
 
 @st.composite
@@ -447,7 +451,7 @@ def engagements(draw) -> Engagement:
             id=i,
             description=draw(st.none() | texts),
             quantity=draw(st.none() | texts),
-            deadline=draw(st.none() | dates | texts),
+            deadline=draw(st.none() | dates | deadline_words),
             measurement=draw(st.none() | texts),
             status=draw(st.sampled_from([None, "stated", "assumed"])),
             priority=draw(st.sampled_from([None, "primary", "secondary"])),

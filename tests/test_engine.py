@@ -26,7 +26,7 @@ from csm_nb import cli, errors
 from csm_nb.pages.base import Page, money_figures
 from csm_nb.render.index import Headline
 from csm_nb.run import engine, portfolio, registry
-from csm_nb.run.parameters import parameter_help
+from csm_nb.run.parameters import declared_parameters, parameter_help, workbook_notebook
 from csm_nb.run.service import import_engagements
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,6 +43,7 @@ def test_the_registry_lists_every_workbook_in_order_with_its_notebook_and_page()
         "cash_flow",
         "progress",
         "value_report",
+        "engagement_plan",
     ]
     assert list(registry.workbooks()) == [e.id for e in registry.WORKBOOKS]  # nothing else in workbooks/
     for number, entry in enumerate(registry.WORKBOOKS, start=1):
@@ -71,6 +72,19 @@ def test_every_page_follows_the_contract(entry) -> None:
     assert isinstance(page.index_headline({}), Headline)
     # The page's module names the page, and nothing else finds it.
     assert inspect.getmodule(page).__name__ == f"csm_nb.pages.{entry.id}"
+
+
+@pytest.mark.parametrize("entry", registry.WORKBOOKS, ids=lambda e: e.id)
+def test_every_workbook_takes_as_of_in_its_parameters_and_its_page(entry) -> None:
+    """``as_of = ""`` with its help in the notebook's parameters cell, passed to ``open_page``, which takes it."""
+    workbook = registry.get_workbook(entry.id)
+    assert declared_parameters(workbook)["as_of"] == ""
+    help_text = parameter_help(workbook, "as_of")
+    assert "judged at" in help_text and help_text.endswith("empty means today")
+    opening = "".join(c.source for c in workbook_notebook(workbook).cells if "open_page(" in c.source)
+    assert "as_of=as_of" in opening
+    signature = inspect.signature(inspect.getmodule(entry.page).open_page)
+    assert signature.parameters["as_of"].default == ""
 
 
 def test_only_the_value_report_leads_the_index() -> None:
@@ -225,7 +239,7 @@ def test_report_and_portfolio_go_through_run_jobs_and_load_the_engagement_once(
     monkeypatch.setattr(engine.Store, "load", counting_load)
 
     assert cli.main(["--db", str(ad_campaign), "report", "--engagement", "ad-campaign", "--out", str(tmp_path / "r")]) == 1
-    assert calls == [("ad-campaign", ["engagement_brief", "cash_flow", "value_report"])]
+    assert calls == [("ad-campaign", ["engagement_brief", "cash_flow", "value_report", "engagement_plan"])]
     assert loads == ["ad-campaign"]  # once for the engagement, not once a workbook
     calls.clear()
     loads.clear()
@@ -246,7 +260,7 @@ def test_report_and_portfolio_go_through_run_jobs_and_load_the_engagement_once(
         )
         == 3
     )
-    assert calls == [("ad-campaign", ["engagement_brief", "cash_flow", "value_report"])]
+    assert calls == [("ad-campaign", ["engagement_brief", "cash_flow", "value_report"])]  # the workbooks asked for
     assert loads == ["ad-campaign"]
 
 
@@ -264,7 +278,7 @@ def test_report_and_portfolio_give_the_same_reports_through_the_same_path(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     calls = _spy_on_run_jobs(monkeypatch)
-    workbooks = ["engagement_brief", "cash_flow", "value_report"]
+    workbooks = ["engagement_brief", "cash_flow", "value_report", "engagement_plan"]
     assert cli.main(["--db", str(ad_campaign), "report", "--engagement", "ad-campaign", "--out", str(tmp_path / "r")]) == 0
     assert (
         cli.main(

@@ -190,7 +190,7 @@ def test_shortlist_updates_existing_kpis_and_adds_new_ones(example):
         "HR Business Partner",
     )
     kept = register[1]
-    assert (kept.start, kept.milestones[5]) == ("2027-01-01", 8.0)  # fields the workshop does not set are kept
+    assert (kept.start, kept.milestones[5]) == ("2026-08-01", 8.0)  # fields the workshop does not set are kept
 
 
 def test_shortlist_answer_must_name_candidates(example):

@@ -41,6 +41,26 @@ def test_every_package_directory_is_listed_for_installation() -> None:
     assert found == listed
 
 
+def test_every_data_file_beside_the_code_is_in_the_wheel() -> None:
+    """Package data (the question bank, the built-in engagement models) is listed in pyproject's package-data."""
+    package_data = _pyproject()["tool"]["setuptools"]["package-data"]
+    shipped = {
+        path
+        for package, patterns in package_data.items()
+        for pattern in patterns
+        for path in (ROOT / package.replace(".", "/")).glob(pattern)
+    }
+    data_files = {
+        p
+        for p in (ROOT / "csm_nb" / "data").rglob("*")
+        if p.is_file() and p.suffix in {".yaml", ".yml", ".json"} and "__pycache__" not in p.parts
+    }
+    assert {p.relative_to(ROOT).as_posix() for p in data_files - shipped} == set()
+    assert {"csm_nb/data/models/high-touch.yaml", "csm_nb/data/models/low-touch.yaml"} <= {
+        p.relative_to(ROOT).as_posix() for p in shipped
+    }
+
+
 def test_calculation_modules_do_not_import_notebook_machinery() -> None:
     code = (
         "import sys, csm_nb.method.cashflow, csm_nb.data.engagement, csm_nb.data.store, csm_nb.data.tables, csm_nb.render.charts;"

@@ -49,7 +49,7 @@ def test_report_pdf_writes_an_a4_pdf_beside_each_report(tmp_path: Path, capsys: 
     said = capsys.readouterr().out.splitlines()
     folder = out / "ad-campaign"
     pages = sorted(p for p in folder.glob("*.html") if p.name != "index.html")
-    assert [p.stem for p in pages] == ["cash_flow", "engagement_brief", "value_report"]
+    assert [p.stem for p in pages] == ["cash_flow", "engagement_brief", "engagement_plan", "value_report"]
     counts = {}
     for page in pages:
         pdf = page.with_suffix(".pdf")

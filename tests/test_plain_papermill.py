@@ -25,6 +25,7 @@ from conftest import run_nbval
 
 from csm_nb import config
 from csm_nb.errors import InputError
+from csm_nb.method.dates import date_words
 from csm_nb.render.header import REPORT_HEADER_MIME
 from csm_nb.run.registry import WORKBOOKS
 from csm_nb.run.service import import_engagements
@@ -153,7 +154,7 @@ def test_plain_papermill_and_nbconvert_make_the_report_csm_nb_run_makes(both: di
         title,
         "Helios Care Services",
         "Employee engagement, Phase One",
-        f"Prepared {today} · Customer Success Manager: Sam Okafor · Amounts in USD",
+        f"Prepared {today} · Figures as of {date_words(dt.date.today())} · Customer Success Manager: Sam Okafor · Amounts in USD",
     ]
     assert text[-1].startswith("Engagement employee-engagement, revision 1. Figures come from the engagement's agreed data")
     # What is for a person in JupyterLab is not in the page at all (not merely hidden).
@@ -279,7 +280,8 @@ def test_a_headless_run_without_a_results_path_writes_beside_it_and_says_where(
     page = cash_flow.open_page("ad-campaign", db=str(db))
     page.save_results("")
     results = json.loads((tmp_path / "cash_flow.json").read_text(encoding="utf-8"))
-    assert results == json.loads(json.dumps(page.results())) and results["engagement"] == "ad-campaign"
+    assert results == json.loads(json.dumps(page.results_json())) and results["engagement"] == "ad-campaign"
+    assert (results["as_of"], results["audience"]) == (dt.date.today().isoformat(), "customer")  # empty as_of: today
     assert (tmp_path / "cash_flow.xlsx").read_bytes()[:2] == b"PK"
     err = capfd.readouterr().err
     assert (
@@ -375,6 +377,39 @@ def test_the_template_reads_the_header_from_the_output_and_drops_what_is_for_lab
         assert len(parser.items) == 8 and parser.items[7].startswith("Engagement acme, revision 4. Figures come")
         assert "anchor-link" not in page and "To start" not in page and '<h2 id="What-it-shows">What it shows</h2>' in page
         assert page.count('class="cell"') == 0  # the cell with only the header and stderr is not shown
+
+
+@pytest.mark.parametrize("audience", ["customer", "internal"])
+def test_the_header_shows_the_as_of_date_and_an_internal_report_its_band(audience: str) -> None:
+    from nbconvert import HTMLExporter
+
+    from csm_nb.model import Engagement
+    from csm_nb.render.header import report_header
+
+    header = report_header(
+        Engagement("acme", "Acme", csm="Sam", currency="EUR"),
+        workbook="health",
+        title="Health",
+        as_of=dt.date(2026, 11, 30),
+        audience=audience,
+    )
+    header["generated"] = "2026-12-01"
+    code = nbformat.v4.new_code_cell("page.save_results(results_path)")
+    code.outputs = [nbformat.v4.new_output("display_data", data={REPORT_HEADER_MIME: header})]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("Figures."), code]
+    exporter = HTMLExporter(template_name="csm_report", extra_template_basedirs=[str(ROOT / "templates")])
+    page, _ = exporter.from_notebook_node(nb)
+    parser = VisibleText()
+    parser.feed(page)
+    band = ["Internal: not for the customer"] if audience == "internal" else []
+    assert parser.items[: 4 + len(band)] == [
+        "Health · Acme",
+        *band,  # above the header, the first thing on the page
+        "Health",
+        "Acme",
+        "Prepared 2026-12-01 · Figures as of 30 November 2026 · Customer Success Manager: Sam · Amounts in EUR",
+    ]
 
 
 @pytest.mark.slow

@@ -454,6 +454,26 @@ def test_resume_renders_only_what_changed(portfolio_of_40: dict, tmp_path: Path)
     )
 
 
+@pytest.mark.slow
+def test_a_run_is_judged_at_its_label_date_and_resume_renders_a_report_of_another_as_of_again(tmp_path: Path) -> None:
+    db, out = tmp_path / "store.sqlite", tmp_path / "runs"
+    (engagement_id,) = synthetic_engagements().make_store(db, 1)
+    report = out / "2026-11-30" / engagement_id / "cash_flow.json"
+
+    first = portfolio.run_portfolio(db=db, out=out, label="2026-11-30", workbooks=["cash_flow"], workers=1)
+    assert first.counts()["ok"] == 1 and json.loads(report.read_text())["as_of"] == "2026-11-30"  # the label is a date
+    summary = json.loads((out / "2026-11-30" / "summary.json").read_text())
+    assert summary["settings"]["as_of"] == "2026-11-30"
+    assert "Figures as of 30 November 2026" in (out / "2026-11-30" / "index.html").read_text()
+
+    again = portfolio.run_portfolio(db=db, out=out, label="2026-11-30", workbooks=["cash_flow"], workers=1, resume=True)
+    assert again.counts()["up_to_date"] == 1
+    later = portfolio.run_portfolio(
+        db=db, out=out, label="2026-11-30", workbooks=["cash_flow"], workers=1, resume=True, as_of="2026-12-01"
+    )
+    assert later.counts()["ok"] == 1 and json.loads(report.read_text())["as_of"] == "2026-12-01"  # not up to date
+
+
 # -- kill half-way, then --resume -------------------------------------------------------------------
 @pytest.mark.slow
 def test_a_killed_run_leaves_only_complete_reports_and_resume_finishes_without_rendering_twice(tmp_path: Path) -> None:

@@ -265,9 +265,12 @@ def test_a_dated_measurement_needs_the_kpi_start():
 @pytest.mark.parametrize(
     ("start", "deadline", "frequency", "unit", "length"),
     [
-        ("2027-01-01", "2027-12-31", "monthly", "month", 12.0),  # a date deadline is the end of that day
+        ("2027-01-01", "2027-11-01", "monthly", "month", 10.0),  # a date deadline is that day: 10 whole months
+        ("2027-01-01", "2027-12-31", "monthly", "month", 11 + 30 / 31),  # 11 months to 1 December, then 30 of its 31 days
+        ("2027-01-01", "end December 2027", "monthly", "month", 11 + 30 / 31),  # the same day, in words
         ("2026-01-01", "10 months", "weekly", "month", 10.0),
-        ("2026-01-05", "2026-03-29", "weekly", "week", 12.0),
+        ("2026-01-05", "2026-03-29", "weekly", "week", (27 + 28 + 28) / 7),  # 27 days to 1 Feb, 28 to 1 Mar, 28 more
+        ("2026-01-05", "90 days from the start", "weekly", "day", 90.0),
         ("2026-01-01", "4 quarters", None, "quarter", 4.0),
         (None, "26 weeks", "weekly", "week", 26.0),
     ],
@@ -319,6 +322,47 @@ def test_the_page_says_what_is_missing_instead_of_failing():
     assert "No measurements yet" in str(unmeasured.verdict())
     assert "csm-nb import FILE --engagement acme" in str(unmeasured.verdict())
     assert unmeasured.results()["kpis"]["order-to-ship-days"]["forecast_period"] is None
+
+
+# -- judged at as_of -------------------------------------------------------------------------
+def test_the_page_judged_at_as_of_leaves_later_measurements_out_and_says_how_many():
+    weekly = weekly_kpi()  # dated rows: 5 and 19 January, 2 February
+    rows = ots_rows() + [
+        Measurement("stock-waits", d, v) for d, v in (("2026-01-05", 18.0), ("2026-01-19", 17.0), ("2026-02-02", 16.0))
+    ]
+    e = Engagement("ots", "Northwind", kpis=[ots_kpi(), weekly], measurements=rows)
+    # Index p of the monthly KPI is the end of month p (1 January + p months): on 1 February months 0 and 1
+    # stand and months 2-6 are after; of the weekly rows, 2 February is after. On 15 May months 0-4 stand.
+    page = page_mod.page_for(e, as_of=dt.date(2026, 2, 1))
+    ots, stock = page.tracked
+    assert ots.periods == [0.0, 1.0] and ots.values == [30.0, 29.25]
+    assert stock.values == [18.0, 17.0]
+    assert page.results()["measurements_after_as_of"] == 5 + 1
+    note = plain(str(page.verdict()))
+    assert "6 measurements dated after 1 February 2026 (the date this report is judged at) are left out." in note
+    assert page.results_json()["as_of"] == "2026-02-01" and page.results_json()["audience"] == "customer"
+    may = page_mod.page_for(e, as_of=dt.date(2026, 5, 15))
+    assert may.tracked[0].periods == [0.0, 1.0, 2.0, 3.0, 4.0] and may.tracked[0].status[-1] == OTS_STATUS[4]
+    assert may.results()["measurements_after_as_of"] == 2
+    # The verdicts every results file carries are judged at the same date: the latest status is month 4's.
+    assert may.results()["verdicts"]["kpis"]["order-to-ship-days"] == OTS_STATUS[4]
+    everything = page_mod.page_for(e)  # no as_of: every measurement, nothing said
+    assert len(everything.tracked[0].periods) == 7 and everything.results()["measurements_after_as_of"] == 0
+    assert "left out" not in str(everything.verdict())
+
+
+def test_a_measurement_that_cannot_be_dated_is_kept():
+    undated = Kpi("k", baseline=0, target=10, deadline="10 months")  # no start date: index 9 has no day
+    kept, later = pg.split_at([undated], [Measurement("k", 9, 9.0)], dt.date(2000, 1, 1))
+    assert [m.period for m in kept] == [9] and later == []
+
+
+def test_the_page_places_the_financial_year_with_the_engagements_fiscal_year_end():
+    kpi = ots_kpi(deadline="end of this financial year")
+    e = Engagement("ots", "Northwind", kpis=[kpi], measurements=ots_rows())
+    assert page_mod.page_for(e).tracked[0].results()["deadline"] == "2026-12-31"
+    e.fiscal_year_end = "06-30"  # the engagement file's optional key
+    assert page_mod.page_for(e).tracked[0].results()["deadline"] == "2026-06-30"
 
 
 @pytest.mark.parametrize(("name", "value"), [("tolerance", 0.7), ("tolerance", "5 %"), ("trend_periods", 0)])

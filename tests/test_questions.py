@@ -67,7 +67,7 @@ def test_the_example_workshop_answers_are_all_valid_bank_answers() -> None:
     engagement = read_engagement(ROOT / "examples" / "employee-engagement.yaml")
     answers = engagement.workshop["outcome_discovery"]
     checked = check_answers(load_bank("outcome_discovery"), answers, today=TODAY)
-    assert checked["this_year_target"] == 26000 and checked["deadline"] == "2027-12-31"
+    assert checked["this_year_target"] == 26000 and checked["deadline"] == "2027-07-31"
 
 
 def test_the_brief_asks_repeated_questions_once_per_line_and_takes_defaults_from_the_file() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import _thread
 import asyncio
+import datetime as dt
 import json
 import os
 import subprocess
@@ -110,6 +111,51 @@ def test_fingerprint_follows_data_parameters_and_notebook(tmp_path: Path) -> Non
     copy.path.write_bytes(workbook.path.read_bytes() + b"\n")
     engagement.cash_flow[0].revenue_act = 2.0
     assert engine.fingerprint(engagement, copy, {}) != base
+
+
+# -- as_of: a date every workbook takes, part of the fingerprint ----------------------------------------
+def test_as_of_is_a_date_or_empty_and_kept_as_iso_text() -> None:
+    workbook = registry.get_workbook("cash_flow")
+    assert check_parameters(workbook, {"as_of": coerce_parameter("2026-11-30")}) == {"as_of": "2026-11-30"}  # YAML: a date
+    assert check_parameters(workbook, {"as_of": ""}) == {"as_of": ""}
+    with pytest.raises(InputError) as info:
+        check_parameters(workbook, {"as_of": coerce_parameter("last Friday")})
+    assert str(info.value) == (
+        "parameter 'as_of' of workbook 'cash_flow': expected a date (YYYY-MM-DD) such as 2026-11-30, "
+        "or empty for today, got 'last Friday'"
+    )
+
+
+def test_as_of_is_part_of_the_fingerprint_and_empty_means_the_day_of_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    workbook = registry.get_workbook("cash_flow")
+    engagement = Engagement(id="a", customer="A", cash_flow=[CashFlowLine("W0", 1.0, 1.0, 2.0, 2.0)])
+    monkeypatch.setattr(engine, "today", lambda: dt.date(2026, 11, 30))
+    assert engine.effective_parameters(workbook, {"discount_rate": 0.01}) == {"discount_rate": 0.01, "as_of": "2026-11-30"}
+    made = engine.fingerprint(engagement, workbook, {})
+    assert engine.fingerprint(engagement, workbook, {"as_of": "2026-11-30"}) == made
+    monkeypatch.setattr(engine, "today", lambda: dt.date(2026, 12, 1))
+    assert engine.fingerprint(engagement, workbook, {}) != made  # yesterday's report is not up to date today
+    assert engine.fingerprint(engagement, workbook, {"as_of": "2026-11-30"}) == made  # unless asked for as of then
+    no_as_of = registry.Workbook("tiny_report", FIXTURE_WORKBOOKS / "01_tiny_report.ipynb", "Tiny report")
+    assert engine.effective_parameters(no_as_of, {}) == {}  # a team's own notebook without the parameter gets none
+
+
+def test_prepare_gives_as_of_to_every_workbook_that_takes_it(tmp_path: Path) -> None:
+    db = tmp_path / "store.sqlite"
+    with Store(db) as store:
+        store.save(Engagement(id="acme", customer="Acme"))
+    _, jobs, _, _ = engine.prepare(
+        "acme",
+        ["cash_flow", "value_report"],
+        parameters={"value_report": {"as_of": "2026-10-31"}},
+        db=db,
+        out=tmp_path / "runs",
+        as_of=dt.date(2026, 11, 30),
+    )
+    assert [j.parameters for j in jobs] == [{"as_of": "2026-11-30"}, {"as_of": "2026-10-31"}]  # -p as_of wins
+    with pytest.raises(InputError) as info:
+        engine.prepare("acme", ["cash_flow"], db=db, out=tmp_path / "runs", as_of="30/11/2026")
+    assert str(info.value) == "--as-of: expected a date (YYYY-MM-DD) such as 2026-11-30, or empty for today, got '30/11/2026'"
 
 
 def test_is_current_needs_all_three_outputs_and_the_same_stamp_in_the_notebook_and_the_page(tmp_path: Path) -> None:

@@ -107,3 +107,52 @@ def test_a_store_from_a_newer_csm_nb_is_refused_and_left_alone(tmp_path: Path) -
     with pytest.raises(InputError, match=f"schema version {SCHEMA_VERSION + 1}, newer than this csm-nb understands"):
         Store(path)
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
+
+
+def make_v2_store(path: Path) -> None:
+    """A store as version 2 (workshop answers, before the engagement's life) wrote it: the v1 engagement plus an answer."""
+    make_v1_store(path)
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[1])
+    db.execute(
+        "INSERT INTO answer VALUES (?, ?, ?, ?, ?, ?, ?)",
+        ("helios", "outcome_discovery", "this_year_target", "26000", 1, "2026-01-06T09:00:00+00:00", "sam"),
+    )
+    db.execute("PRAGMA user_version = 2")
+    db.commit()
+    db.close()
+
+
+def test_a_version_2_store_gains_models_the_contract_the_moment_log_and_events(tmp_path: Path) -> None:
+    from csm_nb.data.engagement_model import builtin_model
+    from csm_nb.model import Contract, Event, MomentRecord
+
+    path = tmp_path / "v2.sqlite"
+    make_v2_store(path)
+    with Store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION == 3
+        e = store.load("helios")
+        assert (e.customer, e.revision, e.workshop) == (
+            "Helios Care Services",
+            3,
+            {"outcome_discovery": {"this_year_target": 26000}},
+        )
+        assert [(m.kpi, m.period, m.value) for m in e.measurements] == [("clients-served", 1, 1795.0)]
+        assert (e.contract, e.engagement_model, e.moments, e.events) == (None, None, [], [])
+        assert store.engagement_model(e) is None and store.models() == {}
+        # The migrated store takes what version 3 added.
+        e.contract = Contract(signed="2026-12-01", start="2027-01-01", end="2027-12-31")
+        e.moments = [MomentRecord("kickoff", held="2026-12-08")]
+        store.save(e, expected_revision=3)
+        assert store.add_events("helios", [Event("2027-03-02", "support_case", severity="high")]) == {
+            "added": 1,
+            "updated": 0,
+            "unchanged": 0,
+        }
+        assert store.save_model(builtin_model("low-touch")) == ("created", 1)
+    with Store(path) as again:
+        e = again.load("helios")
+        assert (e.contract.end, [r.moment for r in e.moments], e.events[0].severity) == ("2027-12-31", ["kickoff"], "high")
+        assert again.engagement_model(e).id == "high-touch" and list(again.models()) == ["low-touch"]
+        tables = {r[0] for r in again._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert {"engagement_model", "moment_log", "event"} <= tables

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -177,6 +178,34 @@ def test_first_report_and_unreadable_previous(tmp_path, order_to_ship):
     assert vr.read_previous(bad) is None and vr.read_previous("") is None
     same = vr.page_for(order_to_ship).results()
     assert "Nothing has changed since the last report" in str(vr.page_for(order_to_ship, previous=same).changes())
+
+
+# -- judged at as_of -----------------------------------------------------------------------------------
+def test_the_value_report_judged_at_as_of_shows_what_was_known_then(order_to_ship):
+    page = vr.page_for(order_to_ship, as_of=dt.date(2026, 5, 15))
+    r = page.results_json()
+    assert r["as_of"] == "2026-05-15" and r["audience"] == "customer"
+    kpi = r["kpis"]["order-to-ship-days"]  # monthly from 1 January: month 4 (1 May) is the latest on or before
+    assert (kpi["measurements"], kpi["latest_period"], kpi["progress"]) == (5, 4.0, pytest.approx(0.45))
+    assert r["kpis"]["orders-waiting-stock"]["latest_value"] == 13.4  # Monday 11 May, the last one before 15 May
+    # Left out: months 5 and 6 of the two monthly KPIs, and the eight Mondays from 18 May to 6 July.
+    assert r["measurements_after_as_of"] == 2 + 2 + 8
+    assert "12 measurements dated after 15 May 2026 (the date this report is judged at) are left out." in render(page)
+    assert "left out" not in render(vr.page_for(order_to_ship, as_of=dt.date(2026, 7, 6)))  # the last row's day
+
+
+def test_what_changed_is_judged_at_as_of(order_to_ship):
+    may = vr.page_for(order_to_ship, as_of=dt.date(2026, 5, 15)).results_json()
+    july = vr.page_for(order_to_ship, previous=may, as_of=dt.date(2026, 7, 15))
+    assert "Order-to-ship time: 2 new measurements; progress 45 % → 72 % (+27 points)." in july.change_list()
+    assert "Since the last report (figures as of 15 May 2026):" in render(july)
+    # A report judged before the last one has nothing to compare with.
+    again = vr.page_for(order_to_ship, previous=july.results_json(), as_of=dt.date(2026, 5, 15))
+    assert again.previous is None and again.change_list() == []
+    assert (
+        "The last report was judged at a later date (2026-07-15) than this one (2026-05-15), so nothing is compared."
+        in render(again)
+    )
 
 
 # -- the index page ----------------------------------------------------------------------------------

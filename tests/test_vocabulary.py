@@ -74,8 +74,8 @@ def test_fortnightly_is_fourteen_days_everywhere() -> None:
     assert pg.convert_periods(3, "fortnight", "week") == 6.0
     assert pg.periods_between(start, start + dt.timedelta(days=28), "fortnight") == 2.0
     assert pg.date_at(start, 1.5, "fortnight") == start + dt.timedelta(days=21)
-    # A fortnightly KPI with a dated deadline is planned in fortnights: 12 weeks are 6 of them.
-    t = pg.timeline(Kpi("k", start="2026-01-05", deadline="2026-03-29", frequency="fortnightly"))
+    # A fortnightly KPI with a dated deadline is planned in fortnights: 12 weeks (to 30 March) are 6 of them.
+    t = pg.timeline(Kpi("k", start="2026-01-05", deadline="2026-03-30", frequency="fortnightly"))
     assert (t.unit, t.length, t.measured_unit) == ("fortnight", pytest.approx(6.0), "fortnight")
     assert pg.relative_span("3 fortnights") == (3.0, "fortnight")
     assert kpis.score_frequency("fortnightly") == 5

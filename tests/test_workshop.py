@@ -94,7 +94,13 @@ def test_the_workshop_offers_the_workbooks_with_forms_in_the_registry_order() ->
 
     offered = workshop_workbooks()
     assert [w.id for w in offered] == [e.id for e in WORKBOOKS if e.page is not None and e.page.WORKSHOP]
-    assert {w.id for w in offered} == {"engagement_brief", "outcome_discovery", "kpi_workshop", "financial_linkage"}
+    assert {w.id for w in offered} == {
+        "engagement_brief",
+        "outcome_discovery",
+        "kpi_workshop",
+        "financial_linkage",
+        "engagement_plan",
+    }
     assert all(w.blurb and w.title and (config.workbooks_dir() / w.notebook).is_file() for w in offered)
     assert workbook_by_id("kpi_workshop").notebook == "03_kpi_workshop.ipynb"
 

@@ -10,7 +10,7 @@ answers. Headless Chromium (1280x720) then:
   times with Enter; after each entry the mark beside it is held to what the
   SQLite file says (read with the stdlib ``sqlite3``, not through ``csm_nb``);
 * does the same with financial linkage's gap run-rate box and its draft;
-* looks at the four workshop workbooks: no code, no traceback, no MathJax,
+* looks at the five workshop workbooks: no code, no traceback, no MathJax,
   money as text, whole tab labels; a screenshot of each goes to
   ``tests/output/workshop_app_<workbook>.png`` (ignored by git);
 * switches engagement in the form's picker and sees the start page remember it;
@@ -49,7 +49,7 @@ TOKEN = "csm-nb-workshop-app-test"
 VIEWPORT = {"width": 1280, "height": 720}
 EID, CUSTOMER = "employee-engagement", "Helios Care Services"
 OTHER, OTHER_CUSTOMER = "order-to-ship-copy", "Northwind Homewares"
-WORKBOOKS = ["engagement_brief", "outcome_discovery", "kpi_workshop", "financial_linkage"]
+WORKBOOKS = ["engagement_brief", "outcome_discovery", "kpi_workshop", "financial_linkage", "engagement_plan"]
 RUN_RATE = "monthly_run_rate"  # outcome discovery's field, on tab 2
 LINK_KEY = "link.engagement-to-revenue"  # financial linkage's draft of the example's only link
 FORM_TIMEOUT = 90_000  # ms: the first form may wait for the fork server to finish its imports
@@ -160,6 +160,8 @@ def form_ready(page: Any, workbook: str) -> Any:
         return page.get_by_label("run rate", exact=True)
     if workbook == "kpi_workshop":
         return page.locator(".csm-kpi-workshop")
+    if workbook == "engagement_plan":
+        return page.locator(".csm-plan-log")
     return page.locator(".csm-workshop")
 
 
@@ -266,7 +268,7 @@ def test_workbook_page_shows_no_code_no_traceback_no_maths(app: App, pages: Page
     from playwright.sync_api import expect
 
     page = pages.get(workbook)
-    # The header: the start page, the four workbooks with this one current, large text.
+    # The header: the start page, the workshop workbooks with this one current, large text.
     expect(page.locator(".ws-home")).to_be_visible()
     expect(page.locator(".ws-steps a")).to_have_count(len(WORKBOOKS))
     current = page.locator('.ws-steps a[aria-current="page"]')

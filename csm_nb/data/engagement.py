@@ -4,20 +4,35 @@
 with its cash flow and measurements loaded (from inline rows or from the
 CSV/XLSX files the YAML points at). ``engagement_document(e)`` is the inverse,
 with tables written inline, so ``read(write(read(f))) == read(f)``.
+
+Engagement model files (``csm-nb/engagement-model@1``, YAML or JSON, checked by
+:mod:`csm_nb.data.engagement_model`) are read and written here too:
+``read_model``, ``dump_model``; ``read_document`` tells the two kinds apart by
+their ``schema`` key.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from csm_nb import config
-from csm_nb.config import ENGAGEMENT_SCHEMA, check_engagement_id
+from csm_nb.config import ENGAGEMENT_SCHEMA, MODEL_SCHEMA, check_engagement_id
 from csm_nb.data import schema
+from csm_nb.data.engagement_model import (
+    builtin_model,
+    check_engagement_model,
+    check_model,
+    check_model_use,
+    model_document,
+)
 from csm_nb.data.files import decode_text, read_limited
+from csm_nb.data.lifecycle import event_key, event_record, moment_key, moment_record, shown_event_key, shown_moment_key
 from csm_nb.data.tables import (
     CASH_FLOW_COLUMNS,
     cash_flow_from_rows,
@@ -29,7 +44,9 @@ from csm_nb.errors import InputError, LimitError
 from csm_nb.method.progress import check_measurement_window
 from csm_nb.model import (
     CashFlowLine,
+    Contract,
     Engagement,
+    EngagementModel,
     Kpi,
     Measurement,
     Outcome,
@@ -242,10 +259,27 @@ def _unreadable_value(root: yaml.Node, walk: _Walk) -> InputError:
     return InputError(f"{walk.source}: not plain YAML data")  # pragma: no cover - the walk above finds it
 
 
-def parse_engagement(text: str, *, source: str, base_dir: Path | None = None) -> Engagement:
-    """Validate engagement YAML text into an :class:`Engagement`."""
+def parse_engagement(
+    text: str, *, source: str, base_dir: Path | None = None, models: dict[str, EngagementModel] | None = None
+) -> Engagement:
+    """Validate engagement YAML text into an :class:`Engagement`.
+
+    The model it names must be one of ``models`` or a built-in one, and every moment in its log a
+    moment of that model (see :mod:`csm_nb.data.engagement_model` for which model applies).
+    """
     data, lines = load_yaml_with_lines(text, source)
     ctx = schema.Context(source=source, lines=lines, base_dir=base_dir)
+    engagement = _engagement_from(data, ctx)
+    check_model_use(engagement, ctx, _lookup(models), known=models or ())
+    return engagement
+
+
+def _lookup(models: dict[str, EngagementModel] | None) -> Any:
+    return lambda model_id: (models or {}).get(model_id) or builtin_model(model_id)
+
+
+def _engagement_from(data: Any, ctx: schema.Context) -> Engagement:
+    """Everything but the check that the model it names exists (the store may hold it: see ``read_document``)."""
     if not isinstance(data, dict):
         raise ctx.fail((), "expected a mapping with at least schema, id and customer")
     doc = schema.ENGAGEMENT.check(data, (), ctx)
@@ -269,6 +303,14 @@ def parse_engagement(text: str, *, source: str, base_dir: Path | None = None) ->
         kpis=[Kpi(**k) for k in doc.get("kpis", [])],
         workshop=doc.get("workshop"),
     )
+    if "contract" in doc:
+        engagement.contract = Contract(**doc["contract"])
+    if "engagement_model" in doc:
+        engagement.engagement_model = check_engagement_model(
+            doc["engagement_model"], ("engagement_model",), ctx, kpis=[k.id for k in engagement.kpis]
+        )
+    engagement.moments = [moment_record(m, ("moments", i), ctx) for i, m in enumerate(doc.get("moments", []))]
+    engagement.events = [event_record(e, ("events", i), ctx) for i, e in enumerate(doc.get("events", []))]
     if "cash_flow" in doc:
         engagement.cash_flow = _load_table(doc["cash_flow"], read_cash_flow, cash_flow_from_rows)
     numbered: list[tuple[int, Measurement]] = []
@@ -276,10 +318,117 @@ def parse_engagement(text: str, *, source: str, base_dir: Path | None = None) ->
         numbered = _load_table(doc["measurements"], read_numbered_measurements, numbered_measurements)
         engagement.measurements = [m for _, m in numbered]
     check_references(engagement, ctx)
+    check_lifecycle(engagement, ctx)
     if numbered:
         kind, payload = doc["measurements"]
         check_measurement_window(engagement.kpis, numbered, source=str(payload) if kind == "file" else payload[0])
     return engagement
+
+
+def check_lifecycle(engagement: Engagement, ctx: schema.Context) -> None:
+    """The contract's dates in order; one log entry an occurrence and one entry an event."""
+    contract = engagement.contract
+    if contract is not None and contract.end:
+        if contract.start and contract.end < contract.start:
+            raise ctx.fail(("contract", "end"), f"{contract.end} is before the contract's start, {contract.start}")
+        if contract.signed and contract.signed > contract.end:
+            raise ctx.fail(("contract", "signed"), f"{contract.signed} is after the contract's end, {contract.end}")
+    _unique(engagement.moments, "moments", moment_key, shown_moment_key, "one entry an occurrence", ctx)
+    _unique(
+        engagement.events,
+        "events",
+        event_key,
+        shown_event_key,
+        "give each a ref (a case or survey number) to tell them apart",
+        ctx,
+    )
+
+
+def _unique(items: list[Any], section: str, key_of: Any, shown: Any, advice: str, ctx: schema.Context) -> None:
+    seen: dict[Any, int] = {}
+    for i, item in enumerate(items):
+        key = key_of(item)
+        if key in seen:
+            first = seen[key]
+            line = ctx.lines.get((section, first))
+            where = f"{section}[{first}]" + (f", line {line}" if line else "")
+            raise ctx.fail((section, i), f"{shown(key)} is already in {section} ({where}); {advice}")
+        seen[key] = i
+
+
+@dataclass
+class Document:
+    """One file as read by ``read_document``: an engagement or an engagement model, and where its values are."""
+
+    path: Path
+    engagement: Engagement | None = None
+    model: EngagementModel | None = None
+    context: schema.Context | None = None
+
+    @property
+    def kind(self) -> str:
+        return "model" if self.model is not None else "engagement"
+
+
+def read_document(path: str | Path, *, check_models: bool = True) -> Document:
+    """Read an engagement file or an engagement model file (YAML or JSON), told apart by ``schema``.
+
+    With ``check_models=False`` an engagement's model is not looked up: the caller does it with
+    ``check_model_use(document.engagement, document.context, lookup)`` once it knows the store's
+    models (``csm-nb import`` does, inside its transaction).
+    """
+    path = Path(path)
+    raw = read_limited(path, limit=config.MAX_DOCUMENT_BYTES, what="an engagement file")
+    text = decode_text(raw, source=str(path))
+    data, lines = load_yaml_with_lines(text, str(path))
+    ctx = schema.Context(source=str(path), lines=lines, base_dir=path.parent)
+    kind = data.get("schema") if isinstance(data, dict) else None
+    if kind == MODEL_SCHEMA:
+        return Document(path, model=check_model(data, (), ctx, standalone=True), context=ctx)
+    if isinstance(kind, str) and kind != ENGAGEMENT_SCHEMA:
+        raise ctx.fail(
+            ("schema",), f"expected {ENGAGEMENT_SCHEMA!r} (an engagement) or {MODEL_SCHEMA!r} (an engagement model), got {kind!r}"
+        )
+    engagement = _engagement_from(data, ctx)
+    if check_models:
+        check_model_use(engagement, ctx)
+    return Document(path, engagement=engagement, context=ctx)
+
+
+def parse_model(text: str, *, source: str) -> EngagementModel:
+    """Validate engagement-model YAML (or JSON) text into an :class:`EngagementModel`."""
+    data, lines = load_yaml_with_lines(text, source)
+    return check_model(data, (), schema.Context(source=source, lines=lines), standalone=True)
+
+
+def read_model(path: str | Path) -> EngagementModel:
+    """Read and validate one engagement model file (``csm-nb/engagement-model@1``, YAML or JSON)."""
+    path = Path(path)
+    raw = read_limited(path, limit=config.MAX_DOCUMENT_BYTES, what="an engagement model file")
+    return parse_model(decode_text(raw, source=str(path)), source=str(path))
+
+
+def dump_model(model: EngagementModel, *, as_json: bool = False) -> str:
+    """The model as a file: YAML (moments one after another, conditions on one line), or JSON."""
+    doc = _tidy(model_document(model))
+    if as_json:
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    for moment in doc["moments"]:
+        for key in ("after", "before", "escalate", "when", "only_for"):
+            if key in moment:
+                moment[key] = _Row(moment[key])
+    for trigger in doc.get("triggers", []):
+        trigger["when"] = _Row(trigger["when"])
+    header = f"# Engagement model ({MODEL_SCHEMA}); import it with: csm-nb import FILE\n"
+    return header + yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def write_model(model: EngagementModel, path: str | Path) -> Path:
+    """Write the model to ``path`` (JSON when its name ends in .json, else YAML)."""
+    from csm_nb.data.results import write_text_atomic
+
+    path = Path(path)
+    return write_text_atomic(path, dump_model(model, as_json=path.suffix.lower() == ".json"))
 
 
 def _load_table(ref: tuple[str, Any], read_file: Any, from_rows: Any) -> Any:
@@ -331,12 +480,15 @@ def check_references(engagement: Engagement, ctx: schema.Context) -> None:
             raise ctx.fail(("financial_links", i), str(exc)) from None
 
 
-def read_engagement(path: str | Path) -> Engagement:
-    """Read and validate one engagement file (UTF-8, or UTF-16 with a BOM; at most ``config.MAX_DOCUMENT_BYTES``)."""
+def read_engagement(path: str | Path, *, models: dict[str, EngagementModel] | None = None) -> Engagement:
+    """Read and validate one engagement file (UTF-8, or UTF-16 with a BOM; at most ``config.MAX_DOCUMENT_BYTES``).
+
+    ``models`` are the engagement models it may name besides the built-in ones.
+    """
     path = Path(path)
     raw = read_limited(path, limit=config.MAX_DOCUMENT_BYTES, what="an engagement file")
     text = decode_text(raw, source=str(path))
-    return parse_engagement(text, source=str(path), base_dir=path.parent)
+    return parse_engagement(text, source=str(path), base_dir=path.parent, models=models)
 
 
 def engagement_document(engagement: Engagement) -> dict[str, Any]:
@@ -356,6 +508,16 @@ def engagement_document(engagement: Engagement) -> dict[str, Any]:
         doc["cash_flow"] = [_Row(without_none(line)) for line in engagement.cash_flow]
     if engagement.measurements:
         doc["measurements"] = [_Row(without_none(m)) for m in engagement.measurements]
+    if engagement.contract is not None:
+        doc["contract"] = without_none(engagement.contract)
+    if isinstance(engagement.engagement_model, EngagementModel):
+        doc["engagement_model"] = model_document(engagement.engagement_model, inline=True)
+    elif engagement.engagement_model is not None:
+        doc["engagement_model"] = engagement.engagement_model
+    if engagement.moments:
+        doc["moments"] = [_Row(without_none(r)) for r in engagement.moments]
+    if engagement.events:
+        doc["events"] = [_Row(without_none(e)) for e in engagement.events]
     if engagement.workshop:
         doc["workshop"] = engagement.workshop
     return _tidy(doc)
@@ -401,10 +563,16 @@ def write_engagement(engagement: Engagement, path: str | Path) -> Path:
 __all__ = [
     "CASH_FLOW_COLUMNS",
     "CashFlowLine",
+    "Document",
     "Measurement",
     "dump_engagement",
+    "dump_model",
     "engagement_document",
     "parse_engagement",
+    "parse_model",
+    "read_document",
     "read_engagement",
+    "read_model",
     "write_engagement",
+    "write_model",
 ]

@@ -10,13 +10,16 @@ second kind. The rules, applied by :func:`plan_import`:
    cash-flow period and measurement in the file is written as the file says.
 2. **Measurements are appended data.** Stored measurements the file lacks are
    kept (the file's value wins for the same KPI and period), unless their KPI
-   is no longer in the file.
+   is no longer in the file. **The moment log and events are appended data
+   too**, by the same rule: stored entries the file lacks are kept (the file's
+   entry wins for the same occurrence or event, ``csm_nb.data.lifecycle``),
+   unless the moment is no longer in the engagement's model.
 3. **Workshop answers are merged** (the store does it: answers the file lacks
    are kept, changed ones get a new revision). An import never removes one.
 4. **Anything else the file lacks would be removed**: an outcome, KPI,
    financial link, stakeholder or cash-flow period that is only in the store,
    a known cash-flow figure the file leaves empty, measurements of a dropped
-   KPI. Then the import is refused with one line naming what would go; with
+   KPI, log entries of a moment the engagement's model no longer has. Then the import is refused with one line naming what would go; with
    ``replace=True`` (``csm-nb import --replace``) the file is taken as the
    whole truth and they are removed.
 """
@@ -27,6 +30,7 @@ import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from csm_nb.data.lifecycle import event_key, moment_key
 from csm_nb.model import Engagement, Measurement
 
 # The figures of a cash-flow line, in the order a person reads them.
@@ -60,12 +64,15 @@ def _period_list(rows: list[Measurement]) -> str:
     return ", ".join(periods[:4]) + (f" and {len(periods) - 4} more" if len(periods) > 4 else "")
 
 
-def plan_import(current: Engagement | None, incoming: Engagement, *, replace: bool = False) -> ImportPlan:
+def plan_import(
+    current: Engagement | None, incoming: Engagement, *, replace: bool = False, moment_ids: Iterable[str] | None = None
+) -> ImportPlan:
     """Merge ``incoming`` (a file) over ``current`` (the store's copy) by the rules above.
 
     ``removed`` lists, in words, what the file would remove; the caller refuses
     unless ``replace``. With ``replace`` the file is saved as it is (answers
-    are still merged by the store).
+    are still merged by the store). ``moment_ids`` are the moments of the
+    model the file's engagement follows (``None``: not checked).
 
     >>> from csm_nb.model import Kpi, Outcome
     >>> stored = Engagement(id="a", customer="A", outcomes=[Outcome("o1"), Outcome("o2")], kpis=[Kpi("k")],
@@ -116,12 +123,52 @@ def plan_import(current: Engagement | None, incoming: Engagement, *, replace: bo
             kept.append(f"{_count(rows)} of KPI {kpi!r} (period{'s' * (len(rows) > 1)} {_period_list(rows)})")
     else:
         removed += [f"{_count(rows)} of KPI {kpi!r} added after the import" for kpi, rows in extra.items()]
+    _merge_logs(current, incoming, merged, replace, moment_ids, kept, removed)
     # Answers the file lacks stay (the store merges them); showing them here keeps "unchanged" honest.
     workshop = copy.deepcopy(current.workshop or {})
     for workbook, answers in (incoming.workshop or {}).items():
         workshop.setdefault(workbook, {}).update(answers)
     merged.workshop = workshop or None
     return ImportPlan(merged, kept, removed)
+
+
+def _merge_logs(
+    current: Engagement,
+    incoming: Engagement,
+    merged: Engagement,
+    replace: bool,
+    moment_ids: Iterable[str] | None,
+    kept: list[str],
+    removed: list[str],
+) -> None:
+    """The moment log and events, by rule 2: appended entries the file lacks are kept (or, with replace, removed)."""
+    in_file = {moment_key(r) for r in incoming.moments}
+    model = set(moment_ids) if moment_ids is not None else None
+    extra = [r for r in current.moments if moment_key(r) not in in_file and (model is None or r.moment in model)]
+    orphaned = [r for r in current.moments if moment_key(r) not in in_file and model is not None and r.moment not in model]
+    if orphaned:
+        names = ", ".join(sorted({r.moment for r in orphaned}))
+        removed.append(f"{_entries(len(orphaned))} of moment(s) {names}, which the engagement's model does not have")
+    events_in_file = {event_key(e) for e in incoming.events}
+    extra_events = [e for e in current.events if event_key(e) not in events_in_file]
+    if replace:
+        removed += [f"{_entries(len(extra))} added after the import"] if extra else []
+        removed += [f"{_events(len(extra_events))} added after the import"] if extra_events else []
+        return
+    if extra:
+        merged.moments.extend(extra)
+        kept.append(f"{_entries(len(extra))} ({', '.join(sorted({r.moment for r in extra}))})")
+    if extra_events:
+        merged.events.extend(extra_events)
+        kept.append(f"{_events(len(extra_events))} ({', '.join(sorted({e.type for e in extra_events}))})")
+
+
+def _entries(n: int) -> str:
+    return f"{n} moment-log entr{'y' if n == 1 else 'ies'}"
+
+
+def _events(n: int) -> str:
+    return f"{n} event{'s' * (n != 1)}"
 
 
 def _count(rows: list[Measurement]) -> str:

@@ -9,6 +9,7 @@ Adding a field is a one-line change to ``ENGAGEMENT`` below.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +17,12 @@ from typing import Any
 
 from csm_nb import config
 from csm_nb.errors import InputError, LimitError
+from csm_nb.method.dates import DEADLINE_FORMS, parse_deadline, parse_month_day
 from csm_nb.vocabulary import (
+    DELAY_REASONS,
+    EVENT_TYPES,
     FREQUENCIES,
+    MOMENT_LOG_STATUSES,
     InlineRows,
     currency_code,
     frequency_word,
@@ -78,6 +83,49 @@ class DateText(Text):
     """A date (kept as ISO text) or a relative phrase such as '10 months'."""
 
     description = "a date (YYYY-MM-DD) or a phrase such as '10 months'"
+
+
+class Deadline(Text):
+    """A deadline in one of the forms csm_nb.method.dates.parse_deadline reads, kept as written."""
+
+    description = DEADLINE_FORMS
+
+    def check(self, value: Any, path: Path_, ctx: Context) -> Any:
+        text = super().check(value, path, ctx)
+        if text.strip() and parse_deadline(text) is None:  # empty: not set yet
+            raise ctx.fail(path, f"expected {DEADLINE_FORMS}; got {_shown(value)}")
+        return text
+
+
+class MonthDay(Text):
+    """The last day of the customer's financial year, ``MM-DD`` (03-31); 02-29 is refused."""
+
+    def check(self, value: Any, path: Path_, ctx: Context) -> Any:
+        text = super().check(value, path, ctx)
+        if parse_month_day(text) is None:
+            raise ctx.fail(path, f"expected the financial year's last day as MM-DD, such as 03-31; got {_shown(value)}")
+        return text
+
+
+class IsoDate(Spec):
+    """A calendar date that exists, kept as ISO text: 2027-02-30 is refused, and so is a time of day
+    (a spreadsheet's date cell, which reads as midnight, is a date)."""
+
+    description = "a date (YYYY-MM-DD)"
+
+    def check(self, value: Any, path: Path_, ctx: Context) -> Any:
+        if isinstance(value, dt.datetime):
+            if value.time() != dt.time(0):
+                raise ctx.fail(path, f"expected a date without a time of day (YYYY-MM-DD), got {value.isoformat()}")
+            return value.date().isoformat()
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            try:
+                return dt.date.fromisoformat(value.strip()).isoformat()
+            except ValueError:
+                raise ctx.fail(path, f"{value.strip()} is not a date that exists; expected YYYY-MM-DD") from None
+        raise ctx.fail(path, f"expected a date (YYYY-MM-DD), got {_shown(value)}")
 
 
 class Frequency(Text):
@@ -200,6 +248,18 @@ class Anything(Spec):
         return value
 
 
+class ModelRef(Spec):
+    """An engagement model: its id (text) or the model written inline (a mapping, kept as written and
+    checked whole by csm_nb.data.engagement_model, which knows the model's grammar)."""
+
+    def check(self, value: Any, path: Path_, ctx: Context) -> Any:
+        if isinstance(value, Mapping):
+            return value
+        if isinstance(value, list):
+            raise ctx.fail(path, "expected an engagement model's id (such as high-touch) or a model written inline; got a list")
+        return Text().check(value, path, ctx)
+
+
 class Record(Spec):
     def __init__(self, fields: dict[str, Spec], *, required: tuple[str, ...] = ()) -> None:
         self.fields, self.required = fields, required
@@ -265,7 +325,7 @@ OUTCOME = Record(
         "id": Text(),
         "description": Text(),
         "quantity": Text(),
-        "deadline": DateText(),
+        "deadline": Deadline(),
         "measurement": Text(),
         "status": Choice("stated", "assumed"),
         "priority": Choice("primary", "secondary"),
@@ -283,7 +343,7 @@ KPI = Record(
         "baseline": Number(),
         "target": Number(),
         "start": DateText(),
-        "deadline": DateText(),
+        "deadline": Deadline(),
         "frequency": Frequency(),
         "source": Text(),
         "owner": Text(),
@@ -396,6 +456,43 @@ FINANCIAL_LINK = Record(
     required=("id",),
 )
 
+# The engagement's life (csm_nb.data.engagement_model checks the model and that the log names its moments).
+CONTRACT = Record(
+    {
+        "signed": IsoDate(),
+        "start": IsoDate(),
+        "end": IsoDate(),
+        "notice_days": Integer(minimum=0),
+        "auto_renew": Boolean(),
+    }
+)
+MOMENT_LOG_ENTRY = Record(
+    {
+        "moment": Text(),
+        "due": IsoDate(),
+        "held": IsoDate(),
+        "status": Choice(*MOMENT_LOG_STATUSES),
+        "attendees": ListOf(Text()),
+        "outcome": Text(),
+        "delay_reason": Choice(*DELAY_REASONS),
+        "note": Text(),
+    },
+    required=("moment",),
+)
+EVENT = Record(
+    {
+        "date": IsoDate(),
+        "type": Choice(*EVENT_TYPES),
+        "severity": Text(),
+        "ref": Text(),
+        "score": Number(),
+        "scale": Number(minimum=0),
+        "respondent": Text(),
+        "note": Text(),
+    },
+    required=("date", "type"),
+)
+
 ENGAGEMENT = Record(
     {
         "schema": Text(),
@@ -422,6 +519,11 @@ ENGAGEMENT = Record(
             rows_are="measurements",
             advice="split them across files",
         ),
+        "contract": CONTRACT,
+        "engagement_model": ModelRef(),
+        "moments": ListOf(MOMENT_LOG_ENTRY),
+        "events": ListOf(EVENT),
+        "fiscal_year_end": MonthDay(),
         "workshop": MappingOf(Text(), MappingOf(Text(), Anything())),
     },
     required=("schema", "id", "customer"),

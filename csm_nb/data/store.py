@@ -37,6 +37,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from csm_nb import config
+from csm_nb.data.engagement_model import (
+    DEFAULT_MODEL_ID,
+    builtin_model,
+    builtin_models,
+    check_model,
+    model_document,
+    resolve_model,
+    unknown_moment,
+)
+from csm_nb.data.lifecycle import event_key, moment_key
+from csm_nb.data.schema import Context
 from csm_nb.errors import (
     ConflictError,
     CsmError,
@@ -47,11 +58,16 @@ from csm_nb.errors import (
 )
 from csm_nb.model import (
     CashFlowLine,
+    Contract,
     Engagement,
+    EngagementModel,
+    Event,
     Kpi,
     Measurement,
+    MomentRecord,
     Outcome,
     field_names,
+    without_none,
 )
 
 MIGRATIONS: list[str] = [
@@ -118,6 +134,37 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (engagement_id, workbook, key)
     );
     """,
+    # 2 -> 3: the engagement's life: engagement models, the contract, the moment log and events.
+    """
+    CREATE TABLE engagement_model (
+        id TEXT PRIMARY KEY,
+        document TEXT NOT NULL,         -- JSON: the model as its file has it (csm-nb/engagement-model@1)
+        revision INTEGER NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL
+    );
+    ALTER TABLE engagement ADD COLUMN contract TEXT;            -- JSON
+    ALTER TABLE engagement ADD COLUMN engagement_model TEXT;    -- JSON: a model's id (text), or a model inline
+    CREATE TABLE moment_log (
+        engagement_id TEXT NOT NULL REFERENCES engagement(id) ON DELETE CASCADE,
+        moment TEXT NOT NULL,
+        occurrence TEXT NOT NULL,       -- the due date, else the held date, else '' (csm_nb.data.lifecycle.moment_key)
+        due TEXT, held TEXT, status TEXT,
+        attrs TEXT,                     -- JSON: attendees, outcome, delay_reason, note
+        position INTEGER NOT NULL,
+        PRIMARY KEY (engagement_id, moment, occurrence)
+    );
+    CREATE TABLE event (
+        engagement_id TEXT NOT NULL REFERENCES engagement(id) ON DELETE CASCADE,
+        date TEXT NOT NULL,
+        type TEXT NOT NULL,
+        ref TEXT NOT NULL,              -- '' when none (csm_nb.data.lifecycle.event_key)
+        respondent TEXT NOT NULL,       -- '' when none
+        attrs TEXT,                     -- JSON: severity, score, scale, note
+        position INTEGER NOT NULL,
+        PRIMARY KEY (engagement_id, date, type, ref, respondent)
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -180,7 +227,20 @@ def _period_value(text: str) -> int | str:
 
 
 DEFAULT_BUSY_TIMEOUT = 10.0  # seconds a write waits for another process's lock
-_TABLES = frozenset({"engagement", "outcome", "kpi", "cash_flow_line", "measurement", "change_log", "answer"})
+_TABLES = frozenset(
+    {
+        "engagement",
+        "outcome",
+        "kpi",
+        "cash_flow_line",
+        "measurement",
+        "change_log",
+        "answer",
+        "engagement_model",
+        "moment_log",
+        "event",
+    }
+)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -541,7 +601,7 @@ class Store:
         with self._reading() as db:  # all tables from the same moment
             row = db.execute(
                 "SELECT id, customer, currency, csm, tags, initiative, solution, stakeholders, financial_links, "
-                "revision, updated_at, updated_by FROM engagement WHERE id = ?",
+                "revision, updated_at, updated_by, contract, engagement_model FROM engagement WHERE id = ?",
                 (engagement_id,),
             ).fetchone()
             if row is None:
@@ -557,6 +617,12 @@ class Store:
                 updated_at=row[10],
                 updated_by=row[11],
             )
+            if row[12] is not None:
+                engagement.contract = Contract(**json.loads(row[12]))
+            if row[13] is not None:
+                engagement.engagement_model = _model_from_column(json.loads(row[13]), engagement_id)
+            engagement.moments = self._moments(db, engagement_id)
+            engagement.events = self._events(db, engagement_id)
             engagement.outcomes = [
                 Outcome(*r)
                 for r in db.execute(
@@ -664,14 +730,27 @@ class Store:
             ]
             db.execute(
                 "INSERT INTO engagement (id, customer, currency, csm, tags, initiative, solution, stakeholders, "
-                "financial_links, revision, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "financial_links, revision, updated_at, updated_by, contract, engagement_model) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(id) DO UPDATE SET customer=excluded.customer, currency=excluded.currency, csm=excluded.csm, "
                 "tags=excluded.tags, initiative=excluded.initiative, solution=excluded.solution, "
                 "stakeholders=excluded.stakeholders, financial_links=excluded.financial_links, "
-                "revision=excluded.revision, updated_at=excluded.updated_at, updated_by=excluded.updated_by",
-                (engagement.id, engagement.customer, engagement.currency, engagement.csm, *json_values, revision, now, author),
+                "revision=excluded.revision, updated_at=excluded.updated_at, updated_by=excluded.updated_by, "
+                "contract=excluded.contract, engagement_model=excluded.engagement_model",
+                (
+                    engagement.id,
+                    engagement.customer,
+                    engagement.currency,
+                    engagement.csm,
+                    *json_values,
+                    revision,
+                    now,
+                    author,
+                    _contract_column(engagement.contract),
+                    _model_column(engagement.engagement_model),
+                ),
             )
-            for table in ("outcome", "kpi", "cash_flow_line", "measurement"):
+            for table in ("outcome", "kpi", "cash_flow_line", "measurement", "moment_log", "event"):
                 db.execute(f"DELETE FROM {table} WHERE engagement_id = ?", (engagement.id,))
             db.executemany(
                 f"INSERT INTO outcome (engagement_id, position, {', '.join(_OUTCOME_COLUMNS)}) "
@@ -691,6 +770,8 @@ class Store:
                 ],
             )
             self._upsert_measurements(db, engagement.id, engagement.measurements)
+            self._upsert_moments(db, engagement.id, engagement.moments)
+            self._upsert_events(db, engagement.id, engagement.events)
             self._merge_answers(db, engagement, now, author)
             db.execute("INSERT INTO change_log VALUES (?, ?, ?, ?, ?)", (engagement.id, revision, now, author, summary))
         engagement.revision, engagement.updated_at, engagement.updated_by = revision, now, author
@@ -729,6 +810,219 @@ class Store:
                     (engagement_id, revision, now, who, f"measurements: {counts['added']} added, {counts['updated']} updated"),
                 )
         return counts
+
+    @_translated
+    def add_moments(self, engagement_id: str, records: Iterable[MomentRecord], *, author: str | None = None) -> dict[str, int]:
+        """Append or correct moment-log entries, as ``add_measurements`` does measurements.
+
+        An entry for an occurrence already logged (``lifecycle.moment_key``) corrects it; the same
+        entries again change nothing. Moments the engagement's model does not have are refused.
+        """
+        rows = list(records)
+        with self.transaction() as db:
+            model = self._log_model(db, engagement_id)
+            ids = {m.id for m in model.moments}
+            unknown = next((r.moment for r in rows if r.moment not in ids), None)
+            if unknown is not None:
+                raise InputError(f"engagement {engagement_id!r}: {unknown_moment(unknown, model, named=True)}")
+            counts = self._upsert_moments(db, engagement_id, rows)
+            self._appended(db, engagement_id, author, "moment log", counts)
+        return counts
+
+    @_translated
+    def add_events(self, engagement_id: str, events: Iterable[Event], *, author: str | None = None) -> dict[str, int]:
+        """Append or correct events (``lifecycle.event_key``), as ``add_measurements`` does measurements."""
+        rows = list(events)
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM engagement WHERE id = ?", (engagement_id,)).fetchone() is None:
+                raise self._missing(engagement_id)
+            counts = self._upsert_events(db, engagement_id, rows)
+            self._appended(db, engagement_id, author, "events", counts)
+        return counts
+
+    @staticmethod
+    def _appended(db: sqlite3.Connection, engagement_id: str, author: str | None, what: str, counts: dict[str, int]) -> None:
+        """A new revision and a change-log line when rows were added or corrected."""
+        if not (counts["added"] or counts["updated"]):
+            return
+        revision = db.execute("SELECT revision FROM engagement WHERE id = ?", (engagement_id,)).fetchone()[0] + 1
+        now, who = _now(), author or config.author()
+        db.execute(
+            "UPDATE engagement SET revision = ?, updated_at = ?, updated_by = ? WHERE id = ?", (revision, now, who, engagement_id)
+        )
+        db.execute(
+            "INSERT INTO change_log VALUES (?, ?, ?, ?, ?)",
+            (engagement_id, revision, now, who, f"{what}: {counts['added']} added, {counts['updated']} updated"),
+        )
+
+    @_translated
+    def log_model(self, engagement_id: str) -> EngagementModel:
+        """The model whose moments the engagement's log may name: the one it follows, or the default when it has none yet."""
+        with self._reading() as db:
+            return self._log_model(db, engagement_id)
+
+    def _log_model(self, db: sqlite3.Connection, engagement_id: str) -> EngagementModel:
+        """The model whose moments an engagement's log may name (the default when it names none)."""
+        row = db.execute("SELECT engagement_model FROM engagement WHERE id = ?", (engagement_id,)).fetchone()
+        if row is None:
+            raise self._missing(engagement_id)
+        named = _model_from_column(json.loads(row[0]), engagement_id) if row[0] is not None else None
+        probe = Engagement(id=engagement_id, customer="", engagement_model=named, moments=[MomentRecord("")])
+        model = resolve_model(probe, self.find_model, known=self.model_ids())
+        assert model is not None  # an engagement with a log always follows a model
+        return model
+
+    @staticmethod
+    def _upsert_moments(db: sqlite3.Connection, engagement_id: str, rows: list[MomentRecord]) -> dict[str, int]:
+        existing = {
+            (m, o): tuple(rest)
+            for m, o, *rest in db.execute(
+                "SELECT moment, occurrence, due, held, status, attrs FROM moment_log WHERE engagement_id = ?", (engagement_id,)
+            )
+        }
+        next_position = len(existing)
+        inserts, updates, unchanged = [], [], 0
+        for r in rows:
+            key = moment_key(r)
+            values = (r.due, r.held, r.status, _attrs(r, _MOMENT_ATTRS))
+            if key not in existing:
+                inserts.append((engagement_id, *key, *values, next_position))
+                next_position += 1
+            elif existing[key] != values:
+                updates.append((*values, engagement_id, *key))
+            else:
+                unchanged += 1
+            existing[key] = values
+        db.executemany("INSERT INTO moment_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)", inserts)
+        db.executemany(
+            "UPDATE moment_log SET due = ?, held = ?, status = ?, attrs = ? WHERE engagement_id = ? AND moment = ? AND occurrence = ?",
+            updates,
+        )
+        return {"added": len(inserts), "updated": len(updates), "unchanged": unchanged}
+
+    @staticmethod
+    def _upsert_events(db: sqlite3.Connection, engagement_id: str, rows: list[Event]) -> dict[str, int]:
+        existing = {
+            (d, t, r, p): a
+            for d, t, r, p, a in db.execute(
+                "SELECT date, type, ref, respondent, attrs FROM event WHERE engagement_id = ?", (engagement_id,)
+            )
+        }
+        next_position = len(existing)
+        inserts, updates, unchanged = [], [], 0
+        for e in rows:
+            key, attrs = event_key(e), _attrs(e, _EVENT_ATTRS)
+            if key not in existing:
+                inserts.append((engagement_id, *key, attrs, next_position))
+                next_position += 1
+            elif existing[key] != attrs:
+                updates.append((attrs, engagement_id, *key))
+            else:
+                unchanged += 1
+            existing[key] = attrs
+        db.executemany("INSERT INTO event VALUES (?, ?, ?, ?, ?, ?, ?)", inserts)
+        db.executemany(
+            "UPDATE event SET attrs = ? WHERE engagement_id = ? AND date = ? AND type = ? AND ref = ? AND respondent = ?", updates
+        )
+        return {"added": len(inserts), "updated": len(updates), "unchanged": unchanged}
+
+    @staticmethod
+    def _moments(db: sqlite3.Connection, engagement_id: str) -> list[MomentRecord]:
+        return [
+            MomentRecord(moment, due=due, held=held, status=status, **json.loads(attrs or "{}"))
+            for moment, due, held, status, attrs in db.execute(
+                "SELECT moment, due, held, status, attrs FROM moment_log WHERE engagement_id = ? ORDER BY position",
+                (engagement_id,),
+            )
+        ]
+
+    @staticmethod
+    def _events(db: sqlite3.Connection, engagement_id: str) -> list[Event]:
+        return [
+            Event(date, type_, ref=ref or None, respondent=respondent or None, **json.loads(attrs or "{}"))
+            for date, type_, ref, respondent, attrs in db.execute(
+                "SELECT date, type, ref, respondent, attrs FROM event WHERE engagement_id = ? ORDER BY position",
+                (engagement_id,),
+            )
+        ]
+
+    # -- engagement models ----------------------------------------------
+    @_translated
+    def models(self) -> dict[str, EngagementModel]:
+        """The engagement models imported into this store, by id (the built-in ones are not listed; see ``model``)."""
+        rows = self._db.execute("SELECT id, document FROM engagement_model ORDER BY id").fetchall()
+        return {r[0]: _stored_model(r[0], r[1]) for r in rows}
+
+    @_translated
+    def model_ids(self) -> list[str]:
+        """Every model id an engagement may name here: the store's and the built-in ones."""
+        stored = [r[0] for r in self._db.execute("SELECT id FROM engagement_model")]
+        return sorted(set(stored) | set(builtin_models()))
+
+    @_translated
+    def find_model(self, model_id: str) -> EngagementModel | None:
+        """The model ``model_id``: the one imported into this store, else the built-in one, else ``None``."""
+        row = self._db.execute("SELECT document FROM engagement_model WHERE id = ?", (model_id,)).fetchone()
+        return _stored_model(model_id, row[0]) if row else builtin_model(model_id)
+
+    def model(self, model_id: str) -> EngagementModel:
+        """The model ``model_id`` (the store's, else built in); ``NotFoundError`` names the known ones."""
+        found = self.find_model(model_id)
+        if found is None:
+            raise NotFoundError(
+                f"no engagement model {model_id!r} in store {self.path} or built in (known: {', '.join(self.model_ids())}); "
+                "import one with: csm-nb import MODEL.yaml"
+            )
+        return found
+
+    @_translated
+    def save_model(self, model: EngagementModel, *, author: str | None = None) -> tuple[str, int]:
+        """Store an engagement model (an import over the same id replaces it); ``(status, revision)`` with
+        status ``created``, ``updated`` or ``unchanged`` (the same document again changes nothing)."""
+        text = json.dumps(model_document(model))
+        with self.transaction() as db:
+            row = db.execute("SELECT document, revision FROM engagement_model WHERE id = ?", (model.id,)).fetchone()
+            if row is not None and row[0] == text:
+                return "unchanged", row[1]
+            revision = (row[1] if row else 0) + 1
+            db.execute(
+                "INSERT INTO engagement_model VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET document=excluded.document, "
+                "revision=excluded.revision, updated_at=excluded.updated_at, updated_by=excluded.updated_by",
+                (model.id, text, revision, _now(), author or config.author()),
+            )
+        return ("created" if row is None else "updated"), revision
+
+    @_translated
+    def model_users(self, model_id: str) -> dict[str, list[str]]:
+        """The engagements that follow model ``model_id`` by its id (or, for the default, by naming none while
+        having a contract, a log or events), each with the moments its log names."""
+        with self._reading() as db:
+            named = json.dumps(model_id)
+            rows = db.execute("SELECT id, contract, engagement_model FROM engagement ORDER BY id").fetchall()
+            out: dict[str, list[str]] = {}
+            for engagement_id, contract, column in rows:
+                logged = [
+                    r[0]
+                    for r in db.execute(
+                        "SELECT DISTINCT moment FROM moment_log WHERE engagement_id = ? ORDER BY moment", (engagement_id,)
+                    )
+                ]
+                if column == named:
+                    out[engagement_id] = logged
+                elif column is None and model_id == DEFAULT_MODEL_ID:
+                    has_events = db.execute("SELECT 1 FROM event WHERE engagement_id = ? LIMIT 1", (engagement_id,)).fetchone()
+                    if contract is not None or logged or has_events:
+                        out[engagement_id] = logged
+        return out
+
+    @_translated
+    def engagement_model(self, engagement: Engagement | str) -> EngagementModel | None:
+        """The engagement model an engagement follows, for the pages: the one written inline; else the one it
+        names (this store's, else the built-in one); else, when it has a contract, a moment log or events,
+        the default ``high-touch``; else ``None``. Takes the engagement or its id."""
+        if isinstance(engagement, str):
+            engagement = self.load(engagement)
+        return resolve_model(engagement, self.find_model, known=self.model_ids())
 
     @staticmethod
     def _merge_answers(db: sqlite3.Connection, engagement: Engagement, now: str, author: str) -> None:
@@ -845,6 +1139,40 @@ class Store:
         with self.transaction() as db:
             if db.execute("DELETE FROM engagement WHERE id = ?", (engagement_id,)).rowcount == 0:
                 raise self._missing(engagement_id)
+
+
+_MOMENT_ATTRS = ("attendees", "outcome", "delay_reason", "note")
+_EVENT_ATTRS = ("severity", "score", "scale", "note")
+
+
+def _attrs(record: Any, names: tuple[str, ...]) -> str | None:
+    """The fields of a log row that are not its key, as JSON (``None`` when all are empty)."""
+    values = {name: getattr(record, name) for name in names if getattr(record, name) is not None}
+    for name, value in values.items():  # a score of 5 is the score of 5.0 a file gives: the same row
+        if isinstance(value, int) and not isinstance(value, bool):
+            values[name] = float(value)
+    return json.dumps(values) if values else None
+
+
+def _contract_column(contract: Contract | None) -> str | None:
+    return json.dumps(without_none(contract)) if contract is not None else None
+
+
+def _model_column(model: str | EngagementModel | None) -> str | None:
+    """An engagement's model as stored: its id as JSON text, or the inline model's document."""
+    if model is None:
+        return None
+    return json.dumps(model_document(model, inline=True) if isinstance(model, EngagementModel) else model)
+
+
+def _model_from_column(value: Any, engagement_id: str) -> str | EngagementModel:
+    if isinstance(value, str):
+        return value
+    return check_model(value, (), Context(source=f"store: engagement {engagement_id!r}, engagement_model"))
+
+
+def _stored_model(model_id: str, document: str) -> EngagementModel:
+    return check_model(json.loads(document), (), Context(source=f"store: engagement model {model_id!r}"), standalone=True)
 
 
 def _kpi_to_row(kpi: Kpi) -> list[Any]:

@@ -1,4 +1,5 @@
-"""Reading the cash-flow table (period, expenditure and revenue, estimated and actual) and measurements (kpi, period, value).
+"""Reading the cash-flow table (period, expenditure and revenue, estimated and actual), measurements (kpi, period, value),
+and the logs appended beside them: events (date, type, ...) and the moment log (moment, ...).
 
 Both come as CSV or .xlsx files, or as inline rows in an engagement file.
 Every problem is reported as one ``InputError`` line naming the source, the
@@ -12,17 +13,24 @@ import datetime as dt
 import io
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from csm_nb import config
 from csm_nb.data.files import ZIP_MAGIC, decode_text, read_limited
+from csm_nb.data.lifecycle import event_key, event_record, moment_key, moment_record, shown_event_key, shown_moment_key
+from csm_nb.data.schema import EVENT, MOMENT_LOG_ENTRY, Context, Path_, Record
 from csm_nb.errors import CsmError, InputError, LimitError
-from csm_nb.model import CashFlowLine, Measurement
+from csm_nb.model import CashFlowLine, Event, Measurement, MomentRecord
 from csm_nb.vocabulary import InlineRows, parse_amount, parse_period, row_at
 
 CASH_FLOW_COLUMNS = ("period", "expenditure_est", "expenditure_act", "revenue_est", "revenue_act")
 MEASUREMENT_COLUMNS = ("kpi", "period", "value")
+MOMENT_LOG_COLUMNS = ("moment", "due", "held", "status", "attendees", "outcome", "delay_reason", "note")
+EVENT_COLUMNS = ("date", "type", "severity", "ref", "score", "scale", "respondent", "note")
+# What ``csm-nb import FILE --engagement ID`` appends, told apart by the header (and, in a workbook, the sheet's name).
+LOG_KINDS = ("measurements", "events", "moments")
 
 # The limits a table is held to (README "Limits") live in config beside the engagement-file
 # limits, where the README test checks them, and are read at each check (a test may lower them):
@@ -49,11 +57,14 @@ def _row_word(source: str) -> str:
     return "line" if isinstance(source, InlineRows) else "row"
 
 
-def read_rows(path: Path, *, sheet: str, max_rows: int | None = None) -> tuple[str, list[str], list[tuple[int, list[Any]]]]:
+def read_rows(
+    path: Path, *, sheet: str | tuple[str, ...], max_rows: int | None = None
+) -> tuple[str, list[str], list[tuple[int, list[Any]]]]:
     """Where rows are (the file, and the sheet of a workbook), the header and the numbered data rows (blank ones skipped).
 
     ``sheet`` is the worksheet to read in a workbook (``cash_flow`` or
-    ``measurements``, any case); without one of that name the only visible
+    ``measurements``, any case; or a tuple of names, any of them); without
+    one of that name the only visible
     sheet is read, and with several the file is refused naming them. A hidden
     sheet is never read. A row with more cells than the header, a value under
     a column with no header, a column named twice, a formula with no saved
@@ -159,7 +170,7 @@ def _csv_rows(raw: bytes, *, source: str) -> Iterator[list[str]]:
         raise InputError(f"{source}, row {reader.line_num}: not a readable CSV row ({exc})") from None
 
 
-def _xlsx_rows(path: Path, raw: bytes, *, sheet: str) -> tuple[Iterator[list[Any]], str]:
+def _xlsx_rows(path: Path, raw: bytes, *, sheet: str | tuple[str, ...]) -> tuple[Iterator[list[Any]], str]:
     import warnings
     import zipfile
 
@@ -295,10 +306,12 @@ def _sheet_has_formulas(archive: Any, member: str | None) -> bool:
     return False
 
 
-def _choose_sheet(path: Path, book: Any, wanted: str) -> str:
+def _choose_sheet(path: Path, book: Any, wanted: str | tuple[str, ...]) -> str:
     # Worksheets only: a chart sheet has no rows to read.
     sheets = [(ws.title, getattr(ws, "sheet_state", "visible") == "visible") for ws in book.worksheets]
-    named = [(title, visible) for title, visible in sheets if title.strip().lower() == wanted]
+    names_wanted = (wanted,) if isinstance(wanted, str) else wanted
+    named = [(title, visible) for title, visible in sheets if title.strip().lower() in names_wanted]
+    wanted = " or ".join(map(repr, names_wanted))
     if named:
         title, visible = named[0]
         if not visible:
@@ -312,8 +325,8 @@ def _choose_sheet(path: Path, book: Any, wanted: str) -> str:
         return visible[0]
     names = ", ".join(repr(n) for n in book.sheetnames)
     if not visible:
-        raise InputError(f"{path}: no visible worksheet (it has {names}); unhide the one to read, or name it {wanted!r}")
-    raise InputError(f"{path}: which worksheet? it has {names}; name the one to read {wanted!r}")
+        raise InputError(f"{path}: no visible worksheet (it has {names}); unhide the one to read, or name it {wanted}")
+    raise InputError(f"{path}: which worksheet? it has {names}; name the one to read {wanted}")
 
 
 def _check_columns(source: str, header: list[str], expected: tuple[str, ...]) -> dict[str, int]:
@@ -420,6 +433,108 @@ def read_numbered_measurements(path: Path) -> list[tuple[int, Measurement]]:
     index = _check_columns(where, header, MEASUREMENT_COLUMNS)
     rows = ((n, {c: _cell(r, i) for c, i in index.items()}) for n, r in body)
     return numbered_measurements(where, rows)
+
+
+# -- the logs appended with csm-nb import FILE --engagement ID -------------------------------------------
+@dataclass
+class LogTable:
+    """One appended table: which log it is (``LOG_KINDS``), where it came from, and its rows with their numbers."""
+
+    kind: str
+    source: str
+    rows: list[tuple[int, Any]]  # (row number, Measurement | Event | MomentRecord)
+
+
+def read_log(path: Path) -> LogTable:
+    """Measurements, events or moment-log entries from a CSV or .xlsx file, the log told by the header.
+
+    ``kpi, period, value`` are measurements; a header with ``moment`` is the moment log
+    (``MOMENT_LOG_COLUMNS``); one with ``date`` and ``type`` is events (``EVENT_COLUMNS``). In a
+    workbook, a sheet named measurements, events or moments is read (else the only visible one).
+    """
+    where, header, body = read_rows(path, sheet=LOG_KINDS)
+    names = {h for h in header if h}
+    if "kpi" in names:
+        index = _check_columns(where, header, MEASUREMENT_COLUMNS)
+        rows = ((n, {c: _cell(r, i) for c, i in index.items()}) for n, r in body)
+        return LogTable("measurements", where, numbered_measurements(where, rows))
+    if "moment" in names:
+        return LogTable("moments", where, moment_log_from_rows(where, _log_rows(where, header, body, MOMENT_LOG_COLUMNS)))
+    if {"date", "type"} <= names:
+        return LogTable("events", where, events_from_rows(where, _log_rows(where, header, body, EVENT_COLUMNS)))
+    raise InputError(
+        f"{where}: which log is this? expected the columns kpi, period, value (measurements), date, type, ... "
+        f"(events: {', '.join(EVENT_COLUMNS)}) or moment, ... (the moment log: {', '.join(MOMENT_LOG_COLUMNS)}); "
+        f"got {', '.join(h for h in header if h) or 'no names'}"
+    )
+
+
+def _log_rows(
+    where: str, header: list[str], body: list[tuple[int, list[Any]]], columns: tuple[str, ...]
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    unknown = [h for h in header if h and h not in columns]
+    if unknown:
+        raise InputError(f"{where}: unknown column(s) {', '.join(map(repr, unknown))}; expected some of: {', '.join(columns)}")
+    index = {name: i for i, name in enumerate(header) if name}
+    for number, row in body:
+        yield number, {c: _cell(row, i) for c, i in index.items()}
+
+
+@dataclass
+class _RowContext(Context):
+    """Names a table's row and column, as the other table messages do: ``events.csv, row 3, column type``."""
+
+    number: int = 0
+
+    def where(self, path: Path_) -> str:
+        place = row_at(self.source, self.number)
+        return f"{place}, column {path[0]}" if path else place
+
+
+def _checked_row(record: Record, source: str, number: int, row: dict[str, Any]) -> tuple[dict[str, Any], Context]:
+    """A row's filled cells checked by the engagement file's rules (``record``); attendees split at semicolons."""
+    ctx = _RowContext(source=source, number=number)
+    cells = {k: (v.strip() if isinstance(v, str) else v) for k, v in row.items() if not _blank(v)}
+    for name in record.required:
+        if name not in cells:
+            raise ctx.fail((name,), "expected a value, got nothing")
+    if isinstance(cells.get("attendees"), str):
+        cells["attendees"] = [name.strip() for name in cells["attendees"].split(";") if name.strip()]
+    return record.check(cells, (), ctx), ctx
+
+
+def moment_log_from_rows(source: str, rows: Iterable[tuple[int, Mapping[str, Any]]]) -> list[tuple[int, MomentRecord]]:
+    """Numbered rows (as mappings) as moment-log entries; one row an occurrence (``lifecycle.moment_key``)."""
+    out: list[tuple[int, MomentRecord]] = []
+    seen: dict[Any, int] = {}
+    for number, row in rows:
+        entry, ctx = _checked_row(MOMENT_LOG_ENTRY, source, number, dict(row))
+        record = moment_record(entry, (), ctx)
+        first = seen.setdefault(moment_key(record), number)
+        if first != number:
+            raise InputError(
+                f"{row_at(source, number)}: {shown_moment_key(moment_key(record))} is already in {_row_word(source)} {first}; "
+                "one row an occurrence (remove one of them)"
+            )
+        out.append((number, record))
+    return out
+
+
+def events_from_rows(source: str, rows: Iterable[tuple[int, Mapping[str, Any]]]) -> list[tuple[int, Event]]:
+    """Numbered rows (as mappings) as events; one row an event (``lifecycle.event_key``)."""
+    out: list[tuple[int, Event]] = []
+    seen: dict[Any, int] = {}
+    for number, row in rows:
+        entry, ctx = _checked_row(EVENT, source, number, dict(row))
+        event = event_record(entry, (), ctx)
+        first = seen.setdefault(event_key(event), number)
+        if first != number:
+            raise InputError(
+                f"{row_at(source, number)}: {shown_event_key(event_key(event))} is already in {_row_word(source)} {first}; "
+                "give each a ref (a case or survey number) to tell them apart"
+            )
+        out.append((number, event))
+    return out
 
 
 def write_csv(path: Path, columns: tuple[str, ...], rows: Iterator[Mapping[str, Any]]) -> None:

@@ -523,7 +523,8 @@ def outcome_requirements(answers: Mapping[str, Any], *, maths: MathsCheck | None
                 id="immediate",
                 description=text[:1].upper() + text[1:],
                 quantity=answer_text(answers, "immediate_target") or "level to be agreed",
-                deadline=answer_text(answers, "immediate_deadline") or "within the first months, ahead of the business result",
+                # A deadline word the engagement file accepts (csm_nb.method.dates): the change is wanted from the start.
+                deadline=answer_text(answers, "immediate_deadline") or "immediate",
                 measurement=indicator or "to be agreed (see the leading indicators)",
                 status="assumed",
                 priority="secondary",

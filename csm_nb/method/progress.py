@@ -38,18 +38,18 @@ Units and conventions
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from csm_nb.errors import InputError
 from csm_nb.frames import measurement_list, pandas
+from csm_nb.method import dates
+from csm_nb.method.dates import DEADLINE_FORMS, date_at, parse_deadline, periods_between
 from csm_nb.model import Kpi, Measurement
-from csm_nb.vocabulary import KPI_STATUSES, PERIOD_BY_UNIT, PERIODS, day_words, period_unit, row_at
+from csm_nb.vocabulary import KPI_STATUSES, PERIOD_BY_UNIT, day_words, period_unit, row_at
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -58,8 +58,6 @@ Status = Literal["ahead", "on_plan", "behind"]
 # The words for each status ("ahead of plan" ...); their tones are in csm_nb.vocabulary.KPI_STATUSES.
 STATUS_WORDS: dict[str, str] = {key: v.words for key, v in KPI_STATUSES.items()}
 
-# "10 months", "26 weeks", "3 fortnights": a span in one of the period units.
-_RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(" + "|".join(re.escape(p.unit) for p in PERIODS) + r")s?\b", re.IGNORECASE)
 _EPS = 1e-9
 
 
@@ -110,6 +108,10 @@ def check_kpi(kpi: Kpi) -> tuple[float, float]:
 
 
 # -- periods and dates ---------------------------------------------------------------
+# The calendar steps (csm_nb.method.dates), named here too for this module's callers.
+add_months, months_between = dates.add_months, dates.months_between
+
+
 def frequency_unit(frequency: str | None) -> str:
     """The period unit a frequency counts in (csm_nb.vocabulary.PERIODS); unknown or missing means months.
 
@@ -120,13 +122,14 @@ def frequency_unit(frequency: str | None) -> str:
 
 
 def relative_span(text: str | None) -> tuple[float, str] | None:
-    """``"10 months"`` -> ``(10.0, "month")``; ``None`` for a date or anything else.
+    """``"10 months"`` -> ``(10.0, "month")``; ``None`` for a date or anything else
+    (the span forms of :func:`csm_nb.method.dates.parse_deadline`).
 
     >>> relative_span("10 months from the start"), relative_span("2026-10-31")
     ((10.0, 'month'), None)
     """
-    match = _RELATIVE.match(text or "")
-    return (float(match.group(1)), match.group(2).lower()) if match else None
+    deadline = parse_deadline(text)
+    return (deadline.count, deadline.unit) if deadline is not None and deadline.kind == "span" else None
 
 
 def parse_date(text: Any) -> dt.date | None:
@@ -141,70 +144,6 @@ def parse_date(text: Any) -> dt.date | None:
         return dt.date.fromisoformat(str(text).strip()[:10])
     except (TypeError, ValueError):
         return None
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """Calendar months later, clamped to the month's last day.
-
-    >>> add_months(dt.date(2026, 1, 31), 1)
-    datetime.date(2026, 2, 28)
-    """
-    year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
-    return dt.date(year, month0 + 1, min(day.day, calendar.monthrange(year, month0 + 1)[1]))
-
-
-def months_between(start: dt.date, end: dt.date) -> float:
-    """Fractional calendar months from ``start`` to ``end``.
-
-    Whole months first, then the rest as a fraction of the month it falls in:
-    1 January to 16 February 2026 is 1 month and 15 of February's 28 days.
-
-    >>> months_between(dt.date(2026, 1, 1), dt.date(2026, 5, 1))
-    4.0
-    >>> round(months_between(dt.date(2026, 1, 1), dt.date(2026, 2, 16)), 4)
-    1.5357
-    """
-    sign = 1.0
-    if end < start:
-        start, end, sign = end, start, -1.0
-    whole = (end.year - start.year) * 12 + end.month - start.month
-    while whole > 0 and add_months(start, whole) > end:
-        whole -= 1
-    anchor = add_months(start, whole)
-    try:
-        days = (add_months(start, whole + 1) - anchor).days
-    except ValueError:  # the month after December 9999 is past the calendar; December has 31 days
-        days = 31
-    return sign * (whole + (end - anchor).days / days)
-
-
-def periods_between(start: dt.date, end: dt.date, unit: str) -> float:
-    """Fractional periods of ``unit`` from ``start`` to ``end`` (calendar-based for months and longer).
-
-    >>> periods_between(dt.date(2026, 1, 1), dt.date(2026, 1, 15), "week")
-    2.0
-    >>> periods_between(dt.date(2026, 1, 1), dt.date(2026, 7, 1), "quarter")
-    2.0
-    """
-    period = PERIOD_BY_UNIT[unit]
-    if period.months:
-        return months_between(start, end) / period.months
-    return (end - start).days / period.days
-
-
-def date_at(start: dt.date, periods: float, unit: str) -> dt.date:
-    """The date ``periods`` plan periods after ``start`` (the inverse of :func:`periods_between`).
-
-    >>> date_at(dt.date(2026, 1, 1), 3.75, "month")
-    datetime.date(2026, 4, 23)
-    """
-    period = PERIOD_BY_UNIT[unit]
-    if period.months:
-        months = periods * period.months
-        whole = math.floor(months)
-        anchor, following = add_months(start, whole), add_months(start, whole + 1)
-        return anchor + dt.timedelta(days=round((months - whole) * (following - anchor).days))
-    return start + dt.timedelta(days=round(periods * period.days))
 
 
 def convert_periods(count: float, from_unit: str, to_unit: str) -> float:
@@ -263,40 +202,38 @@ class Timeline:
             return None
 
 
-def timeline(kpi: Kpi) -> Timeline:
+def timeline(kpi: Kpi, *, fiscal_year_end: str | None = None) -> Timeline:
     """Work out a KPI's plan unit and length from its deadline, start and frequency.
 
-    A relative deadline ("10 months") sets both unit and length; a date
-    deadline is taken as the end of that day and measured from the start in
-    the frequency's unit (so 1 January to 31 December is 12 months).
+    A span ("10 months", "26 weeks from the start") sets both the unit and the
+    length. Any other deadline (a date, ``immediate``, ``end November 2027``,
+    ``end of this financial year`` with the engagement's ``fiscal_year_end``)
+    is a day, measured from the start in the frequency's unit by the calendar
+    (:mod:`csm_nb.method.dates`): 1 January to 1 November is exactly 10 months.
 
     >>> t = timeline(Kpi("k", start="2026-01-01", deadline="10 months", frequency="weekly"))
     >>> t.unit, t.length, t.measured_unit
     ('month', 10.0, 'week')
-    >>> timeline(Kpi("k", start="2027-01-01", deadline="2027-12-31", frequency="monthly")).length
-    12.0
+    >>> timeline(Kpi("k", start="2027-01-01", deadline="2027-11-01", frequency="monthly")).length
+    10.0
+    >>> t = timeline(Kpi("k", start="2027-01-01", deadline="end of this financial year"), fiscal_year_end="06-30")
+    >>> t.date(t.length), round(t.length, 4)  # 5 months and 29 of June's 30 days
+    (datetime.date(2027, 6, 30), 5.9667)
     """
     measured = frequency_unit(kpi.frequency)
     start = parse_date(kpi.start)
-    span = relative_span(kpi.deadline)
-    if span is not None:
-        length, unit = span
+    deadline = parse_deadline(kpi.deadline)
+    if deadline is None:
+        raise InputError(f"KPI {kpi.id!r} has no usable deadline ({kpi.deadline!r}); give {DEADLINE_FORMS}")
+    if deadline.kind == "span":
+        length, unit = deadline.count, deadline.unit
     else:
         unit = measured
-        end = parse_date(kpi.deadline)
-        if end is None:
-            raise InputError(
-                f"KPI {kpi.id!r} has no usable deadline ({kpi.deadline!r}); give a date (YYYY-MM-DD) "
-                "or a span such as '10 months'"
-            )
         if start is None:
             raise InputError(f"KPI {kpi.id!r}: a dated deadline needs a start date; add start: YYYY-MM-DD")
-        if end == dt.date.max:  # the end of that day would be past the calendar
-            raise InputError(
-                f"KPI {kpi.id!r}: the deadline {kpi.deadline!r} is the last day of the calendar; "
-                "give the real deadline (YYYY-MM-DD) or a span such as '10 months'"
-            )
-        length = periods_between(start, end + dt.timedelta(days=1), unit)
+        end = deadline.on(start, fiscal_year_end=fiscal_year_end)
+        assert end is not None  # only spans and the financial year need the start, and it is known here
+        length = periods_between(start, end, unit)
     if length <= 0:
         raise InputError(f"KPI {kpi.id!r}: the deadline {kpi.deadline!r} is not after the start {kpi.start!r}")
     return Timeline(unit=unit, length=float(length), start=start, measured_unit=measured)
@@ -313,7 +250,7 @@ def check_measurement_window(kpis: Sequence[Kpi], measurements: Iterable[tuple[i
     measurements of a KPI without a start date, are left to the report,
     which says what is missing.
 
-    >>> k = Kpi("nps", start="2026-01-01", deadline="2026-12-31", frequency="monthly")
+    >>> k = Kpi("nps", start="2026-01-01", deadline="2027-01-01", frequency="monthly")
     >>> check_measurement_window([k], [(2, Measurement("nps", 3, 30.0))], source="m.csv")
     >>> check_measurement_window([k], [(3, Measurement("nps", "2020-01-31", 30.0))], source="m.csv")
     Traceback (most recent call last):
@@ -612,7 +549,12 @@ class KpiProgress:
 
 
 def track(
-    kpi: Kpi, measurements: Sequence[Measurement] | pd.DataFrame, *, tolerance: float = 0.02, trend_periods: float = 3
+    kpi: Kpi,
+    measurements: Sequence[Measurement] | pd.DataFrame,
+    *,
+    tolerance: float = 0.02,
+    trend_periods: float = 3,
+    fiscal_year_end: str | None = None,
 ) -> KpiProgress:
     """Track one KPI: place its measurements, normalise, compare with the plan.
 
@@ -635,7 +577,7 @@ def track(
         raise InputError(f"tolerance: expected a fraction from 0 to under 1 (0.02 for 2 points), got {tolerance!r}")
     measurements = measurement_list(measurements)
     baseline, target = check_kpi(kpi)
-    line = timeline(kpi)
+    line = timeline(kpi, fiscal_year_end=fiscal_year_end)
     milestones: dict[float, float] = {}
     for key, value in (kpi.milestones or {}).items():
         where = float(key) if isinstance(key, int) else line.position(key, kpi=kpi.id)
@@ -669,18 +611,71 @@ def track(
     )
 
 
+# -- as of a date --------------------------------------------------------------------------
+def measurement_day(kpi: Kpi | None, period: int | str) -> dt.date | None:
+    """The day a measurement stands for: its date, or for a period index ``p`` the end of the KPI's
+    ``p``-th period (its start plus ``p`` periods of its frequency, by the calendar). ``None`` when it
+    cannot be dated: an index of a KPI without a start date (or of no KPI known here).
+
+    >>> k = Kpi("k", start="2027-01-01", frequency="monthly")
+    >>> measurement_day(k, 3), measurement_day(k, "2027-02-15"), measurement_day(Kpi("k"), 3)
+    (datetime.date(2027, 4, 1), datetime.date(2027, 2, 15), None)
+    """
+    if not isinstance(period, int):
+        return parse_date(period)
+    start = parse_date(kpi.start) if kpi is not None else None
+    if start is None:
+        return None
+    try:
+        return date_at(start, period, frequency_unit(kpi.frequency))  # type: ignore[union-attr]
+    except (ValueError, OverflowError):  # past the calendar: not on or before any as-of date
+        return dt.date.max
+
+
+def split_at(
+    kpis: Sequence[Kpi], measurements: Sequence[Measurement] | pd.DataFrame, as_of: dt.date | None
+) -> tuple[list[Measurement], list[Measurement]]:
+    """The measurements a report judged at ``as_of`` shows, and those it leaves out (dated after ``as_of``).
+
+    A measurement is dated by :func:`measurement_day`; one that cannot be
+    dated is kept. ``as_of=None`` keeps them all.
+
+    >>> k = Kpi("k", start="2027-01-01", frequency="monthly")
+    >>> kept, later = split_at([k], [Measurement("k", p, 1.0) for p in range(5)], dt.date(2027, 3, 15))
+    >>> [m.period for m in kept], [m.period for m in later]
+    ([0, 1, 2], [3, 4])
+    """
+    rows = measurement_list(measurements)
+    if as_of is None:
+        return list(rows), []
+    by_id = {k.id: k for k in kpis}
+    kept: list[Measurement] = []
+    later: list[Measurement] = []
+    for m in rows:
+        day = measurement_day(by_id.get(m.kpi), m.period)
+        (later if day is not None and day > as_of else kept).append(m)
+    return kept, later
+
+
 def track_all(
-    kpis: Sequence[Kpi], measurements: Sequence[Measurement] | pd.DataFrame, *, tolerance: float = 0.02, trend_periods: float = 3
+    kpis: Sequence[Kpi],
+    measurements: Sequence[Measurement] | pd.DataFrame,
+    *,
+    tolerance: float = 0.02,
+    trend_periods: float = 3,
+    fiscal_year_end: str | None = None,
 ) -> tuple[list[KpiProgress], dict[str, str]]:
     """Track every KPI; a KPI that cannot be tracked goes into ``problems`` (id -> one line)
-    instead of stopping the others."""
+    instead of stopping the others. ``fiscal_year_end`` (``MM-DD``) places "end of this financial year"."""
     from csm_nb.errors import CsmError
 
     measurements = measurement_list(measurements)  # once, not once a KPI
     tracked, problems = [], {}
     for kpi in kpis:
         try:
-            tracked.append(track(kpi, measurements, tolerance=tolerance, trend_periods=trend_periods))
+            tracked.append(
+                track(kpi, measurements, tolerance=tolerance, trend_periods=trend_periods, fiscal_year_end=fiscal_year_end)
+            )
         except CsmError as exc:
             problems[kpi.id] = str(exc)
     return tracked, problems

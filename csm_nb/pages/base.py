@@ -5,7 +5,9 @@ what an orchestrator (the engagement index, the portfolio) asks about a
 workbook without knowing which one it is:
 
 * ``WORKBOOK``, ``TITLE``: the workbook's id and its title as people read it;
-* ``AUDIENCE``: who reads the report (``"customer"`` for every current page);
+* ``AUDIENCE``: who reads the report, ``"customer"`` or ``"internal"`` (an internal
+  report carries a band "Internal: not for the customer" and is never listed in
+  the engagement index meant for the customer, see csm_nb.run.service);
 * ``LEADS_INDEX``: the report an engagement's index lists first;
 * ``WORKSHOP``, ``WORKSHOP_BLURB``: the workbook has forms for a workshop,
   so ``csm-nb workshop`` offers it, with this line on its start page;
@@ -13,30 +15,37 @@ workbook without knowing which one it is:
 * ``open(engagement_id, **options)``: the page for a stored engagement;
   ``interactive`` says whether it shows forms for a person or renders a
   report (every ``open_page`` asks ``config.interactive_session()``);
+* ``as_of``: the date the page is judged at, set by every ``open_page(..., as_of=...)``
+  (csm_nb.method.dates.parse_as_of: an ISO date, empty for today); whatever
+  depends on "now" reads it, never the clock;
 * ``results()``: the key figures (plain JSON), and ``save_results(path)``
-  which writes them (one implementation, here) with any ``files_beside_results()``
-  (the cash flow's spreadsheet);
+  which writes them (one implementation, here) with ``as_of`` and ``audience``
+  added, and any ``files_beside_results()`` (the cash flow's spreadsheet);
 * ``index_headline(results)``: what an index shows for a finished report,
   read from its results file alone (the page object is gone by then).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from csm_nb import config
 from csm_nb.data.results import write_bytes_atomic, write_results
 from csm_nb.method import cashflow, progress
+from csm_nb.method.dates import parse_as_of
 from csm_nb.method.verdicts import Verdicts, verdicts
 from csm_nb.model import Engagement
 from csm_nb.render.header import report_header, show_report_header
 from csm_nb.render.index import Headline
 from csm_nb.vocabulary import MONEY_VERDICTS, OVERALL_VERDICTS, money
+
+AUDIENCES = ("customer", "internal")
 
 
 class Page(ABC):
@@ -75,6 +84,32 @@ class Page(ABC):
 
     # Forms for a person, or a report: set by ``open_page`` from ``config.interactive_session()``.
     interactive: bool = False
+    # The date "now" is judged at, set by ``open_page`` (``at``); None: today.
+    as_of: dt.date | None = None
+
+    @property
+    def as_of_day(self) -> dt.date:
+        """The date the page is judged at: ``as_of``, or today when none was set."""
+        return self.as_of or dt.date.today()
+
+    def at(self, as_of: Any) -> Self:
+        """This page judged at ``as_of`` (an ISO date, a date, or empty for today; refused in one line
+        naming the parameter otherwise); every ``open_page`` ends with it."""
+        self.as_of = parse_as_of(as_of)
+        return self
+
+    def report_audience(self) -> str:
+        """Who reads this report: ``internal`` when the page is, or when it was opened for an internal
+        audience (a page with an ``audience`` option); else ``customer``."""
+        return "internal" if "internal" in (self.AUDIENCE, getattr(self, "audience", None)) else "customer"
+
+    def results_json(self) -> dict[str, Any]:
+        """What ``save_results`` writes: ``results()`` with ``as_of`` (ISO date) and ``audience`` added
+        (a page that gives its own keeps them)."""
+        found = dict(self.results())
+        found.setdefault("as_of", self.as_of_day.isoformat())
+        found.setdefault("audience", self.report_audience())
+        return found
 
     def save_results(self, path: str | Path | None) -> None:
         """A workbook's last cell: write the results and finish the report.
@@ -91,7 +126,7 @@ class Page(ABC):
                 scroll_to_form()
             return
         target = Path(path) if path else config.headless_results_path(self.WORKBOOK)
-        write_results(target, self.results())
+        write_results(target, self.results_json())
         beside = self.files_beside_results()
         for suffix, data in beside.items():
             write_bytes_atomic(target.with_suffix(suffix), data)
@@ -103,7 +138,13 @@ class Page(ABC):
 
     def report_header(self) -> dict[str, Any]:
         """What the report's header shows (:func:`csm_nb.render.header.report_header`)."""
-        return report_header(self.engagement, workbook=self.WORKBOOK, title=self.TITLE)  # type: ignore[attr-defined]
+        return report_header(
+            self.engagement,  # type: ignore[attr-defined]
+            workbook=self.WORKBOOK,
+            title=self.TITLE,
+            as_of=self.as_of_day,
+            audience=self.report_audience(),
+        )
 
     def files_beside_results(self) -> dict[str, bytes]:
         """Other files a headless run writes beside the results file, by suffix (default: none)."""
@@ -111,7 +152,7 @@ class Page(ABC):
 
     def verdicts(self) -> dict[str, Any]:
         """The engagement's verdicts (:mod:`csm_nb.method.verdicts`) as every page's results carry them."""
-        return engagement_verdicts(self.engagement).as_json()  # type: ignore[attr-defined]
+        return engagement_verdicts(self.engagement, as_of=self.as_of).as_json()  # type: ignore[attr-defined]
 
     @classmethod
     def index_headline(cls, results: Mapping[str, Any], *, currency: str = "USD") -> Headline:
@@ -143,11 +184,18 @@ def engagement_verdicts(
     tracked: Sequence[progress.KpiProgress] | None = None,
     problems: Mapping[str, str] | None = None,
     cash: cashflow.CashFlowSummary | None = None,
+    as_of: dt.date | None = None,
 ) -> Verdicts:
-    """The engagement's verdicts; a page that has already tracked the KPIs or summarised the cash flow passes them."""
+    """The engagement's verdicts, judged at ``as_of`` (measurements dated after it left out; None: all);
+    a page that has already tracked the KPIs or summarised the cash flow passes them."""
     if tracked is None or problems is None:
+        shown, _ = progress.split_at(engagement.kpis, engagement.measurements, as_of)
         tracked, problems = progress.track_all(
-            engagement.kpis, engagement.measurements, tolerance=float(tolerance), trend_periods=float(trend_periods)
+            engagement.kpis,
+            shown,
+            tolerance=float(tolerance),
+            trend_periods=float(trend_periods),
+            fiscal_year_end=fiscal_year_end(engagement),
         )
     if cash is None and engagement.cash_flow:
         cash = cashflow.summarise(engagement.cash_flow)
@@ -157,6 +205,13 @@ def engagement_verdicts(
         money=cash.verdict if cash is not None else None,
         problems=problems,
     )
+
+
+def fiscal_year_end(engagement: Engagement) -> str | None:
+    """The last day of the customer's financial year (``MM-DD``) when the engagement gives one; ``None``
+    means the default, 31 December (csm_nb.method.dates)."""
+    found = getattr(engagement, "fiscal_year_end", None)
+    return found if isinstance(found, str) and found else None
 
 
 def overall_headline(

@@ -13,6 +13,7 @@ from csm_nb.data.checks import setting_choice, setting_in_range
 from csm_nb.data.store import Store
 from csm_nb.frames import known
 from csm_nb.method import cashflow
+from csm_nb.method.dates import parse_as_of
 from csm_nb.model import Engagement
 from csm_nb.pages.base import Page, engagement_verdicts, money_figures, overall_headline
 from csm_nb.render import charts
@@ -398,7 +399,7 @@ class CashFlowPage(Page):
 
     def verdicts(self) -> dict[str, Any]:
         """The engagement's verdicts, with the money verdict of this page's own summary (its accuracy band)."""
-        return engagement_verdicts(self.engagement, cash=self.summary).as_json()
+        return engagement_verdicts(self.engagement, cash=self.summary, as_of=self.as_of).as_json()
 
 
 def open_page(
@@ -408,14 +409,16 @@ def open_page(
     headline_roi: str = "net_roi",
     accuracy_band: float = 0.10,
     discount_rate: float | None = None,
+    as_of: str = "",
 ) -> CashFlowPage:
     """Load the engagement from the store and compute the page."""
     check_settings(headline_roi=headline_roi, accuracy_band=accuracy_band, discount_rate=discount_rate)
+    day = parse_as_of(as_of)
     with Store.existing(db or None) as store:
         engagement = store.load(engagement_id)
     page = page_for(engagement, headline_roi=headline_roi, accuracy_band=accuracy_band, discount_rate=discount_rate)
     page.interactive = config.interactive_session()
-    return page
+    return page.at(day)
 
 
 def page_for(

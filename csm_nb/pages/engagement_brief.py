@@ -18,6 +18,7 @@ from csm_nb import config
 from csm_nb.data.questions import load_bank, option_label, parse_answers_parameter
 from csm_nb.data.store import Store
 from csm_nb.forms.widgets import WorkshopPage
+from csm_nb.method.dates import parse_as_of
 from csm_nb.model import Engagement, Outcome
 from csm_nb.pages.base import Page
 from csm_nb.render.html import Html, callout, figures, join, paragraph, section, table
@@ -312,13 +313,15 @@ class EngagementBriefPage(WorkshopPage, Page):
 
 
 def open_page(
-    engagement_id: str, *, db: str | None = None, results_path: str | None = None, answers: Any = None
+    engagement_id: str, *, db: str | None = None, results_path: str | None = None, answers: Any = None, as_of: str = ""
 ) -> EngagementBriefPage:
-    """Load the engagement and its saved answers; forms or the brief as ``config.interactive_session`` decides."""
+    """Load the engagement and its saved answers; forms or the brief as ``config.interactive_session`` decides.
+    ``as_of`` (an ISO date, empty for today) is the date it is judged at."""
+    day = parse_as_of(as_of)
     bank = load_bank(WORKBOOK)
     supplied = parse_answers_parameter(answers, bank)
     with Store.existing(db or None) as store:
         engagement = store.load(engagement_id)
         saved = {k: a.value for k, a in store.answers(engagement_id, WORKBOOK).items()}
     interactive = config.interactive_session(results_path)
-    return EngagementBriefPage(engagement, bank, db=db, interactive=interactive, supplied=supplied, saved=saved)
+    return EngagementBriefPage(engagement, bank, db=db, interactive=interactive, supplied=supplied, saved=saved).at(day)

@@ -13,6 +13,7 @@ from csm_nb.data.checks import setting_choice, setting_in_range
 from csm_nb.data.store import Store
 from csm_nb.errors import InputError
 from csm_nb.method import linkage
+from csm_nb.method.dates import parse_as_of
 from csm_nb.model import Engagement
 from csm_nb.pages.base import Page
 from csm_nb.render import charts
@@ -582,9 +583,11 @@ def open_page(
     swing: float = 0.10,
     cash_flow_link: str = "",
     write_cash_flow: bool = False,
+    as_of: str = "",
 ) -> FinancialLinkagePage:
     """Load the engagement from the store and compute the page (optionally writing the generated revenue first)."""
     check_settings(gap_fraction=gap_fraction, basis=basis, swing=swing)
+    day = parse_as_of(as_of)
     if write_cash_flow:
         write_generated_cash_flow(engagement_id, db=db, link_id=cash_flow_link, basis=basis)
     with Store.existing(db or None) as store:
@@ -592,4 +595,4 @@ def open_page(
     page = page_for(engagement, gap_fraction=gap_fraction, basis=basis, swing=swing, cash_flow_link=cash_flow_link)
     page.written = bool(write_cash_flow)
     page.db, page.interactive = db or None, config.interactive_session(results_path)
-    return page
+    return page.at(day)

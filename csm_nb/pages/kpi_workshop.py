@@ -11,6 +11,7 @@ from csm_nb import config
 from csm_nb.data.store import Store
 from csm_nb.frames import known, kpi_frame
 from csm_nb.method import kpis
+from csm_nb.method.dates import parse_as_of
 from csm_nb.model import Engagement, Kpi
 from csm_nb.pages.base import Page
 from csm_nb.render import charts
@@ -292,8 +293,10 @@ def page_for(engagement: Engagement, *, db: str | None = None, interactive: bool
     return KpiWorkshopPage(engagement, state, db=db, interactive=interactive)
 
 
-def open_page(engagement_id: str, *, db: str | None = None, results_path: str | None = None) -> KpiWorkshopPage:
-    """Load the engagement and its workshop answers; forms or a report as ``config.interactive_session`` decides."""
+def open_page(engagement_id: str, *, db: str | None = None, results_path: str | None = None, as_of: str = "") -> KpiWorkshopPage:
+    """Load the engagement and its workshop answers; forms or a report as ``config.interactive_session`` decides.
+    ``as_of`` (an ISO date, empty for today) is the date it is judged at."""
+    day = parse_as_of(as_of)
     with Store.existing(db or None) as store:
         engagement = store.load(engagement_id)
-    return page_for(engagement, db=db or None, interactive=config.interactive_session(results_path))
+    return page_for(engagement, db=db or None, interactive=config.interactive_session(results_path)).at(day)

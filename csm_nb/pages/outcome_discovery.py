@@ -21,6 +21,7 @@ from csm_nb.data.store import Store
 from csm_nb.errors import ConflictError, CsmError, InputError
 from csm_nb.forms.widgets import WorkshopPage
 from csm_nb.method import discovery
+from csm_nb.method.dates import parse_as_of
 from csm_nb.model import Engagement, Outcome
 from csm_nb.pages.base import Page
 from csm_nb.render.html import Html, callout, figures, join, paragraph, section, table
@@ -312,8 +313,11 @@ def open_page(
     results_path: str | None = None,
     answers: Any = None,
     tolerance: float = discovery.DEFAULT_TOLERANCE,
+    as_of: str = "",
 ) -> OutcomeDiscoveryPage:
-    """Load the engagement and its saved answers; forms or a report as ``config.interactive_session`` decides."""
+    """Load the engagement and its saved answers; forms or a report as ``config.interactive_session`` decides.
+    ``as_of`` (an ISO date, empty for today) is the date it is judged at."""
+    day = parse_as_of(as_of)
     setting_in_range(tolerance, name="tolerance", low=0, high=1, high_open=True, expected="a fraction such as 0.02 (2 points)")
     bank = load_bank(WORKBOOK)
     supplied = parse_answers_parameter(answers, bank)
@@ -328,4 +332,4 @@ def open_page(
         supplied=supplied,
         saved=saved,
         tolerance=float(tolerance),
-    )
+    ).at(day)

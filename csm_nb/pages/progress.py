@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections.abc import Mapping
@@ -15,9 +16,10 @@ from csm_nb.data.store import Store
 from csm_nb.errors import InputError
 from csm_nb.frames import known, kpi_frame, measurements_frame, pandas
 from csm_nb.method import progress
+from csm_nb.method.dates import date_words, parse_as_of
 from csm_nb.method.progress import STATUS_WORDS, KpiProgress
 from csm_nb.model import Engagement
-from csm_nb.pages.base import Page, engagement_verdicts, overall_headline
+from csm_nb.pages.base import Page, engagement_verdicts, fiscal_year_end, overall_headline
 from csm_nb.render import charts
 from csm_nb.render.html import Html, callout, join, paragraph, section, table
 from csm_nb.render.index import Headline
@@ -220,13 +222,24 @@ class ProgressPage(Page):
     tolerance: float = 0.02
     trend_periods: float = 3
     grid_from: int = 3
+    later: int = 0  # measurements dated after as_of, left out of this report
 
     def verdicts(self) -> dict[str, Any]:
         """The engagement's verdicts; this page's tracking is reused unless it shows one KPI only."""
         if len(self.tracked) + len(self.problems) == len(self.engagement.kpis):
             return engagement_verdicts(self.engagement, tracked=self.tracked, problems=self.problems).as_json()
-        found = engagement_verdicts(self.engagement, tolerance=self.tolerance, trend_periods=self.trend_periods)
+        found = engagement_verdicts(self.engagement, tolerance=self.tolerance, trend_periods=self.trend_periods, as_of=self.as_of)
         return found.as_json()
+
+    def left_out(self) -> Html:
+        """One line saying how many measurements are dated after the report's as-of date (none: nothing)."""
+        if not self.later:
+            return Html("")
+        return paragraph(
+            f"{plural(self.later, 'measurement')} dated after {date_words(self.as_of_day)} (the date this report "
+            f"is judged at) {'is' if self.later == 1 else 'are'} left out.",
+            css_class="note",
+        )
 
     # -- the tables, for an analyst ---------------------------------------------
     @property
@@ -263,6 +276,10 @@ class ProgressPage(Page):
 
     # -- plain words first ---------------------------------------------------
     def verdict(self) -> Html:
+        """Where the KPIs stand in one message, and how many measurements the as-of date leaves out."""
+        return self.standing() + self.left_out()
+
+    def standing(self) -> Html:
         e = self.engagement
         if not e.kpis:
             return callout(
@@ -428,11 +445,21 @@ class ProgressPage(Page):
             "kpis": {kp.kpi.id: kp.results() for kp in self.tracked},
             "problems": self.problems,
             "counts": self.counts(),
+            "measurements_after_as_of": self.later,
             "verdicts": self.verdicts(),
         }
 
 
-def page_for(engagement: Engagement, *, tolerance: float = 0.02, trend_periods: float = 3, kpi: str = "") -> ProgressPage:
+def page_for(
+    engagement: Engagement,
+    *,
+    tolerance: float = 0.02,
+    trend_periods: float = 3,
+    kpi: str = "",
+    as_of: dt.date | None = None,
+) -> ProgressPage:
+    """The page for an engagement, judged at ``as_of``: measurements dated after it are left out (and
+    counted); ``None`` shows them all."""
     check_settings(tolerance=tolerance, trend_periods=trend_periods)
     kpis = engagement.kpis
     if kpi:
@@ -442,19 +469,35 @@ def page_for(engagement: Engagement, *, tolerance: float = 0.02, trend_periods: 
                 f"parameter kpi: no KPI {kpi!r} in engagement {engagement.id!r}; it has: "
                 f"{', '.join(k.id for k in engagement.kpis) or 'none'}"
             )
+    shown, later = progress.split_at(kpis, engagement.measurements, as_of)
     tracked, problems = progress.track_all(
-        kpis, engagement.measurements, tolerance=float(tolerance), trend_periods=float(trend_periods)
+        kpis,
+        shown,
+        tolerance=float(tolerance),
+        trend_periods=float(trend_periods),
+        fiscal_year_end=fiscal_year_end(engagement),
     )
-    return ProgressPage(engagement, tracked, problems, tolerance=float(tolerance), trend_periods=float(trend_periods))
+    page = ProgressPage(
+        engagement, tracked, problems, tolerance=float(tolerance), trend_periods=float(trend_periods), later=len(later)
+    )
+    page.as_of = as_of
+    return page
 
 
 def open_page(
-    engagement_id: str, *, db: str | None = None, tolerance: float = 0.02, trend_periods: float = 3, kpi: str = ""
+    engagement_id: str,
+    *,
+    db: str | None = None,
+    tolerance: float = 0.02,
+    trend_periods: float = 3,
+    kpi: str = "",
+    as_of: str = "",
 ) -> ProgressPage:
-    """Load the engagement from the store and compute the page."""
+    """Load the engagement from the store and compute the page, judged at ``as_of`` (an ISO date, empty for today)."""
     check_settings(tolerance=tolerance, trend_periods=trend_periods)
+    day = parse_as_of(as_of)
     with Store.existing(db or None) as store:
         engagement = store.load(engagement_id)
-    page = page_for(engagement, tolerance=tolerance, trend_periods=trend_periods, kpi=kpi)
+    page = page_for(engagement, tolerance=tolerance, trend_periods=trend_periods, kpi=kpi, as_of=day)
     page.interactive = config.interactive_session()
     return page

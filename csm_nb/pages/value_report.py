@@ -20,11 +20,13 @@ from typing import Any
 from csm_nb import config
 from csm_nb.data.checks import refuse
 from csm_nb.data.store import Store
+from csm_nb.errors import CsmError
 from csm_nb.method import cashflow, progress
+from csm_nb.method.dates import date_words, parse_as_of
 from csm_nb.method.progress import STATUS_WORDS, KpiProgress
 from csm_nb.method.verdicts import Verdicts, outcome_basis, worst_status
 from csm_nb.model import Engagement, Outcome
-from csm_nb.pages.base import Page, engagement_verdicts, money_figures, overall_headline
+from csm_nb.pages.base import Page, engagement_verdicts, fiscal_year_end, money_figures, overall_headline
 from csm_nb.pages.progress import (
     check_settings,
     forecast_words,
@@ -102,6 +104,10 @@ class ValueReportPage(Page):
     previous: dict[str, Any] | None = None
     tolerance: float = 0.02
     generated: str = field(default_factory=lambda: dt.date.today().isoformat())
+    later: int = 0  # measurements dated after as_of, left out of this report
+    # The last report's as-of date when it is after this one's: it is not compared with (what changed
+    # since a later report means nothing).
+    previous_later: str | None = None
 
     # -- derived status -------------------------------------------------------
     def kpi_progress(self, kpi_id: str) -> KpiProgress | None:
@@ -318,6 +324,15 @@ class ValueReportPage(Page):
         chart_html = charts.small_multiples(
             [kpi_chart(kp, compact=True, height=135, width=300 if columns == 3 else 460) for kp in measured], columns=columns
         )
+        later = (
+            paragraph(
+                f"{self.later} measurement{'s' if self.later != 1 else ''} dated after {date_words(self.as_of_day)} "
+                f"(the date this report is judged at) {'is' if self.later == 1 else 'are'} left out.",
+                css_class="note",
+            )
+            if self.later
+            else Html("")
+        )
         return _section(
             "KPI progress",
             table(
@@ -325,6 +340,7 @@ class ValueReportPage(Page):
                 rows,
                 numeric=[False, False, True, True, True, False, False, False],
             ),
+            later,
             Html(chart_html),
             intro="0 % is where each KPI started, 100 % its target; the plan is the agreed path between them.",
         )
@@ -381,15 +397,29 @@ class ValueReportPage(Page):
             Html('<div class="vr-two"><div>') + paragraph(words) + Html("</div>") + Html(str(chart)) + Html("</div>"),
         )
 
+    def previous_when(self) -> str:
+        """When the last report was judged: its as-of date in words, else the day it was made."""
+        prev = self.previous or {}
+        try:
+            return f"figures as of {date_words(parse_as_of(prev.get('as_of')))}" if prev.get("as_of") else ""
+        except CsmError:
+            pass
+        return str(prev.get("generated") or "date unknown")
+
     def changes(self) -> Html:
         items = self.change_list()
-        if self.previous is None:
+        if self.previous is None and self.previous_later:
+            body = paragraph(
+                f"The last report was judged at a later date ({self.previous_later}) than this one "
+                f"({self.as_of_day.isoformat()}), so nothing is compared."
+            )
+        elif self.previous is None:
             body = paragraph("This is the first value report for this engagement; the next one will list what changed.")
         elif not items:
-            body = paragraph(f"Nothing has changed since the last report ({self.previous.get('generated', 'date unknown')}).")
+            body = paragraph(f"Nothing has changed since the last report ({self.previous_when()}).")
         else:
             body = (
-                paragraph(f"Since the last report ({self.previous.get('generated', 'date unknown')}):")
+                paragraph(f"Since the last report ({self.previous_when()}):")
                 + Html('<ul class="plain">')
                 + join(Html("<li>{}</li>").format(c) for c in items)
                 + Html("</ul>")
@@ -542,6 +572,7 @@ class ValueReportPage(Page):
             ],
             "kpis": self.kpi_results(),
             "problems": self.problems,
+            "measurements_after_as_of": self.later,
             "financial": self.financial_results(),
             "changes": self.change_list(),
             "actions": self.actions(),
@@ -549,22 +580,59 @@ class ValueReportPage(Page):
         }
 
 
-def page_for(engagement: Engagement, *, previous: dict[str, Any] | None = None, tolerance: float = 0.02) -> ValueReportPage:
+def page_for(
+    engagement: Engagement,
+    *,
+    previous: dict[str, Any] | None = None,
+    tolerance: float = 0.02,
+    as_of: dt.date | None = None,
+) -> ValueReportPage:
+    """The page for an engagement, judged at ``as_of``: measurements dated after it are left out (and
+    counted), and a last report judged at a later date is not compared with; ``None`` shows them all."""
     check_settings(tolerance=tolerance, trend_periods=3)
-    tracked, problems = progress.track_all(engagement.kpis, engagement.measurements, tolerance=float(tolerance))
+    shown, later = progress.split_at(engagement.kpis, engagement.measurements, as_of)
+    tracked, problems = progress.track_all(
+        engagement.kpis, shown, tolerance=float(tolerance), fiscal_year_end=fiscal_year_end(engagement)
+    )
     # The cash-flow lines were validated on import, so summarising them cannot fail on input.
     cash = cashflow.summarise(engagement.cash_flow) if engagement.cash_flow else None
-    return ValueReportPage(engagement, tracked, problems, cash, previous=previous, tolerance=float(tolerance))
+    previous_later = None
+    if previous is not None and as_of is not None:
+        try:
+            judged = parse_as_of(previous.get("as_of")) if previous.get("as_of") else None
+        except CsmError:
+            judged = None
+        if judged is not None and judged > as_of:
+            previous, previous_later = None, judged.isoformat()
+    page = ValueReportPage(
+        engagement,
+        tracked,
+        problems,
+        cash,
+        previous=previous,
+        tolerance=float(tolerance),
+        later=len(later),
+        previous_later=previous_later,
+    )
+    page.as_of = as_of
+    return page
 
 
 def open_page(
-    engagement_id: str, *, db: str | None = None, previous_results_path: str = "", tolerance: float = 0.02
+    engagement_id: str,
+    *,
+    db: str | None = None,
+    previous_results_path: str = "",
+    tolerance: float = 0.02,
+    as_of: str = "",
 ) -> ValueReportPage:
-    """Load the engagement from the store (and the last report's results) and compute the page."""
+    """Load the engagement from the store (and the last report's results) and compute the page, judged at
+    ``as_of`` (an ISO date, empty for today)."""
     if not isinstance(previous_results_path, str):
         raise refuse("previous_results_path", "a file path or empty", previous_results_path)
+    day = parse_as_of(as_of)
     with Store.existing(db or None) as store:
         engagement = store.load(engagement_id)
-    page = page_for(engagement, previous=read_previous(previous_results_path), tolerance=tolerance)
+    page = page_for(engagement, previous=read_previous(previous_results_path), tolerance=tolerance, as_of=day)
     page.interactive = config.interactive_session()
     return page

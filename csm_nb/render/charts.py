@@ -1538,3 +1538,159 @@ def small_multiples(charts: Sequence[Svg], *, columns: int = 2) -> str:
     # minmax(0, 1fr) lets SVGs shrink instead of overflowing the page.
     style = f"display: grid; grid-template-columns: repeat({columns}, minmax(0, 1fr)); gap: 1rem 1.5rem; align-items: start"
     return f'<div class="chart-grid" style="{style}">' + "".join(str(c) for c in charts) + "</div>"
+
+
+# ---------------------------------------------------------------- rows of dots (timelines, stages)
+
+
+@dataclass(frozen=True)
+class Dot:
+    """A point on a row: ``kind`` "done" (solid), "planned" (hollow) or "late" (solid, the warning colour)."""
+
+    x: float
+    kind: str = "done"
+
+
+_DOT_KINDS = {"done": PALETTE[0], "planned": PALETTE[0], "late": PALETTE[1]}
+
+
+def rows_chart(
+    *,
+    title: str,
+    rows: Sequence[tuple[str, Sequence[Dot]]],
+    x_ticks: Sequence[tuple[float, str]],
+    legend: Sequence[tuple[str, str]] = (("done", "Held"), ("planned", "Planned"), ("late", "Late")),
+    vlines: Sequence[tuple[float, str]] = (),
+    caption: str = "",
+    width: int = 720,
+    row_height: float = 15.0,
+    desc: str = "",
+) -> Svg:
+    """One row a thing (a moment, a stage), its dots along a shared axis, joined by a thin line.
+
+    A timeline uses day numbers on the axis (planned hollow, held solid, a rule for today); the
+    stages chart uses days (expected hollow, actual solid). ``x_ticks`` are (position, label);
+    ``legend`` lists the (kind, words) shown.
+
+    >>> c = rows_chart(title="Moments", rows=[("Kick-off", [Dot(3, "planned"), Dot(5)])],
+    ...                x_ticks=[(0, "Jan"), (31, "Feb")], vlines=[(10, "today")])
+    >>> c.svg.count('class="dot"'), "Kick-off" in c.svg
+    (2, True)
+    """
+    title = _plain(title)
+    names = [_plain(name) for name, _ in rows]
+    dots = [[(float(d.x), d.kind if d.kind in _DOT_KINDS else "done") for d in ds if math.isfinite(float(d.x))] for _, ds in rows]
+    ticks = [(float(x), _plain(t)) for x, t in x_ticks]
+    rules = [(float(x), _plain(t)) for x, t in vlines]
+    kinds = [(k, _plain(words)) for k, words in legend if any(kind == k for row in dots for _, kind in row)]
+    uid = _uid("rows", title, names, dots, ticks, rules, kinds, width, row_height)
+    if not desc:
+        label = dict(kinds)
+        items = [
+            f"{name}: " + ", ".join(f"{label.get(kind, kind).lower()} {_x_tick_name(x, ticks)}" for x, kind in row)
+            for name, row in zip(names, dots, strict=True)
+            if row
+        ]
+        desc = f"{title}. " * bool(title) + ("; ".join(items) or "No rows yet") + "."
+    W, _, mm = _size(width, 100, min_width=240)
+    with _house(uid):
+        c = _Canvas(uid, W, 100, mm)
+        fig = c.fig
+        title_lines = c.wrap(title, _TITLE, W - 2 * _PAD, bold=True) if title else []
+        top = _PAD + c.block_h(len(title_lines), _TITLE, bold=True) + (_GAP if title_lines else 0)
+        handles = []
+        from matplotlib.lines import Line2D
+
+        for kind, _ in kinds:
+            color = _DOT_KINDS[kind]
+            face = "#ffffff" if kind == "planned" else color
+            handles.append(
+                Line2D([], [], linestyle="none", marker="o", markersize=6, markerfacecolor=face, markeredgecolor=color)
+            )
+        legend_h = 0.0
+        if handles:
+            leg, _, legend_h = c.legend(handles, [w for _, w in kinds], max_w=W - 2 * _PAD)
+        label_w = min(max((c.text_w(n) for n in names), default=0.0) + 6, W * 0.38)
+        rule_h = c.line_h() + 3 if rules else 0.0
+        bottom = _PAD + c.line_h() + 6
+        plot_h = max(row_height * max(len(rows), 1), 30.0)
+        H = top + legend_h + (_GAP if handles else 0) + rule_h + plot_h + bottom
+        fig.set_size_inches(W / 72, H / 72)
+        left = _PAD + label_w
+        ax = fig.add_axes((left / W, bottom / H, (W - left - _PAD - 4) / W, plot_h / H))
+        xs = [x for row in dots for x, _ in row] + [x for x, _ in ticks] + [x for x, _ in rules]
+        lo, hi = (min(xs), max(xs)) if xs else (0.0, 1.0)
+        pad = (hi - lo) * 0.03 or 1.0
+        ax.set_xlim(lo - pad, hi + pad)
+        ax.set_ylim(len(rows) - 0.5, -0.5)
+        ax.set_yticks(range(len(rows)), labels=names)
+        ax.tick_params(axis="y", length=0)
+        ax.set_xticks([x for x, _ in ticks], labels=[t for _, t in ticks])
+        ax.grid(axis="y", visible=False)
+        if handles:
+            leg.set_bbox_to_anchor((_PAD / W, 1 - (top) / H), transform=fig.transFigure)
+        if title_lines:
+            fig.text(
+                _PAD / W,
+                1 - _PAD / H,
+                "\n".join(title_lines),
+                ha="left",
+                va="top",
+                fontsize=_TITLE,
+                fontweight="bold",
+                gid=c.gid("title", "title"),
+            )
+        for i, row in enumerate(dots):
+            if len(row) > 1:
+                ax.plot(
+                    [min(x for x, _ in row), max(x for x, _ in row)],
+                    [i, i],
+                    color="#b8c0c8",
+                    linewidth=1.2,
+                    zorder=1,
+                    gid=c.gid(f"join-{i}", "join"),
+                )
+            for j, (x, kind) in enumerate(row):
+                color = _DOT_KINDS[kind]
+                ax.plot(
+                    [x],
+                    [i],
+                    linestyle="none",
+                    marker="o",
+                    markersize=6,
+                    markeredgewidth=1.4,
+                    markeredgecolor=color,
+                    markerfacecolor="#ffffff" if kind == "planned" else color,
+                    zorder=3,
+                    gid=c.gid(f"dot-{i}-{j}", "dot"),
+                )
+        for k, (x, text) in enumerate(rules):
+            ax.axvline(x, color=_RULE, linewidth=1.0, linestyle=(0, (3, 3)), zorder=1.6, gid=c.gid(f"vline-{k}", "vline"))
+            ax.annotate(
+                text,
+                xy=(x, -0.5),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                color=_MUTED,
+                annotation_clip=False,
+                gid=c.gid(f"vline-label-{k}", "vline-label"),
+            )
+        if not rows:
+            ax.text(
+                0.5,
+                0.5,
+                "No data yet",
+                transform=ax.transAxes,
+                ha="center",
+                va="center",
+                color=_MUTED,
+                gid=c.gid("no-data", "no-data"),
+            )
+        return c.finish(title=title, desc=desc, caption=caption)
+
+
+def _x_tick_name(x: float, ticks: Sequence[tuple[float, str]]) -> str:
+    """The tick label at ``x`` when there is one, else the number."""
+    return next((t for at, t in ticks if abs(at - x) < 1e-9), f"{x:g}")

@@ -7,6 +7,11 @@ requests, every name escaped.
 
 What a report's entry says comes from its page's ``index_headline`` (a
 ``Headline``): this module knows no workbook by name.
+
+An engagement's ``index.html`` is meant for the customer: it never links, names
+or summarises an internal report. When there are internal reports, every
+report is listed in ``index-internal.html`` beside it, under the band
+"Internal: not for the customer", internal ones tagged.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from csm_nb.data.results import write_text_atomic
 from csm_nb.model import Engagement
 
 INDEX_NAME = "index.html"
+INTERNAL_INDEX_NAME = "index-internal.html"
 
 
 @dataclass(frozen=True)
@@ -64,13 +70,19 @@ class Headline:
 
 @dataclass(frozen=True)
 class IndexEntry:
-    """One report: its workbook id and title, the HTML file, its headline, and whether it leads the list."""
+    """One report: its workbook id and title, the HTML file, its headline, whether it leads the list,
+    and who may read it (``customer`` or ``internal``)."""
 
     workbook: str
     title: str
     html: Path
     headline: Headline = Headline()
     lead: bool = False
+    audience: str = "customer"
+
+    @property
+    def internal(self) -> bool:
+        return self.audience != "customer"
 
 
 @functools.lru_cache(maxsize=4)
@@ -92,16 +104,28 @@ def render_page(template: str, **context: Any) -> str:
     return _environment(str(templates_dir() / "csm_report")).get_template(template).render(**context)
 
 
-def index_html(engagement: Engagement, entries: Sequence[IndexEntry], *, folder: Path, generated: str | None = None) -> str:
-    """The page as text; links are relative to ``folder`` (where index.html lives)."""
+def index_html(
+    engagement: Engagement,
+    entries: Sequence[IndexEntry],
+    *,
+    folder: Path,
+    generated: str | None = None,
+    internal: bool = False,
+) -> str:
+    """The page as text; links are relative to ``folder`` (where index.html lives).
+
+    The customer's page (``internal=False``) leaves every internal report out;
+    the internal one lists them all, tagged, under the internal band.
+    """
     # The leading report first; the rest keep the workbooks' own order (engagement brief ... progress).
-    ordered = sorted(entries, key=lambda e: not e.lead)
+    ordered = sorted((e for e in entries if internal or not e.internal), key=lambda e: not e.lead)
     items = [
         {
             "lead": e.lead,
             "href": e.html.resolve().relative_to(folder.resolve()).as_posix(),
             "title": e.title,
             "headline": e.headline,
+            "internal": e.internal,
         }
         for e in ordered
     ]
@@ -113,12 +137,29 @@ def index_html(engagement: Engagement, entries: Sequence[IndexEntry], *, folder:
         "engagement_index.html.j2",
         engagement=engagement,
         items=items,
+        internal=internal,
         meta=([initiative] if initiative else []) + [" · ".join(meta)],
     )
 
 
 def write_index(engagement: Engagement, entries: Sequence[IndexEntry], folder: Path) -> Path:
-    """Write ``folder/index.html`` atomically and return its path."""
+    """Write ``folder/index.html`` (the customer's: no internal report) atomically and return its path.
+
+    With internal reports among ``entries``, ``folder/index-internal.html``
+    lists every report (:func:`internal_index_path` finds it); without, an
+    old one is removed so it never lists reports that are gone.
+    """
     path = folder / INDEX_NAME
     write_text_atomic(path, index_html(engagement, entries, folder=folder))
+    internal = folder / INTERNAL_INDEX_NAME
+    if any(e.internal for e in entries):
+        write_text_atomic(internal, index_html(engagement, entries, folder=folder, internal=True))
+    elif internal.is_file() and not internal.is_symlink():
+        internal.unlink()
     return path
+
+
+def internal_index_path(folder: Path) -> Path | None:
+    """``folder/index-internal.html`` when the last ``write_index`` wrote one, else ``None``."""
+    path = folder / INTERNAL_INDEX_NAME
+    return path if path.is_file() else None

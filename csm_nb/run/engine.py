@@ -18,13 +18,17 @@ and raises one ``NotebookFailed`` line naming the cell.
 
 Parameters are injected the way papermill does it (a cell tagged
 ``injected-parameters`` after the ``parameters`` cell), then nbclient executes
-the notebook. Nothing here changes the working directory; a kernel gets its
+the notebook. A workbook that declares ``as_of`` always gets a date: the one
+given (``--as-of``, ``-p as_of``), else today's (``effective_parameters``), so
+the date is part of the fingerprint and a report made yesterday is not up to
+date today. Nothing here changes the working directory; a kernel gets its
 own ``cwd`` when it is launched.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 import hashlib
 import json
@@ -50,6 +54,7 @@ from csm_nb.errors import (
     RunError,
     plain_error_names,
 )
+from csm_nb.method.dates import parse_as_of
 from csm_nb.model import Engagement
 from csm_nb.run.export import export_html, html_fingerprint, preload, with_fingerprint
 from csm_nb.run.kernels import (
@@ -75,13 +80,27 @@ DEFAULT_CELL_TIMEOUT = 600.0
 T = TypeVar("T")
 
 
+def today() -> dt.date:
+    """The clock's date: what an empty ``as_of`` means (one function, so a test can move the clock)."""
+    return dt.date.today()
+
+
+def effective_parameters(workbook: Workbook, parameters: dict[str, Any]) -> dict[str, Any]:
+    """The parameters a workbook runs with: as given, and for a workbook that declares ``as_of``
+    without one given, today's date (ISO). The fingerprint and the injected cell both use these."""
+    if "as_of" in declared_parameters(workbook) and not parameters.get("as_of"):
+        return {**parameters, "as_of": today().isoformat()}
+    return parameters
+
+
 def fingerprint(engagement: Engagement, workbook: Workbook, parameters: dict[str, Any]) -> str:
-    """Identifies what a report was made from: data, notebook, parameters, and the
-    code and template that rendered it (so a changed package re-renders)."""
+    """Identifies what a report was made from: data, notebook, parameters (with the ``as_of`` date it is
+    judged at, today's when none was given), and the code and template that rendered it (so a changed
+    package re-renders)."""
     digest = hashlib.sha256()
     digest.update(json.dumps(engagement_document(engagement), sort_keys=True, default=str).encode())
     digest.update(workbook.path.read_bytes())
-    digest.update(json.dumps(parameters, sort_keys=True, default=str).encode())
+    digest.update(json.dumps(effective_parameters(workbook, parameters), sort_keys=True, default=str).encode())
     digest.update(_code_stamp().encode())
     return digest.hexdigest()[:16]
 
@@ -363,7 +382,8 @@ async def run_job(
 
     begun = time.perf_counter()
     workbook, workbook_id = job.workbook, job.workbook.id
-    stamp = fingerprint(engagement, workbook, job.parameters)
+    parameters = effective_parameters(workbook, job.parameters)  # the date fixed once, for the stamp and the run
+    stamp = fingerprint(engagement, workbook, parameters)
     final = outputs_for(out_dir, workbook_id)
     make_dirs(out_dir)
     _refuse_special_outputs(out_dir, workbook_id)
@@ -379,7 +399,7 @@ async def run_job(
             earlier = final[".json"] if final[".json"].is_file() else job.previous_results
             if earlier is not None and Path(earlier).is_file():
                 injected["previous_results_path"] = str(earlier)
-        nb = _parameterized(workbook, {**job.parameters, **injected}, kernels.kernel_name)
+        nb = _parameterized(workbook, {**parameters, **injected}, kernels.kernel_name)
         # The run's own bookkeeping; the report's header comes from the notebook as it runs (csm_nb.render.header).
         nb.metadata["csm_nb"] = {"fingerprint": stamp}
         timings["prepare"] = time.perf_counter() - begun
@@ -462,16 +482,21 @@ def prepare(
     db: str | os.PathLike[str] | None = None,
     out: str | os.PathLike[str] | None = None,
     engagement: Engagement | None = None,
+    as_of: str | dt.date | None = None,
 ) -> tuple[Engagement, list[Job], Path, Path]:
     """Everything checked before a kernel starts: the id, the workbooks, their parameters, the
     store, the output folder and the names in it. Returns the engagement (loaded once), the jobs,
-    the store's path and the output folder. A caller that has just loaded the engagement passes it."""
+    the store's path and the output folder. A caller that has just loaded the engagement passes it.
+    ``as_of`` (``--as-of``) goes to every workbook that declares it and was not given its own."""
     config.check_engagement_id(engagement_id)
+    if as_of is not None and as_of != "":
+        as_of = parse_as_of(as_of, name="--as-of")  # refused here, also when no workbook takes it
     parameters = parameters or {}
     jobs = []
     for wid in workbook_ids:
         workbook = get_workbook(wid)
-        jobs.append(Job(workbook, check_parameters(workbook, dict(parameters.get(wid) or {}))))
+        given = with_as_of(workbook, dict(parameters.get(wid) or {}), as_of)
+        jobs.append(Job(workbook, check_parameters(workbook, given)))
     db_file = config.db_path(db).resolve()
     if engagement is None:
         engagement = load_engagement(engagement_id, db_file)
@@ -479,6 +504,14 @@ def prepare(
     for job in jobs:
         _refuse_special_outputs(out_dir, job.workbook.id)
     return engagement, jobs, db_file, out_dir
+
+
+def with_as_of(workbook: Workbook, parameters: dict[str, Any], as_of: str | dt.date | None) -> dict[str, Any]:
+    """``parameters`` with ``as_of`` (a run's ``--as-of``, checked: one line naming it) for a workbook
+    that declares it and was not given one with ``-p``; unchanged without ``as_of``."""
+    if as_of is None or as_of == "" or "as_of" not in declared_parameters(workbook) or parameters.get("as_of"):
+        return parameters
+    return {**parameters, "as_of": parse_as_of(as_of, name="--as-of").isoformat()}
 
 
 def run_engagement(
@@ -493,12 +526,14 @@ def run_engagement(
     workers: int | None = None,
     cell_timeout: float = DEFAULT_CELL_TIMEOUT,
     engagement: Engagement | None = None,
+    as_of: str | dt.date | None = None,
 ) -> list[RunResult]:
     """Run workbooks for one engagement in a kernel pool of its own and return their results, in order.
 
-    ``parameters`` maps a workbook id to its ``-p`` values. With
-    ``skip_current`` an up-to-date report is not rendered again. The first
-    failure (in the workbooks' order) is raised once the others have finished.
+    ``parameters`` maps a workbook id to its ``-p`` values; ``as_of`` is the
+    date every report is judged at (None: today). With ``skip_current`` an
+    up-to-date report is not rendered again. The first failure (in the
+    workbooks' order) is raised once the others have finished.
     """
     from csm_nb.run import forkserver
 
@@ -507,7 +542,7 @@ def run_engagement(
     server = forkserver.ForkServer.start(warm_up_code(list(workbook_ids))) if forkserver.used_for(kernel_name) else None
     try:
         engagement, jobs, db_file, out_dir = prepare(
-            engagement_id, workbook_ids, parameters=parameters, db=db, out=out, engagement=engagement
+            engagement_id, workbook_ids, parameters=parameters, db=db, out=out, engagement=engagement, as_of=as_of
         )
         done: dict[str, RunResult] = {}
         if skip_current:
@@ -560,6 +595,7 @@ def run_workbook(
     db: str | os.PathLike[str] | None = None,
     skip_current: bool = False,
     kernel_name: str = "python3",
+    as_of: str | dt.date | None = None,
 ) -> RunResult:
     """Execute one workbook for one engagement and write its three outputs (``csm-nb run``)."""
     return run_engagement(
@@ -570,6 +606,7 @@ def run_workbook(
         out=out,
         skip_current=skip_current,
         kernel_name=kernel_name,
+        as_of=as_of,
     )[0]
 
 

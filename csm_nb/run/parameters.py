@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from csm_nb.errors import InputError, RunError
+from csm_nb.method.dates import parse_as_of
 from csm_nb.run.registry import Workbook
 
 # Parameters the runner fills in itself; -p cannot override them.
@@ -86,6 +87,8 @@ def check_parameters(workbook: Workbook, parameters: dict[str, Any]) -> dict[str
     (``true`` became a 100 % discount rate) nor a number a flag. A default of
     ``None`` means "a value or nothing": it takes anything but a flag or a
     non-finite number (flags in the workbooks always default to True/False).
+    ``as_of`` must be a date (``2026-11-30``, which YAML reads as a date) or
+    empty; it is kept as ISO text.
     """
     declared = declared_parameters(workbook)
     for name, value in parameters.items():
@@ -98,6 +101,9 @@ def check_parameters(workbook: Workbook, parameters: dict[str, Any]) -> dict[str
             )
         default = declared[name]
         where = f"parameter {name!r} of workbook {workbook.id!r}"
+        if name == "as_of":
+            parameters[name] = "" if value in (None, "") else parse_as_of(value, name=where).isoformat()
+            continue
         if default is None:
             help_text = parameter_help(workbook, name)
             expected = f"a value or none{f' ({help_text})' if help_text else ''}"

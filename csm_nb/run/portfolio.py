@@ -18,6 +18,10 @@ engagements: the same code ``csm-nb report`` runs for one.
 * Nothing half-written: each output is written under a temporary name and
   renamed; ``resume=True`` skips workbooks whose outputs are complete and
   were made from the current data, notebook and parameters.
+* As of one date: every report is judged at ``as_of`` (``--as-of``), by
+  default the ``--label`` when it is a date (``2026-11-30``), else today;
+  it is part of each report's fingerprint, so ``resume`` re-renders a report
+  judged at another date. Internal reports are marked in the index.
 * Local by default: notebooks run ``workers`` at a time in kernels started
   ahead of need (see ``csm_nb.run.kernels.KernelPool``). With ``scheduler`` the
   same work goes, one task an engagement, to an existing Dask distributed
@@ -36,7 +40,7 @@ import stat
 import textwrap
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -67,6 +71,7 @@ from csm_nb.run.registry import (
     applicable_workbooks,
     applies,
     get_workbook,
+    report_audience,
     warm_up_code,
     workbooks,
 )
@@ -126,6 +131,27 @@ def select_engagements(
 def default_label(today: dt.date | None = None) -> str:
     """The run folder's name when none is given: the date, e.g. ``2026-03-31``."""
     return (today or dt.date.today()).isoformat()
+
+
+def portfolio_as_of(as_of: str | dt.date | None, label: str) -> dt.date:
+    """The date a portfolio run judges every report at: ``--as-of``, else the label when it is a date,
+    else today.
+
+    >>> portfolio_as_of(None, "2026-11-30"), portfolio_as_of("2026-10-31", "2026-11-30")
+    (datetime.date(2026, 11, 30), datetime.date(2026, 10, 31))
+    >>> portfolio_as_of(None, "month-end") == engine.today()
+    True
+    """
+    from csm_nb.method.dates import parse_as_of
+
+    if as_of is not None and as_of != "":
+        return parse_as_of(as_of, name="--as-of")
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", label):
+        try:
+            return dt.date.fromisoformat(label)
+        except ValueError:  # 2026-02-30: a label, not a date
+            pass
+    return engine.today()
 
 
 def check_label(label: str) -> str:
@@ -211,6 +237,7 @@ class WorkbookOutcome:
     timings: dict[str, float] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)  # the headline's figures (see Headline)
     headline: dict[str, Any] = field(default_factory=dict)  # Headline.as_json(): verdict, tone, words, summary, figures
+    audience: str = "customer"  # who may read the report: customer | internal (csm_nb.run.registry.report_audience)
 
 
 @dataclass
@@ -303,10 +330,13 @@ def plan_tasks(
     parameters: dict[str, Any],
     resume: bool,
     cell_timeout: float,
+    as_of: str | None = None,
 ) -> list[EngagementTask]:
-    """Decide, per engagement, which workbooks run, which are up to date and which do not apply."""
+    """Decide, per engagement, which workbooks run, which are up to date and which do not apply.
+    ``as_of`` (ISO) goes to every workbook that declares it, unless ``-p as_of`` gave one."""
     all_ids = requested if requested is not None else list(workbooks())
     per_workbook = split_parameters(parameters, all_ids) if parameters else {w: {} for w in all_ids}
+    per_workbook = {w: engine.with_as_of(get_workbook(w), given, as_of) for w, given in per_workbook.items()}
     tasks = []
     with Store(db) as store:
         for summary in summaries:
@@ -418,6 +448,11 @@ def _workbook_outcome(done: engine.JobOutcome, run_dir: Path, currency: str) -> 
 def _with_headline(outcome: WorkbookOutcome, results: dict[str, Any], currency: str) -> WorkbookOutcome:
     headline = headline_for(outcome.workbook, results, currency=currency)
     outcome.figures, outcome.headline = dict(headline.figures), headline.as_json()
+    try:
+        page = get_workbook(outcome.workbook).page
+    except CsmError:  # a workbook no longer in the folder
+        page = None
+    outcome.audience = report_audience(page, results)
     return outcome
 
 
@@ -567,11 +602,13 @@ def run_portfolio(
     parameters: dict[str, Any] | None = None,
     cell_timeout: float = engine.DEFAULT_CELL_TIMEOUT,
     progress: Progress | None = None,
+    as_of: str | dt.date | None = None,
 ) -> PortfolioResult:
     """Render the portfolio and write ``summary.json`` and ``index.html``; see the module docstring."""
     begun = time.perf_counter()
     started_at = dt.datetime.now(dt.UTC)
     label = check_label(label or default_label())
+    judged_at = portfolio_as_of(as_of, label).isoformat()
     if scheduler is not None:
         scheduler = check_scheduler(scheduler)
     workers = (os.cpu_count() or 1) if workers is None else workers
@@ -599,6 +636,7 @@ def run_portfolio(
         "resume": resume,
         "workers": None if scheduler else workers,
         "scheduler": scheduler,
+        "as_of": judged_at,
         "parameters": parameters or {},
     }
 
@@ -611,6 +649,7 @@ def run_portfolio(
             parameters=parameters or {},
             resume=resume,
             cell_timeout=cell_timeout,
+            as_of=judged_at,
         )
         finished: dict[str, EngagementOutcome] = {}
         writer = _SummaryWriter(run_dir, label, started_at, settings, tasks)
@@ -641,10 +680,20 @@ def run_portfolio(
             writer.resources["cpu_children_s"] = round(cpu_after[1] - cpu_before[1], 3)
         outcomes = [finished.get(t.engagement_id) or _not_run(t) for t in tasks]
         duration = time.perf_counter() - begun
+        from csm_nb.run.onboarding import run_onboarding
+
+        writer.onboarding = run_onboarding(run_dir, outcomes)
         summary_path = writer.write(finished, complete=interruption is None, duration=duration)
         write_summary_csv(run_dir, outcomes)
         index_path = write_index(
-            run_dir, label, outcomes, started_at=started_at, duration=duration, interrupted=interruption is not None
+            run_dir,
+            label,
+            outcomes,
+            started_at=started_at,
+            duration=duration,
+            interrupted=interruption is not None,
+            onboarding=writer.onboarding,
+            as_of=judged_at,
         )
     result = PortfolioResult(label, run_dir, summary_path, index_path, outcomes, duration, interrupted=interruption is not None)
     if interruption is not None:
@@ -830,6 +879,7 @@ class _SummaryWriter:
         self.path = run_dir / "summary.json"
         self.label, self.started_at, self.settings, self.tasks = label, started_at, settings, tasks
         self.resources: dict[str, Any] = {}
+        self.onboarding: dict[str, Any] | None = None  # csm_nb.run.onboarding, set before the last write
         self._texts: dict[str, tuple[EngagementOutcome | None, str]] = {}  # id -> (the outcome it was made from, JSON)
 
     def _entry(self, task: EngagementTask, outcome: EngagementOutcome | None) -> str:
@@ -859,6 +909,7 @@ class _SummaryWriter:
             "failed": [o.engagement_id for o in outcomes if o.status == "failed"],
             "index": "index.html",
             "resources": self.resources,
+            **({"onboarding": self.onboarding} if self.onboarding else {}),
             "engagements": _ENTRIES,
         }
         entries = ",\n".join(self._entry(t, finished.get(t.engagement_id)) for t in self.tasks)
@@ -988,10 +1039,36 @@ def figure_texts(headline: Headline, currency: str) -> dict[str, Any]:
     }
 
 
+PLAN_FIGURES = ("phase", "day", "next_moment", "next_due", "overdue")
+
+
+def plan_text(figures: Mapping[str, Any]) -> str:
+    """The Plan cell of an index row from an engagement plan's figures ("" without one).
+
+    >>> plan_text({"phase": "onboarding", "day": 40, "next_moment": "Kick-off meeting", "next_due": "2027-01-12", "overdue": 2})
+    'Onboarding, day 40 · next: Kick-off meeting, 2027-01-12 · 2 overdue'
+    """
+    if not figures.get("phase"):
+        return ""
+    text = f"{str(figures['phase']).capitalize()}, day {figures.get('day')}"
+    if figures.get("next_moment"):
+        text += f" · next: {figures['next_moment']}, {figures.get('next_due')}"
+    return text + (f" · {figures['overdue']} overdue" if figures.get("overdue") else "")
+
+
 def index_html(
-    label: str, outcomes: Sequence[EngagementOutcome], *, started_at: dt.datetime, duration: float, interrupted: bool = False
+    label: str,
+    outcomes: Sequence[EngagementOutcome],
+    *,
+    started_at: dt.datetime,
+    duration: float,
+    interrupted: bool = False,
+    onboarding: dict[str, Any] | None = None,
+    as_of: str | None = None,
 ) -> str:
-    """The run's index page (``templates/csm_report/portfolio_index.html.j2``): self-contained, every user text escaped."""
+    """The run's index page (``templates/csm_report/portfolio_index.html.j2``): self-contained, every user text
+    escaped. It is for CS operations: it lists internal reports too, each tagged "internal"."""
+    from csm_nb.method.dates import date_words
     from csm_nb.render.index import render_page
 
     counts = {status: 0 for status in STATUS_TEXT}
@@ -1001,6 +1078,7 @@ def index_html(
     rows = []
     for o in sorted(outcomes, key=lambda x: (x.status != "failed", x.customer.lower(), x.engagement_id)):
         reports = [w for w in o.workbooks if w.outputs.get("html")]
+        main = next((w for w in reports if w.audience == "customer"), reports[0] if reports else None)
         headline = next((Headline.from_json(w.headline) for w in o.workbooks if w.headline), Headline())
         rows.append(
             {
@@ -1009,9 +1087,14 @@ def index_html(
                 "csm": o.csm or "",
                 "status": o.status,
                 "status_text": STATUS_TEXT[o.status],
-                "main_report": reports[0].outputs["html"] if reports else None,
+                "main_report": main.outputs["html"] if main else None,
+                "main_internal": bool(main and main.audience != "customer"),
                 **figure_texts(headline, o.currency),
-                "links": [{"href": w.outputs["html"], "title": _workbook_title(w.workbook)} for w in reports],
+                "plan": plan_text({k: v for w in o.workbooks for k, v in w.figures.items() if k in PLAN_FIGURES}),
+                "links": [
+                    {"href": w.outputs["html"], "title": _workbook_title(w.workbook), "internal": w.audience != "customer"}
+                    for w in reports
+                ],
                 "seconds": f"{o.duration_s:.1f} s" if o.duration_s else "–",
                 "error": o.error,  # the failure in full, on its own line under the engagement
                 "partials": [{"href": w.partial_notebook, "workbook": w.workbook} for w in o.workbooks if w.partial_notebook],
@@ -1028,7 +1111,12 @@ def index_html(
         interrupted=interrupted,
         many_reports=many_reports,
         rows=rows,
-        meta=[f"Started {finished} · took {_duration_text(duration)} · csm-workbooks {__version__}"],
+        show_plan=any(row["plan"] for row in rows),
+        onboarding=onboarding,
+        meta=[
+            (f"Figures as of {date_words(dt.date.fromisoformat(as_of))} · " if as_of else "")
+            + f"Started {finished} · took {_duration_text(duration)} · csm-workbooks {__version__}"
+        ],
     )
 
 
@@ -1055,8 +1143,18 @@ def write_index(
     started_at: dt.datetime,
     duration: float,
     interrupted: bool = False,
+    onboarding: dict[str, Any] | None = None,
+    as_of: str | None = None,
 ) -> Path:
     from csm_nb.data.results import write_text_atomic
 
-    page = index_html(label, outcomes, started_at=started_at, duration=duration, interrupted=interrupted)
+    page = index_html(
+        label,
+        outcomes,
+        started_at=started_at,
+        duration=duration,
+        interrupted=interrupted,
+        onboarding=onboarding,
+        as_of=as_of,
+    )
     return write_text_atomic(run_dir / "index.html", page, follow_parent=False)

@@ -9,8 +9,10 @@ workbook without a page: its id is its file name without the ``NN_`` prefix.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from csm_nb import config
 from csm_nb.errors import NotFoundError
@@ -18,6 +20,7 @@ from csm_nb.model import Engagement
 from csm_nb.pages.base import Page, WorkbookEntry
 from csm_nb.pages.cash_flow import CashFlowPage
 from csm_nb.pages.engagement_brief import EngagementBriefPage
+from csm_nb.pages.engagement_plan import EngagementPlanPage
 from csm_nb.pages.financial_linkage import FinancialLinkagePage
 from csm_nb.pages.kpi_workshop import KpiWorkshopPage
 from csm_nb.pages.outcome_discovery import OutcomeDiscoveryPage
@@ -32,6 +35,7 @@ WORKBOOKS: tuple[WorkbookEntry, ...] = (
     WorkbookEntry("cash_flow", "05_cash_flow.ipynb", CashFlowPage),
     WorkbookEntry("progress", "06_progress.ipynb", ProgressPage),
     WorkbookEntry("value_report", "07_value_report.ipynb", ValueReportPage),
+    WorkbookEntry("engagement_plan", "08_engagement_plan.ipynb", EngagementPlanPage),
 )
 
 
@@ -64,6 +68,18 @@ def get_workbook(workbook_id: str) -> Workbook:
     if workbook_id not in known:
         raise NotFoundError(f"no workbook {workbook_id!r}; available: {', '.join(known) or 'none'} (in {config.workbooks_dir()})")
     return known[workbook_id]
+
+
+def report_audience(page: type[Page] | None, results: Mapping[str, Any]) -> str:
+    """Who may read a finished report: ``internal`` when its page is internal (``Page.AUDIENCE``) or its
+    results say so (a page opened for an internal audience), else ``customer``.
+
+    >>> report_audience(None, {"audience": "internal"}), report_audience(None, {})
+    ('internal', 'customer')
+    """
+    declared = page.AUDIENCE if page is not None else "customer"
+    found = results.get("audience") if isinstance(results, Mapping) else None
+    return "internal" if "internal" in (declared, found) else "customer"
 
 
 def applies(workbook: Workbook, engagement: Engagement) -> bool:
