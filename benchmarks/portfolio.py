@@ -30,6 +30,7 @@ PSS so shared pages count once), which should stay flat.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import html as html_lib
 import json
 import os
@@ -100,7 +101,40 @@ def synthetic_engagement(index: int, *, seed: int = 7) -> Any:
         for period in range(rng.randint(2, 12)):
             step = (target - baseline) / 12 * period * rng.uniform(0.6, 1.2)
             measurements.append(Measurement(kpi_id, period, round(baseline + step, 2)))
+    # The relationship (drawn last, so the figures above stay as they were): a contract that ends within
+    # a year of the as-of date, stakeholders with map data, sometimes an open risk.
+    from csm_nb.model import Contract
+
+    end = dt.date(2027, 1, 1) + dt.timedelta(days=rng.randint(0, 360))
+    contract = Contract(signed="2025-12-01", start="2026-01-01", end=end.isoformat(), notice_days=rng.choice([30, 60, 90]))
+    stakeholders = [
+        {"name": f"Sponsor {index}", "roles": ["sponsor"], "level": "strategic", "influence": 5, "support": rng.randint(-1, 2)},
+        {
+            "name": f"Champion {index}",
+            "roles": ["champion"],
+            "level": "operational",
+            "influence": 3,
+            "support": rng.randint(0, 2),
+            "status": rng.choice(["active", "active", "left"]),
+        },
+    ]
+    risks = (
+        [
+            {
+                "id": "r1",
+                "kind": "churn",
+                "severity": rng.choice(["high", "medium"]),
+                "status": "open",
+                "description": "Budget review",
+            }
+        ]
+        if rng.random() < 0.4
+        else None
+    )
     return Engagement(
+        contract=contract,
+        stakeholders=stakeholders,
+        risks=risks,
         id=f"bench-{index:03d}",
         customer=f"Customer {index:03d} Ltd",
         currency=rng.choice(["USD", "EUR", "GBP"]),

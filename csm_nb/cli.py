@@ -36,6 +36,10 @@ def printable(text: str) -> str:
     return _CONTROL.sub("?", text)
 
 
+# The logs ``import --engagement`` appends, as its report line names them.
+LOG_WORDS = {"events": "events", "moments": "moment log", "activities": "activities"}
+
+
 def _say(text: str) -> None:
     print(printable(text), flush=True)
 
@@ -72,7 +76,7 @@ def cmd_import_measurements(args: argparse.Namespace) -> int:
 
     for item in import_logs(args.files, engagement_id=args.engagement, db=args.db):
         counts = item.counts
-        log = "" if item.kind == "measurements" else f" ({'events' if item.kind == 'events' else 'moment log'})"
+        log = "" if item.kind == "measurements" else f" ({LOG_WORDS[item.kind]})"
         _say(
             f"{args.engagement}: {counts['added']} added, {counts['updated']} updated, {counts['unchanged']} unchanged "
             f"from {item.source}{log}"
@@ -301,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--engagement",
         metavar="ID",
         help="the files are logs to append to engagement ID (CSV/XLSX), told by the header: measurements "
-        "(kpi, period, value), events (date, type, ...) or the moment log (moment, ...); rows already there "
+        "(kpi, period, value), events (date, type, ...), activities (date, type, title, ...) or the moment log (moment, ...); rows already there "
         "with the same values change nothing",
     )
     p.set_defaults(func=cmd_import)

@@ -167,6 +167,23 @@ class Event:
 
 
 @dataclass
+class Activity:
+    """Something the CSM did for the account, and the missions it served (appendable like measurements).
+
+    ``people`` is the file's ``with``: the stakeholders taking part, by name.
+    """
+
+    date: str
+    type: str  # one of vocabulary.ACTIVITY_TYPES
+    title: str
+    missions: list[str] = field(default_factory=list)  # keys of vocabulary.MISSIONS
+    people: list[str] = field(default_factory=list)
+    moment: str | None = None  # the engagement-plan moment it was, when it was one
+    minutes: float | None = None
+    outcome: str | None = None
+
+
+@dataclass
 class Engagement:
     id: str
     customer: str
@@ -185,6 +202,15 @@ class Engagement:
     engagement_model: str | EngagementModel | None = None  # a model's id in the store, or one inline
     moments: list[MomentRecord] = field(default_factory=list)  # the log, appendable like measurements
     events: list[Event] = field(default_factory=list)  # appendable like measurements
+    fiscal_year_end: str | None = None  # MM-DD, the last day of the customer's financial year; None: 12-31
+    # The relationship around the value (csm_nb.data.schema: SUCCESS_PLAN, RISK, COMMITMENT, REFERENCE,
+    # HEALTH_SETTINGS), kept as the checked mappings of the file.
+    success_plan: dict[str, Any] | None = None
+    risks: list[dict[str, Any]] | None = None
+    commitments: list[dict[str, Any]] | None = None
+    references: list[dict[str, Any]] | None = None
+    health: dict[str, Any] | None = None
+    activities: list[Activity] = field(default_factory=list)  # appendable like measurements
     # Workshop answers by workbook id, then answer key (saved one at a time by the forms).
     workshop: dict[str, dict[str, Any]] | None = None
     # Bookkeeping from the store, not part of the engagement file.

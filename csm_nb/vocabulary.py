@@ -673,3 +673,111 @@ TTV_STATUSES: dict[str, Verdict] = {
     "on_course": Verdict("on course", "On course.", "info"),
     "overdue": Verdict("overdue", "Overdue.", "bad"),
 }
+
+
+# -- account health, stakeholders, success plan, renewal, activities (csm_nb.method.health, ...) ---
+# A health score's band: red below ``red``, green from ``green``, amber between (settings: health.bands).
+HEALTH_BANDS: dict[str, Verdict] = {
+    "green": Verdict("green", "Healthy.", "good"),
+    "amber": Verdict("amber", "Needs watching.", "warn"),
+    "red": Verdict("red", "At risk.", "bad"),
+}
+# The health score's components, their default weights, and what each scores, in words.
+HEALTH_COMPONENTS: dict[str, str] = {
+    "outcome": "outcome KPIs (lagging) against their plan",
+    "leading": "early indicators (leading KPIs) against their plan",
+    "money": "actual revenue against the estimate to date",
+    "onboarding": "the current onboarding stage against its expected days",
+    "moments": "moments of the last 180 days held on time",
+    "relationship": "sponsor, champion, contacts at each level, no strong opponent",
+    "customer_view": "the customer's own satisfaction ratings of the last 180 days",
+}
+DEFAULT_HEALTH_WEIGHTS: dict[str, float] = {
+    "outcome": 3,
+    "leading": 2,
+    "money": 2,
+    "onboarding": 1,
+    "moments": 1,
+    "relationship": 1,
+    "customer_view": 1,
+}
+DEFAULT_HEALTH_BANDS: dict[str, float] = {"red": 50, "green": 75}
+
+STAKEHOLDER_SIDES: tuple[str, ...] = ("customer", "ours", "partner")
+STAKEHOLDER_ROLES: dict[str, str] = {
+    "sponsor": "executive sponsor",
+    "champion": "champion",
+    "decision_maker": "decision maker",
+    "budget_holder": "budget holder",
+    "technical_owner": "technical owner",
+    "user": "user",
+    "influencer": "influencer",
+    "blocker": "blocker",
+}
+# The three levels people meet at, on both sides.
+LEVELS: dict[str, str] = {"operational": "operational", "business": "business", "strategic": "strategic"}
+# Our functions the CSM speaks for (the single point of contact for each).
+OUR_FUNCTIONS: dict[str, str] = {
+    "support": "support",
+    "legal": "legal",
+    "sales": "sales",
+    "marketing": "marketing",
+    "engineering": "engineering",
+    "accounting": "accounting",
+    "consulting": "consulting",
+    "data_science": "data science",
+    "product_development": "product development",
+    "product_deployment": "product deployment",
+}
+STAKEHOLDER_STATUSES: tuple[str, ...] = ("active", "left", "new")
+# How often a stakeholder expects contact, in days (a contact is overdue after this many).
+CADENCE_DAYS: dict[str, int] = {"weekly": 7, "monthly": 31, "quarterly": 92}
+
+MILESTONE_KINDS: tuple[str, ...] = ("technical", "learning", "adoption", "value", "governance")
+MILESTONE_STATUSES: dict[str, Verdict] = {
+    "done_on_time": Verdict("done on time", "Done on time.", "good"),
+    "done_late": Verdict("done late", "Done late.", "warn"),
+    "overdue": Verdict("overdue", "Overdue.", "bad"),
+    "due": Verdict("due soon", "Due soon.", "info"),
+    "planned": Verdict("planned", "Planned.", "info"),
+}
+
+RISK_KINDS: tuple[str, ...] = ("churn", "downsell", "delay", "adoption", "relationship")
+RISK_SEVERITIES: tuple[str, ...] = ("high", "medium", "low")
+RISK_STATUSES: dict[str, str] = {
+    "open": "open",
+    "plan_in_place": "plan in place",
+    "saving": "being saved",
+    "recovered": "recovered",
+    "lost": "lost",
+}
+RISK_CLOSED: tuple[str, ...] = ("recovered", "lost")
+COMMITMENT_STATUSES: dict[str, str] = {"kept": "kept", "at_risk": "at risk", "broken": "broken", "open": "open"}
+REFERENCE_KINDS: dict[str, str] = {
+    "case_study": "case study",
+    "reference_call": "reference call",
+    "testimonial": "testimonial",
+    "event_talk": "talk at an event",
+}
+ACTIVITY_TYPES: tuple[str, ...] = (
+    "meeting",
+    "workshop",
+    "report",
+    "training",
+    "visit",
+    "call",
+    "email",
+    "escalation",
+    "internal",
+)
+# The CSM's eight missions: what each activity serves (one activity may serve several).
+MISSIONS: dict[str, str] = {
+    "reduce_risk": "reduce the risk of churn",
+    "develop_business": "develop the business",
+    "focus_on_value": "focus on value",
+    "manage_goals": "manage the customer's goals",
+    "mutual_profitability": "create mutual profitability",
+    "satisfaction": "keep the customer satisfied",
+    "understand_customer": "understand the customer",
+    "build_relationships": "build relationships",
+}

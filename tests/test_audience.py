@@ -93,7 +93,8 @@ def write_internal_notebook(path: Path) -> None:
 @pytest.mark.parametrize("entry", registry.WORKBOOKS, ids=lambda e: e.id)
 def test_every_page_declares_its_audience(entry) -> None:
     assert entry.page.AUDIENCE in AUDIENCES
-    assert entry.page.AUDIENCE == "customer"  # every page so far is for the customer
+    internal = {"account_health", "stakeholder_map", "renewal_prep", "csm_activities"}  # internal: for our team only
+    assert entry.page.AUDIENCE == ("internal" if entry.id in internal else "customer")
 
 
 def test_an_internal_page_says_so_in_its_results_and_header() -> None:
@@ -204,3 +205,143 @@ def test_no_internal_figure_reaches_a_customer_page(tmp_path: Path, monkeypatch:
     internal = report.internal_index.read_text(encoding="utf-8")
     assert BAND in internal and 'href="health_check.html"' in internal and 'href="cash_flow.html"' in internal
     assert MARKER in internal  # the internal index shows the internal report's summary
+
+
+# -- the engagement plan's internal fields, through real runs, HTML and PDF ----------------------------------------
+ESCALATION_MARKER = "ESCALATE-TO-MARKER-5521"  # escalate.to: who an overdue moment goes to (ours)
+OWNER_MARKER = "OWNER-ROLE-MARKER-5521"  # a moment's owner: our role
+TRIGGER_MARKER = "trigger-marker-5521"  # a trigger's id, fired on the data behind it
+PLAN_MARKERS = (ESCALATION_MARKER, OWNER_MARKER, TRIGGER_MARKER)
+
+
+def marked_engagement(path: Path) -> None:
+    """order-to-ship with its model inline, every owner and escalation a marker, a trigger that fires, and
+    the October QBR not held (so it is overdue and escalated at 4 December 2026)."""
+    import yaml
+
+    doc = yaml.safe_load((ROOT / "examples" / "order-to-ship.yaml").read_text(encoding="utf-8"))
+    model = yaml.safe_load((ROOT / "csm_nb" / "data" / "models" / "high-touch.yaml").read_text(encoding="utf-8"))
+    del model["schema"]
+    for moment in model["moments"]:
+        moment["owner"] = OWNER_MARKER
+        moment["escalate"] = {"after_days": 7, "to": ESCALATION_MARKER}
+    model["triggers"] = [{"id": TRIGGER_MARKER, "when": {"no_event": "survey", "for_days": 30}}]
+    doc["engagement_model"] = model
+    doc["moments"] = [m for m in doc["moments"] if not (m["moment"] == "qbr" and str(m.get("due")) == "2026-10-01")]
+    for table in ("measurements", "cash_flow"):
+        if isinstance(doc.get(table), str):
+            doc[table] = str(ROOT / "examples" / doc[table])
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+
+
+def pdf_text(path: Path) -> str:
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(str(path))
+    return "\n".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_the_plans_internal_fields_reach_no_customer_html_or_pdf(tmp_path: Path) -> None:
+    from csm_nb.cli import main
+
+    source = tmp_path / "order-to-ship.yaml"
+    marked_engagement(source)
+    db, out = tmp_path / "store.sqlite", tmp_path / "runs"
+    assert main(["--db", str(db), "import", str(source)]) == 0
+    command = ["--db", str(db), "portfolio", "--workbooks", "engagement_plan,value_report", "--pdf", "--as-of", "2026-12-04"]
+    assert main([*command, "--out", str(out), "--label", "markers", "--quiet"]) == 0
+    here = out / "markers" / "order-to-ship"
+
+    # The markers were planted where they count: the internal version of the plan shows each of them.
+    internal = tmp_path / "internal"
+    run = ["--db", str(db), "run", "engagement_plan", "--engagement", "order-to-ship", "--as-of", "2026-12-04"]
+    assert main([*run, "-p", "audience", "internal", "--out", str(internal)]) == 0
+    shown = (internal / "order-to-ship" / "engagement_plan.html").read_text(encoding="utf-8")
+    assert all(marker in shown for marker in PLAN_MARKERS) and BAND in shown
+
+    # The customer's pages: both reports, their PDFs and the indexes a customer is sent.
+    plan = json.loads((here / "engagement_plan.json").read_text(encoding="utf-8"))
+    assert [o["moment"] for o in plan["escalations"]] == ["qbr"] and plan["audience"] == "customer"
+    value = json.loads((here / "value_report.json").read_text(encoding="utf-8"))
+    hold = "Hold the quarterly business review (with the executive sponsor): due 1 October 2026,"
+    assert any(a.startswith(hold) for a in value["actions"])
+    pages = {p.name: p.read_text(encoding="utf-8") for p in [*here.glob("*.html"), out / "markers" / "index.html"]}
+    pages |= {p.name: pdf_text(p) for p in here.glob("*.pdf")}
+    assert {"engagement_plan.pdf", "value_report.pdf", "engagement_plan.html", "value_report.html", "index.html"} <= set(pages)
+    for name, text in pages.items():
+        for marker in PLAN_MARKERS:
+            assert marker not in text, f"{marker} in {name}"
+
+
+# -- the relationship's internal figures (issue: health, stakeholder map, renewal), through every workbook ---------
+RELATIONSHIP_MARKERS = {
+    "objectives": "OBJECTIVE-MARKER-9041",  # a stakeholder's own goals (the map shows them side by side)
+    "contributes": "CONTRIBUTES-MARKER-9041",
+    "knows_about": "KNOWS-MARKER-9041",
+    "risk": "RISK-MARKER-9041",  # a risk's description and mitigation
+    "mitigation": "MITIGATION-MARKER-9041",
+    "commitment": "PROMISE-MARKER-9041",  # a promise made in the sale
+    "activity": "ACTIVITY-MARKER-9041",  # the CSM's own log
+}
+# Words only an internal report uses for its figures (the customer's reports never name them).
+INTERNAL_WORDS = ("Account health", "health score", "Readiness", "readiness", "Influence", "influence", "Win over")
+
+
+def relationship_engagement(path: Path) -> None:
+    """employee-engagement with a marker in every internal text field of the relationship."""
+    import yaml
+
+    doc = yaml.safe_load((ROOT / "examples" / "employee-engagement.yaml").read_text(encoding="utf-8"))
+    for person in doc["stakeholders"]:
+        person["objectives"] = [RELATIONSHIP_MARKERS["objectives"]]
+        person["contributes"] = RELATIONSHIP_MARKERS["contributes"]
+        person["knows_about"] = [RELATIONSHIP_MARKERS["knows_about"]]
+    for risk in doc["risks"]:
+        risk["description"] = RELATIONSHIP_MARKERS["risk"]
+        risk["mitigation"] = RELATIONSHIP_MARKERS["mitigation"]
+    for promise in doc["commitments"]:
+        promise["promise"] = RELATIONSHIP_MARKERS["commitment"]
+    for activity in doc["activities"]:
+        activity["title"] = f"{RELATIONSHIP_MARKERS['activity']} {activity['title']}"
+    for table in ("measurements", "cash_flow"):
+        if isinstance(doc.get(table), str):
+            doc[table] = str(ROOT / "examples" / doc[table])
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_the_relationships_internal_figures_reach_no_customer_html_or_pdf(tmp_path: Path) -> None:
+    from csm_nb.cli import main
+
+    source = tmp_path / "employee-engagement.yaml"
+    relationship_engagement(source)
+    db, out = tmp_path / "store.sqlite", tmp_path / "runs"
+    assert main(["--db", str(db), "import", str(source)]) == 0
+    command = ["--db", str(db), "portfolio", "--pdf", "--as-of", "2026-12-04", "--out", str(out), "--label", "m", "--quiet"]
+    assert main([*command, "--workbooks", ",".join(registry.workbooks())]) == 0
+    here = out / "m" / "employee-engagement"
+    audience = {p.stem: json.loads(p.read_text(encoding="utf-8"))["audience"] for p in here.glob("*.json")}
+    internal = sorted(w for w, a in audience.items() if a == "internal")
+    assert internal == ["account_health", "csm_activities", "renewal_prep", "stakeholder_map"]
+    # Planted where they count: each marker shows in some internal report.
+    shown = " ".join((here / f"{w}.html").read_text(encoding="utf-8") for w in internal)
+    assert [m for m in RELATIONSHIP_MARKERS.values() if m not in shown] == []
+    assert "Account health" in shown and "Readiness" in shown
+
+    customer = [w for w, a in audience.items() if a == "customer"]
+    assert {"value_report", "engagement_brief", "success_plan", "engagement_plan"} <= set(customer)
+    pages = {f"{w}.html": (here / f"{w}.html").read_text(encoding="utf-8") for w in customer}
+    pages |= {f"{w}.pdf": pdf_text(here / f"{w}.pdf") for w in customer}
+    # The engagement's index for the customer, as csm-nb report writes it (and the internal one, which lists all).
+    assert (
+        main(["--db", str(db), "report", "--engagement", "employee-engagement", "--out", str(out / "r"), "--as-of", "2026-12-04"])
+        == 0
+    )
+    pages["index.html"] = (out / "r" / "employee-engagement" / "index.html").read_text(encoding="utf-8")
+    assert "account_health.html" in (out / "r" / "employee-engagement" / INTERNAL_INDEX_NAME).read_text(encoding="utf-8")
+    for name, text in pages.items():
+        found = [m for m in (*RELATIONSHIP_MARKERS.values(), *INTERNAL_WORDS) if m in text]
+        assert not found, f"{found} in {name}"

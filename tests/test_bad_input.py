@@ -641,6 +641,57 @@ CASES: list[Case] = [
         imp("model_after_loop.yaml"),
         ("model_after_loop.yaml", "line 5", "moments[1].after.moment", "'after-loop'", "training after review after training"),
     ),
+    # The relationship around the value (stakeholder map, success plan, risks, activities).
+    *(
+        Case(
+            f"stakeholder-{name.replace('_', '-')}",
+            {f"stakeholder_{name}.yaml": f"stakeholder_{name}.yaml"},
+            imp(f"stakeholder_{name}.yaml"),
+            (f"stakeholder_{name}.yaml", *fragments),
+        )
+        for name, fragments in [
+            ("influence_6", ("line 6", "stakeholders[1].influence", "expected at most 5, got 6")),
+            ("support_3", ("line 5", "stakeholders[0].support", "expected at least -2, got -3")),
+            ("unknown_role", ("line 8", "stakeholders[1].roles[1]", "'cheerleader'", "sponsor, champion, decision_maker")),
+            ("cadence", ("line 5", "stakeholders[0].cadence", "weekly, monthly, quarterly", "'fortnightly'")),
+            ("last_contact", ("line 5", "stakeholders[0].last_contact", "2026-11-31", "YYYY-MM-DD")),
+            ("reports_to_unknown", ("line 6", "stakeholders[1].reports_to", "'Priya Raman' is not the name of any stakeholder")),
+            (
+                "reports_to_loop",
+                ("line 5", "stakeholders[0].reports_to", "loop: Grace Obi -> Priya Raman -> Ravi Das -> Grace Obi"),
+            ),
+        ]
+    ),
+    Case(
+        "milestone-evidence-kpi-that-does-not-exist",
+        {"milestone_evidence_unknown_kpi.yaml": "milestone_evidence_unknown_kpi.yaml"},
+        imp("milestone_evidence_unknown_kpi.yaml"),
+        (
+            "milestone_evidence_unknown_kpi.yaml",
+            "line 8",
+            "success_plan.milestones[0].evidence.kpi",
+            "'engagment-score'",
+            "engagement-score",
+        ),
+    ),
+    Case(
+        "risk-status-not-in-the-list",
+        {"risk_status.yaml": "risk_status.yaml"},
+        imp("risk_status.yaml"),
+        ("risk_status.yaml", "line 6", "risks[1].status", "'parked'", "open, plan_in_place, saving, recovered, lost"),
+    ),
+    Case(
+        "health-bands-crossed",
+        {"health_bands_crossed.yaml": "health_bands_crossed.yaml"},
+        imp("health_bands_crossed.yaml"),
+        ("health_bands_crossed.yaml", "line 5", "health.bands", "red (80) must not be above green (60)"),
+    ),
+    Case(
+        "activity-mission-not-in-the-list",
+        {"activity_mission.yaml": "activity_mission.yaml"},
+        imp("activity_mission.yaml"),
+        ("activity_mission.yaml", "line 5", "activities[0].missions[1]", "'keep_them_happy'", "reduce_risk"),
+    ),
     # A good model beside a bad engagement: the model is not stored either (one transaction).
     Case(
         "good-model-then-bad-engagement",

@@ -216,6 +216,24 @@ def test_every_deadline_form_imports():
     assert [o.deadline for o in engagement.outcomes] == words
 
 
+def test_the_financial_year_travels_through_the_store_to_the_plan(tmp_path):
+    """fiscal_year_end is kept by the store and the file round trip, and places the KPI's deadline."""
+    from csm_nb.data.engagement import engagement_document
+    from csm_nb.data.store import Store
+    from csm_nb.pages import progress as progress_page
+
+    body = "kpis:\n  - id: k\n    baseline: 0\n    target: 10\n    start: 2027-01-01\n    deadline: end of this financial year\n"
+    engagement = parse_engagement(HEAD + "fiscal_year_end: 03-31\n" + body, source="acme.yaml")
+    with Store(tmp_path / "s.sqlite") as store:
+        store.save(engagement)
+        loaded = store.load(engagement.id)
+    assert loaded.fiscal_year_end == engagement_document(loaded)["fiscal_year_end"] == "03-31"
+    # The year ending 31 March 2027: 1 January to 31 March is two months and the 30 days of March's 31
+    # (not the calendar year's eleven months and 30/31).
+    kp = progress_page.page_for(loaded).tracked[0]
+    assert kp.timeline.length == pytest.approx(2 + 30 / 31)
+
+
 @pytest.mark.parametrize("value", ["02-29", "31-03", "March", "13-01"])
 def test_a_bad_fiscal_year_end_is_refused_at_its_line(value):
     with pytest.raises(

@@ -168,3 +168,26 @@ def test_the_index_shows_phase_next_moment_and_overdue_count() -> None:
     }
     assert plan_text(head.figures) == "Ongoing, day 125 · next: Quarterly business review, 2026-08-01 · 2 overdue"
     assert head.tone == "" and head.summary == "Day 125, onboarding complete; 2 moments overdue."
+
+
+def test_a_sponsor_who_left_makes_the_sponsor_change_moment_due() -> None:
+    """The stakeholder map's "left" raises the sponsor-change event; the model's event moment answers it."""
+    from csm_nb.data.engagement_model import builtin_model
+    from csm_nb.method import engagement_plan as ep
+
+    model = builtin_model("high-touch")
+    left = {"name": "Priya Raman", "roles": ["sponsor"], "status": "left", "since": "2026-11-20"}
+    e = engagement([7, 7, 14, 14, 14], stakeholders=[left, {"name": "Tom Becker", "roles": ["champion"]}])
+    plan = ep.engagement_schedule(e, model, as_of=dt.date(2026, 12, 10))
+    answer = [o for o in plan.occurrences if o.moment == "new_sponsor_meeting"]
+    spec = model.moment("new_sponsor_meeting")
+    assert [(o.due, o.status) for o in answer] == [
+        (dt.date(2026, 11, 20) + dt.timedelta(days=spec.respond_within_days or ep.DEFAULT_RESPONSE_DAYS), "overdue")
+    ]
+    assert "sponsor_change" in answer[0].triggered_by
+    # Logged by hand already: not counted twice.
+    logged = Event("2026-11-20", "sponsor_change", respondent="Priya Raman")
+    again = ep.engagement_schedule(
+        engagement([7, 7, 14, 14, 14], stakeholders=[left], events=[logged]), model, as_of=dt.date(2026, 11, 30)
+    )
+    assert len([o for o in again.occurrences if o.moment == "new_sponsor_meeting"]) == 1

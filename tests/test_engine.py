@@ -44,6 +44,11 @@ def test_the_registry_lists_every_workbook_in_order_with_its_notebook_and_page()
         "progress",
         "value_report",
         "engagement_plan",
+        "account_health",
+        "stakeholder_map",
+        "success_plan",
+        "renewal_prep",
+        "csm_activities",
     ]
     assert list(registry.workbooks()) == [e.id for e in registry.WORKBOOKS]  # nothing else in workbooks/
     for number, entry in enumerate(registry.WORKBOOKS, start=1):
@@ -65,7 +70,7 @@ def test_a_page_never_creates_a_store_at_a_mistyped_path(entry, tmp_path: Path) 
 def test_every_page_follows_the_contract(entry) -> None:
     page = entry.page
     assert issubclass(page, Page) and not inspect.isabstract(page)
-    assert page.AUDIENCE == "customer" and page.TITLE and page.TITLE[0].isupper()
+    assert page.AUDIENCE in ("customer", "internal") and page.TITLE and page.TITLE[0].isupper()
     # One save_results for all: no page (nor a class between it and Page) has its own.
     assert [c.__name__ for c in page.__mro__ if "save_results" in vars(c)] == ["Page"]
     assert callable(page.applies) and callable(page.open)
@@ -239,7 +244,9 @@ def test_report_and_portfolio_go_through_run_jobs_and_load_the_engagement_once(
     monkeypatch.setattr(engine.Store, "load", counting_load)
 
     assert cli.main(["--db", str(ad_campaign), "report", "--engagement", "ad-campaign", "--out", str(tmp_path / "r")]) == 1
-    assert calls == [("ad-campaign", ["engagement_brief", "cash_flow", "value_report", "engagement_plan"])]
+    applicable = ["engagement_brief", "cash_flow", "value_report", "engagement_plan", "account_health", "stakeholder_map"]
+    applicable += ["success_plan", "renewal_prep", "csm_activities"]
+    assert calls == [("ad-campaign", applicable)]
     assert loads == ["ad-campaign"]  # once for the engagement, not once a workbook
     calls.clear()
     loads.clear()
@@ -278,7 +285,8 @@ def test_report_and_portfolio_give_the_same_reports_through_the_same_path(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     calls = _spy_on_run_jobs(monkeypatch)
-    workbooks = ["engagement_brief", "cash_flow", "value_report", "engagement_plan"]
+    workbooks = ["engagement_brief", "cash_flow", "value_report", "engagement_plan", "account_health", "stakeholder_map"]
+    workbooks += ["success_plan", "renewal_prep", "csm_activities"]
     assert cli.main(["--db", str(ad_campaign), "report", "--engagement", "ad-campaign", "--out", str(tmp_path / "r")]) == 0
     assert (
         cli.main(

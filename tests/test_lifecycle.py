@@ -360,3 +360,33 @@ def test_the_file_wins_for_the_same_occurrence_and_entries_of_a_dropped_moment_w
     assert plan.removed == [
         "4 moment-log entries of moment(s) activated, kickoff, monthly_metrics_review, qbr, which the engagement's model does not have"
     ]
+
+
+def test_activities_append_from_csv_and_survive_a_reimport_of_the_file(tmp_path: Path) -> None:
+    """The CSM's activity log grows like measurements: a CSV told by its header (date, type, title), the
+    same rows again change nothing, lists in a cell split at semicolons, and the engagement file imported
+    again keeps the appended rows."""
+    from csm_nb.cli import main
+    from csm_nb.model import Activity
+
+    db, source = tmp_path / "s.sqlite", tmp_path / "acme.yaml"
+    source.write_text(LIFE, encoding="utf-8")
+    log = tmp_path / "activities.csv"
+    log.write_text(
+        "date,type,title,missions,with,minutes\n"
+        "2027-02-01,call,Renewal talk,reduce_risk; develop_business,Ann Lee;Tom Becker,30\n"
+        "2027-02-03,email,Follow-up,,,\n",
+        encoding="utf-8",
+    )
+    assert main(["--db", str(db), "import", str(source)]) == 0
+    assert main(["--db", str(db), "import", str(log), "--engagement", "acme"]) == 0
+    assert main(["--db", str(db), "import", str(log), "--engagement", "acme"]) == 0
+    assert main(["--db", str(db), "import", str(source)]) == 0  # the file lacks them: kept
+    with Store(db) as store:
+        activities = store.load("acme").activities
+    assert activities == [
+        Activity(
+            "2027-02-01", "call", "Renewal talk", ["reduce_risk", "develop_business"], ["Ann Lee", "Tom Becker"], minutes=30.0
+        ),
+        Activity("2027-02-03", "email", "Follow-up"),
+    ]

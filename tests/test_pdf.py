@@ -48,8 +48,18 @@ def test_report_pdf_writes_an_a4_pdf_beside_each_report(tmp_path: Path, capsys: 
     assert main(["--db", str(db), "report", "--engagement", "ad-campaign", "--out", str(out), "--pdf"]) == 0
     said = capsys.readouterr().out.splitlines()
     folder = out / "ad-campaign"
-    pages = sorted(p for p in folder.glob("*.html") if p.name != "index.html")
-    assert [p.stem for p in pages] == ["cash_flow", "engagement_brief", "engagement_plan", "value_report"]
+    pages = sorted(p for p in folder.glob("*.html") if not p.name.startswith("index"))
+    assert [p.stem for p in pages] == [
+        "account_health",
+        "cash_flow",
+        "csm_activities",
+        "engagement_brief",
+        "engagement_plan",
+        "renewal_prep",
+        "stakeholder_map",
+        "success_plan",
+        "value_report",
+    ]
     counts = {}
     for page in pages:
         pdf = page.with_suffix(".pdf")
@@ -59,6 +69,7 @@ def test_report_pdf_writes_an_a4_pdf_beside_each_report(tmp_path: Path, capsys: 
         counts[page.stem] = page_count(pdf)
         assert 1 <= counts[page.stem] <= 6
     assert not (folder / "index.pdf").exists()  # the index is a page of links, not a report
+    assert not (folder / "index-internal.pdf").exists()
     OUTPUT.mkdir(exist_ok=True)
     (OUTPUT / "pdf_pages.json").write_text(json.dumps({"ad-campaign": counts}, indent=2) + "\n")
 

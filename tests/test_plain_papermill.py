@@ -147,8 +147,12 @@ def test_plain_papermill_and_nbconvert_make_the_report_csm_nb_run_makes(both: di
     said = json.loads((plain / "papermill.stderr.json").read_text(encoding="utf-8"))[workbook]
     assert f"csm-nb: no results_path given; the results are in {plain / workbook}.json" in said
     # The header and footer are the notebook's own: the engine adds nothing to them.
-    title = next(e.title for e in WORKBOOKS if e.id == workbook)
+    entry = next(e for e in WORKBOOKS if e.id == workbook)
+    title = entry.title
     today = dt.date.today().isoformat()
+    if entry.page.AUDIENCE == "internal":  # the band comes first, then the same header
+        assert text[1] == "Internal: not for the customer"
+        text = [text[0], *text[2:]]
     assert text[:5] == [
         f"{title} · Helios Care Services",
         title,

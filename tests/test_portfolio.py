@@ -586,7 +586,12 @@ def test_summary_entries_are_written_once_and_read_back_exactly(tmp_path: Path) 
     entries = document["engagements"]
     assert [e["engagement_id"] for e in entries] == ["e0", "e1", "e2", "e3"]
     assert [e["status"] for e in entries] == ["not_run", "ok", "not_run", "failed"]
-    assert entries[1] == {**asdict(finished["e1"]), "duration_s": 1.235, "verdicts": finished["e1"].verdicts()}
+    assert entries[1] == {
+        **asdict(finished["e1"]),
+        "duration_s": 1.235,
+        "verdicts": finished["e1"].verdicts(),
+        "figures": finished["e1"].figures(),
+    }
     assert entries[3]["error"] == "x\ny" and entries[0]["customer"] == tasks[0].customer
     assert document["counts"] == {"ok": 1, "failed": 1, "not_run": 2, "total": 4} and document["failed"] == ["e3"]
     finished["e0"] = portfolio.EngagementOutcome("e0", tasks[0].customer, None, "EUR", "ok")

@@ -130,7 +130,7 @@ def test_a_version_2_store_gains_models_the_contract_the_moment_log_and_events(t
     path = tmp_path / "v2.sqlite"
     make_v2_store(path)
     with Store(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 3
+        assert store.schema_version == SCHEMA_VERSION == 5
         e = store.load("helios")
         assert (e.customer, e.revision, e.workshop) == (
             "Helios Care Services",
@@ -138,11 +138,12 @@ def test_a_version_2_store_gains_models_the_contract_the_moment_log_and_events(t
             {"outcome_discovery": {"this_year_target": 26000}},
         )
         assert [(m.kpi, m.period, m.value) for m in e.measurements] == [("clients-served", 1, 1795.0)]
-        assert (e.contract, e.engagement_model, e.moments, e.events) == (None, None, [], [])
+        assert (e.contract, e.engagement_model, e.moments, e.events, e.fiscal_year_end) == (None, None, [], [], None)
         assert store.engagement_model(e) is None and store.models() == {}
         # The migrated store takes what version 3 added.
         e.contract = Contract(signed="2026-12-01", start="2027-01-01", end="2027-12-31")
         e.moments = [MomentRecord("kickoff", held="2026-12-08")]
+        e.fiscal_year_end = "03-31"  # what version 4 added
         store.save(e, expected_revision=3)
         assert store.add_events("helios", [Event("2027-03-02", "support_case", severity="high")]) == {
             "added": 1,
@@ -152,7 +153,53 @@ def test_a_version_2_store_gains_models_the_contract_the_moment_log_and_events(t
         assert store.save_model(builtin_model("low-touch")) == ("created", 1)
     with Store(path) as again:
         e = again.load("helios")
-        assert (e.contract.end, [r.moment for r in e.moments], e.events[0].severity) == ("2027-12-31", ["kickoff"], "high")
+        assert (e.contract.end, [r.moment for r in e.moments], e.events[0].severity, e.fiscal_year_end) == (
+            "2027-12-31",
+            ["kickoff"],
+            "high",
+            "03-31",
+        )
         assert again.engagement_model(e).id == "high-touch" and list(again.models()) == ["low-touch"]
         tables = {r[0] for r in again._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert {"engagement_model", "moment_log", "event"} <= tables
+
+
+def make_v4_store(path: Path) -> None:
+    """A store as version 4 wrote it: the version 2 store migrated through 3 and 4, with a contract."""
+    make_v2_store(path)
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[2] + MIGRATIONS[3])
+    db.execute("UPDATE engagement SET contract = ?, fiscal_year_end = ?", ('{"signed": "2026-12-01"}', "03-31"))
+    db.execute("PRAGMA user_version = 4")
+    db.commit()
+    db.close()
+
+
+def test_a_version_4_store_gains_the_relationship_parts_and_the_activity_log(tmp_path: Path) -> None:
+    from csm_nb.errors import ConflictError
+    from csm_nb.model import Activity
+
+    path = tmp_path / "v4.sqlite"
+    make_v4_store(path)
+    with Store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION == 5
+        e = store.load("helios")
+        assert (e.contract.signed, e.fiscal_year_end, e.revision) == ("2026-12-01", "03-31", 3)
+        assert (e.success_plan, e.risks, e.commitments, e.references, e.health, e.activities) == (
+            None,
+            None,
+            None,
+            None,
+            None,
+            [],
+        )
+        risk = {"id": "r1", "kind": "churn", "status": "open", "severity": "high"}
+        assert store.set_part("helios", "risks", [risk], expected_revision=3) == 4
+        with pytest.raises(ConflictError, match="your copy is revision 3, the store has 4"):
+            store.set_part("helios", "risks", [], expected_revision=3)
+        call = Activity("2027-01-05", "call", "Renewal", missions=["reduce_risk"], people=["Ann"], minutes=30)
+        assert store.add_activities("helios", [call]) == {"added": 1, "updated": 0, "unchanged": 0}
+        assert store.add_activities("helios", [call]) == {"added": 0, "updated": 0, "unchanged": 1}
+    with Store(path) as again:
+        e = again.load("helios")
+        assert (e.risks, e.activities, e.revision) == ([risk], [call], 5)

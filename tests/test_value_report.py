@@ -103,9 +103,12 @@ def test_order_to_ship_key_figures(order_to_ship):
     assert money["revenue_act_to_date"] == 67100 and money["revenue_est_to_date"] == 75000
     assert money["expenditure_act_to_date"] == 112500 and money["net_act_to_date"] == -45400
     assert money["verdict"] == "behind" and money["payback_period_est"] == "Month 8"
+    # Behind plan and late: one decision (not a look into it and then a decision).
     assert r["actions"][0].startswith(
-        "Look into Open orders waiting on stock: this early indicator is 19 percentage points of progress behind plan"
+        "Decide on Open orders waiting on stock: it is 19 percentage points of progress behind plan and at the recent "
+        "rate reaches its target in early July 2028"
     )
+    assert not any(a.startswith("Look into Open orders") for a in r["actions"])
     assert any(a.startswith("Review the revenue assumptions: actual revenue to date is 89.5 %") for a in r["actions"])
     html = render(page)
     for text in ("72 %", "-€45,400", "Month 8", "ahead of plan", "behind plan"):
@@ -247,8 +250,11 @@ def test_report_renders_every_example_with_an_index(rendered_examples):
         folder = rendered_examples["out"] / engagement_id
         assert report.index == folder / "index.html"
         index = report.index.read_text(encoding="utf-8")
+        internal = report.internal_index.read_text(encoding="utf-8")  # every example has internal reports
         for result in report.results:
-            assert f'href="{result.workbook}.html"' in index
+            audience = json.loads(result.outputs[".json"].read_text(encoding="utf-8"))["audience"]
+            assert (f'href="{result.workbook}.html"' in index) == (audience == "customer"), result.workbook
+            assert f'href="{result.workbook}.html"' in internal
             assert result.outputs[".html"].is_file()
         results = json.loads((folder / "value_report.json").read_text())
         assert results["workbook"] == "value_report" and results["engagement"] == engagement_id
@@ -261,9 +267,12 @@ def test_csm_nb_report_is_idempotent_and_prints_the_index(rendered_examples, cap
     db, out = rendered_examples["db"], rendered_examples["out"]
     assert cli.main(["--db", str(db), "report", "--engagement", "ad-campaign", "--out", str(out)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[-1] == f"index: {out / 'ad-campaign' / 'index.html'}"
-    assert all(line.startswith("up to date: ") for line in lines[:-1])
-    assert len(lines) == len(rendered_examples["reports"]["ad-campaign"].results) + 1
+    assert lines[-2:] == [
+        f"index: {out / 'ad-campaign' / 'index.html'}",
+        f"internal index (not for the customer): {out / 'ad-campaign' / 'index-internal.html'}",
+    ]
+    assert all(line.startswith("up to date: ") for line in lines[:-2])
+    assert len(lines) == len(rendered_examples["reports"]["ad-campaign"].results) + 2
 
 
 @pytest.mark.slow
@@ -288,3 +297,132 @@ def test_cli_report_for_an_unknown_engagement_is_one_line(tmp_path, capsys):
     assert cli.main(["--db", str(db), "report", "--engagement", "nobody", "--out", str(tmp_path / "runs")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: no engagement 'nobody'") and err.count("\n") == 1
+
+
+# -- the moments held together with the customer ------------------------------------------------------
+INTERNAL_MARKER = "ESCALATION-OWNER-MARKER-4410"
+
+
+def moments_model():
+    from csm_nb.model import EngagementModel, MomentSpec
+
+    return EngagementModel(
+        "test-model",
+        moments=[
+            MomentSpec(
+                "qbr",
+                name="Quarterly business review",
+                phase="ongoing",
+                type="time",
+                every="3 months",
+                start_from="contract.start",
+                customer_role="Executive sponsor",
+                channel="meeting",
+                owner="CSM",
+                escalate={"after_days": 10, "to": INTERNAL_MARKER},
+            ),
+            MomentSpec(
+                "monthly_review",
+                name="Monthly metrics review",
+                phase="ongoing",
+                type="time",
+                every="1 month",
+                start_from="contract.start",
+                customer_role="Champion",
+                channel="call",
+            ),
+            # Ours alone (no customer role) and automated: neither is a moment held together.
+            MomentSpec(
+                "account_plan_refresh",
+                name="Internal account-plan refresh",
+                phase="ongoing",
+                type="time",
+                every="1 month",
+                start_from="contract.start",
+                channel="meeting",
+            ),
+            MomentSpec(
+                "usage_digest",
+                name="Usage digest email",
+                phase="ongoing",
+                type="time",
+                every="1 month",
+                start_from="contract.start",
+                customer_role="Users",
+                channel="email",
+            ),
+        ],
+    )
+
+
+def test_the_next_two_joint_moments_and_overdue_ones_as_actions(order_to_ship):
+    from dataclasses import replace
+
+    from csm_nb.model import Contract, MomentRecord
+
+    as_of = dt.date(2026, 5, 6)
+    engagement = replace(
+        order_to_ship,
+        contract=Contract(signed="2025-12-15", start="2026-01-01", end="2026-12-31"),
+        # Monthly reviews held (the first is due a month after the start); the QBR due 1 April never held;
+        # May's monthly review is within its seven grace days.
+        moments=[MomentRecord("monthly_review", held=f"2026-0{m}-02") for m in (2, 3, 4)],
+    )
+    page = vr.page_for(engagement, as_of=as_of, model=moments_model())
+    r = page.results_json()
+    overdue_days = (as_of - dt.date(2026, 4, 1)).days
+    assert r["overdue_together"] == [
+        {"id": "qbr", "name": "Quarterly business review (with the executive sponsor)", "due": "2026-04-01", "days": overdue_days}
+    ]
+    hold = f"Hold the quarterly business review (with the executive sponsor): due 1 April 2026, {overdue_days} days overdue."
+    assert hold in r["actions"]
+    # Next together: the two soonest joint moments not held and not overdue; never ours alone or an email.
+    assert [(m["id"], m["due"]) for m in r["next_together"]] == [
+        ("monthly_review", "2026-05-01"),
+        ("monthly_review", "2026-06-01"),
+    ]
+    text = render(page)
+    assert hold in text
+    assert "Next together: Monthly metrics review (with the champion), due 1 May 2026 and 1 June 2026." in text
+    # Customer-safe: the escalation's owner, our internal moment and the automated one stay out.
+    for hidden in (INTERNAL_MARKER, "Internal account-plan refresh", "Usage digest", "escalat"):
+        assert hidden not in text and hidden not in json.dumps(r)
+
+
+def test_without_a_contract_or_a_model_there_are_no_moments(order_to_ship):
+    from dataclasses import replace
+
+    r = vr.page_for(replace(order_to_ship, contract=None), model=moments_model()).results_json()
+    assert (r["next_together"], r["overdue_together"]) == ([], [])
+    assert "Next together" not in render(vr.page_for(order_to_ship))
+
+
+def test_overdue_joint_milestones_of_the_success_plan_become_actions():
+    """employee-engagement's rating milestone (due 30 November 2026, evidence: the rating reaches 7; the
+    latest is 6.8) is overdue at 4 December; a milestone that is ours alone never reaches this report."""
+    from dataclasses import replace
+
+    engagement = read_engagement(EXAMPLES / "employee-engagement.yaml")
+    plan = dict(engagement.success_plan)
+    ours = {"id": "internal-prep", "name": "INTERNAL-PREP-MARKER", "due": "2026-10-01", "joint": False}
+    engagement = replace(engagement, success_plan={**plan, "milestones": [*plan["milestones"], ours]})
+    as_of = dt.date(2026, 12, 4)
+    r = vr.page_for(engagement, as_of=as_of).results_json()
+    days = (as_of - dt.date(2026, 11, 30)).days
+    assert r["milestones_overdue"] == [
+        {
+            "id": "rating-7",
+            "name": "Line-manager engagement rating reaches 7",
+            "owner": "Priya Raman",
+            "due": "2026-11-30",
+            "days": days,
+        }
+    ]
+    expected = (
+        f"Complete the milestone “Line-manager engagement rating reaches 7” (Priya Raman): due 30 November 2026, "
+        f"{days} days overdue."
+    )
+    assert expected in r["actions"]
+    assert "INTERNAL-PREP-MARKER" not in json.dumps(r)
+    # Before its due date it is no action.
+    assert vr.page_for(engagement, as_of=dt.date(2026, 11, 20)).results_json()["milestones_overdue"] == []

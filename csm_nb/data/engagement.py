@@ -13,6 +13,7 @@ their ``schema`` key.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -32,7 +33,16 @@ from csm_nb.data.engagement_model import (
     model_document,
 )
 from csm_nb.data.files import decode_text, read_limited
-from csm_nb.data.lifecycle import event_key, event_record, moment_key, moment_record, shown_event_key, shown_moment_key
+from csm_nb.data.lifecycle import (
+    activity_document,
+    activity_record,
+    event_key,
+    event_record,
+    moment_key,
+    moment_record,
+    shown_event_key,
+    shown_moment_key,
+)
 from csm_nb.data.tables import (
     CASH_FLOW_COLUMNS,
     cash_flow_from_rows,
@@ -302,6 +312,13 @@ def _engagement_from(data: Any, ctx: schema.Context) -> Engagement:
         outcomes=[Outcome(**o) for o in doc.get("outcomes", [])],
         kpis=[Kpi(**k) for k in doc.get("kpis", [])],
         workshop=doc.get("workshop"),
+        fiscal_year_end=doc.get("fiscal_year_end"),
+        success_plan=doc.get("success_plan"),
+        risks=doc.get("risks"),
+        commitments=doc.get("commitments"),
+        references=doc.get("references"),
+        health=doc.get("health"),
+        activities=[activity_record(a) for a in doc.get("activities", [])],
     )
     if "contract" in doc:
         engagement.contract = Contract(**doc["contract"])
@@ -318,10 +335,16 @@ def _engagement_from(data: Any, ctx: schema.Context) -> Engagement:
         numbered = _load_table(doc["measurements"], read_numbered_measurements, numbered_measurements)
         engagement.measurements = [m for _, m in numbered]
     check_references(engagement, ctx)
+    check_relationship(engagement, ctx)
     check_lifecycle(engagement, ctx)
     if numbered:
         kind, payload = doc["measurements"]
-        check_measurement_window(engagement.kpis, numbered, source=str(payload) if kind == "file" else payload[0])
+        check_measurement_window(
+            engagement.kpis,
+            numbered,
+            source=str(payload) if kind == "file" else payload[0],
+            fiscal_year_end=engagement.fiscal_year_end,
+        )
     return engagement
 
 
@@ -480,6 +503,107 @@ def check_references(engagement: Engagement, ctx: schema.Context) -> None:
             raise ctx.fail(("financial_links", i), str(exc)) from None
 
 
+def _unique_values(items: list[dict[str, Any]], key: str, section: tuple[Any, ...], ctx: schema.Context) -> dict[str, int]:
+    """Each item's ``key`` once in ``section``; returns where each is."""
+    seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        value = item.get(key)
+        if value in seen:
+            where = ".".join(str(p) for p in section)
+            raise ctx.fail((*section, i, key), f"{value!r} is already used by {where}[{seen[value]}]")
+        if value is not None:
+            seen[value] = i
+    return seen
+
+
+def check_relationship(engagement: Engagement, ctx: schema.Context) -> None:
+    """The stakeholders, success plan and risks refer to what exists: a manager who is a stakeholder, an
+    objective's outcome, a milestone's objective and the KPI its evidence reads."""
+    people = engagement.stakeholders or []
+    names = _unique_values(people, "name", ("stakeholders",), ctx)
+    for i, person in enumerate(people):
+        boss = person.get("reports_to")
+        if boss is None:
+            continue
+        if boss not in names:
+            raise ctx.fail(
+                ("stakeholders", i, "reports_to"), f"{boss!r} is not the name of any stakeholder ({', '.join(names) or 'none'})"
+            )
+        chain, current = [person["name"]], boss
+        while current is not None:  # a reporting line that comes back to itself is a typing mistake
+            if current in chain:
+                raise ctx.fail(("stakeholders", i, "reports_to"), f"reporting lines loop: {' -> '.join([*chain, current])}")
+            chain.append(current)
+            current = people[names[current]].get("reports_to")
+    plan = engagement.success_plan or {}
+    objectives = _unique_values(plan.get("objectives", []), "id", ("success_plan", "objectives"), ctx)
+    outcome_ids = {o.id for o in engagement.outcomes}
+    for i, objective in enumerate(plan.get("objectives", [])):
+        if objective.get("outcome") is not None and objective["outcome"] not in outcome_ids:
+            raise ctx.fail(
+                ("success_plan", "objectives", i, "outcome"),
+                f"{objective['outcome']!r} is not the id of any outcome ({', '.join(sorted(outcome_ids)) or 'none defined'})",
+            )
+    _unique_values(plan.get("milestones", []), "id", ("success_plan", "milestones"), ctx)
+    kpi_ids = {k.id for k in engagement.kpis}
+    for i, milestone in enumerate(plan.get("milestones", [])):
+        at = ("success_plan", "milestones", i)
+        if milestone.get("objective") is not None and milestone["objective"] not in objectives:
+            raise ctx.fail(
+                (*at, "objective"),
+                f"{milestone['objective']!r} is not the id of any objective ({', '.join(objectives) or 'none defined'})",
+            )
+        evidence = milestone.get("evidence")
+        if evidence is None:
+            continue
+        if ("kpi" in evidence) == ("moment" in evidence):
+            raise ctx.fail((*at, "evidence"), "expected either {kpi: K, at_least: v} (or at_most) or {moment: M}")
+        if "kpi" in evidence:
+            if evidence["kpi"] not in kpi_ids:
+                raise ctx.fail(
+                    (*at, "evidence", "kpi"),
+                    f"{evidence['kpi']!r} is not the id of any KPI ({', '.join(sorted(kpi_ids)) or 'none defined'})",
+                )
+            if ("at_least" in evidence) == ("at_most" in evidence):
+                raise ctx.fail((*at, "evidence"), "expected one of at_least or at_most: the value that completes the milestone")
+        elif "at_least" in evidence or "at_most" in evidence:
+            raise ctx.fail((*at, "evidence"), "at_least and at_most go with a kpi, not with a moment")
+    _unique_values(engagement.risks or [], "id", ("risks",), ctx)
+    bands = (engagement.health or {}).get("bands") or {}
+    if "red" in bands and "green" in bands and bands["red"] > bands["green"]:
+        raise ctx.fail(
+            ("health", "bands"),
+            f"red ({bands['red']:g}) must not be above green ({bands['green']:g}): red below one, green from the other",
+        )
+
+
+PARTS: dict[str, schema.Spec] = {
+    "stakeholders": schema.ListOf(schema.STAKEHOLDER),
+    "success_plan": schema.SUCCESS_PLAN,
+    "risks": schema.ListOf(schema.RISK),
+    "commitments": schema.ListOf(schema.COMMITMENT),
+    "references": schema.ListOf(schema.REFERENCE),
+    "health": schema.HEALTH_SETTINGS,
+}
+
+
+def check_part(engagement: Engagement, part: str, value: Any, *, source: str) -> Any:
+    """One part a form replaces whole, checked by the engagement file's rules against the rest of the
+    engagement (``None`` removes it); returns the checked value. The message names ``source`` and the key.
+
+    >>> check_part(Engagement("acme", "Acme"), "risks", [{"id": "r", "kind": "churn", "status": "gone"}], source="form")
+    Traceback (most recent call last):
+    ...
+    csm_nb.errors.InputError: form: risks[0].status: expected one of open, plan_in_place, saving, recovered, lost; got 'gone'
+    """
+    ctx = schema.Context(source=source)
+    checked = None if value is None else PARTS[part].check(value, (part,), ctx)
+    trial = copy.copy(engagement)
+    setattr(trial, part, checked)
+    check_relationship(trial, ctx)
+    return checked
+
+
 def read_engagement(path: str | Path, *, models: dict[str, EngagementModel] | None = None) -> Engagement:
     """Read and validate one engagement file (UTF-8, or UTF-16 with a BOM; at most ``config.MAX_DOCUMENT_BYTES``).
 
@@ -494,7 +618,11 @@ def read_engagement(path: str | Path, *, models: dict[str, EngagementModel] | No
 def engagement_document(engagement: Engagement) -> dict[str, Any]:
     """The engagement as an engagement-file mapping, tables inline."""
     doc: dict[str, Any] = {"schema": ENGAGEMENT_SCHEMA, "id": engagement.id, "customer": engagement.customer}
-    for key in ("currency", "csm", "tags", "initiative", "solution", "stakeholders"):
+    for key in ("currency", "csm", "fiscal_year_end", "tags", "initiative", "solution", "stakeholders"):
+        value = getattr(engagement, key)
+        if value is not None:
+            doc[key] = value
+    for key in ("success_plan", "risks", "commitments", "references", "health"):
         value = getattr(engagement, key)
         if value is not None:
             doc[key] = value
@@ -518,6 +646,8 @@ def engagement_document(engagement: Engagement) -> dict[str, Any]:
         doc["moments"] = [_Row(without_none(r)) for r in engagement.moments]
     if engagement.events:
         doc["events"] = [_Row(without_none(e)) for e in engagement.events]
+    if engagement.activities:
+        doc["activities"] = [_Row(activity_document(a)) for a in engagement.activities]
     if engagement.workshop:
         doc["workshop"] = engagement.workshop
     return _tidy(doc)

@@ -1,4 +1,4 @@
-"""The logs that grow beside measurements: the moment log and events.
+"""The logs that grow beside measurements: the moment log, events and the CSM's activities.
 
 Each entry comes from an engagement file (``moments:``, ``events:``) or a CSV/XLSX file appended
 with ``csm-nb import FILE --engagement ID``. Both are checked by the same rules
@@ -19,9 +19,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from csm_nb.data.schema import Context, Path_
-from csm_nb.model import Event, MomentRecord
+from csm_nb.model import Activity, Event, MomentRecord
 
 MomentKey = tuple[str, str]
+ActivityKey = tuple[str, str, str]
 EventKey = tuple[str, str, str, str]
 
 
@@ -71,3 +72,35 @@ def event_record(entry: Mapping[str, Any], base: Path_, ctx: Context) -> Event:
     if score is not None and scale is not None and not 0 <= score <= scale:
         raise ctx.fail(base + ("score",), f"expected a score from 0 to the scale's {scale:g}, got {score:g}")
     return Event(**entry)
+
+
+def activity_key(activity: Activity) -> ActivityKey:
+    """What tells one activity from another: its date, type and title."""
+    return (activity.date, activity.type, activity.title)
+
+
+def activity_record(entry: Mapping[str, Any]) -> Activity:
+    """A checked activity (``schema.ACTIVITY``'s result) as an :class:`Activity` (the file's ``with`` is ``people``).
+
+    >>> activity_record({"date": "2027-02-01", "type": "call", "title": "Renewal", "with": ["Ann"]}).people
+    ['Ann']
+    """
+    fields = dict(entry)
+    fields["people"] = fields.pop("with", None) or []
+    fields["missions"] = fields.get("missions") or []
+    return Activity(**fields)
+
+
+def activity_document(activity: Activity) -> dict[str, Any]:
+    """The activity as the file writes it (empty lists and unset values left out): the inverse of :func:`activity_record`."""
+    doc = {
+        "date": activity.date,
+        "type": activity.type,
+        "title": activity.title,
+        "missions": activity.missions,
+        "with": activity.people,
+        "moment": activity.moment,
+        "minutes": activity.minutes,
+        "outcome": activity.outcome,
+    }
+    return {k: v for k, v in doc.items() if v not in (None, [])}

@@ -19,10 +19,25 @@ from csm_nb import config
 from csm_nb.errors import InputError, LimitError
 from csm_nb.method.dates import DEADLINE_FORMS, parse_deadline, parse_month_day
 from csm_nb.vocabulary import (
+    ACTIVITY_TYPES,
+    CADENCE_DAYS,
+    COMMITMENT_STATUSES,
     DELAY_REASONS,
     EVENT_TYPES,
     FREQUENCIES,
+    HEALTH_COMPONENTS,
+    LEVELS,
+    MILESTONE_KINDS,
+    MISSIONS,
     MOMENT_LOG_STATUSES,
+    OUR_FUNCTIONS,
+    REFERENCE_KINDS,
+    RISK_KINDS,
+    RISK_SEVERITIES,
+    RISK_STATUSES,
+    STAKEHOLDER_ROLES,
+    STAKEHOLDER_SIDES,
+    STAKEHOLDER_STATUSES,
     InlineRows,
     currency_code,
     frequency_word,
@@ -360,7 +375,10 @@ INITIATIVE = Record(
         "start": DateText(),
         "end": DateText(),
         "milestones": ListOf(
-            Record({"name": Text(), "date": DateText(), "description": Text(), "done": Boolean()}, required=("name",))
+            Record(
+                {"name": Text(), "date": DateText(), "description": Text(), "done": Boolean(), "done_on": IsoDate()},
+                required=("name",),
+            )
         ),
         "challenges": ListOf(
             Record(
@@ -415,7 +433,30 @@ SOLUTION = Record(
         "support": Record({"level": Text(), "description": Text(), "amount": Number(minimum=0)}),
     }
 )
-STAKEHOLDER = Record({"name": Text(), "role": Text(), "email": Text(), "notes": Text()}, required=("name",))
+STAKEHOLDER = Record(
+    {
+        "name": Text(),
+        "role": Text(),  # their job title, as people say it
+        "email": Text(),
+        "notes": Text(),
+        "side": Choice(*STAKEHOLDER_SIDES),  # default customer
+        "org_unit": Text(),
+        "reports_to": Text(),  # another stakeholder's name
+        "roles": ListOf(Choice(*STAKEHOLDER_ROLES)),
+        "level": Choice(*LEVELS),
+        "function": Choice(*OUR_FUNCTIONS),  # ours: the function they are in
+        "influence": Integer(minimum=1, maximum=5),
+        "support": Integer(minimum=-2, maximum=2),  # -2 opposed ... +2 advocate
+        "objectives": ListOf(Text()),
+        "contributes": Text(),
+        "knows_about": ListOf(Text()),
+        "cadence": Choice(*CADENCE_DAYS),
+        "last_contact": IsoDate(),
+        "status": Choice(*STAKEHOLDER_STATUSES),  # default active
+        "since": IsoDate(),
+    },
+    required=("name",),
+)
 # A chain of agreed factors from one unit of KPI movement to money (csm_nb.method.linkage
 # checks the meaning: positive factors, baselines present, units that follow on).
 FINANCIAL_LINK = Record(
@@ -493,6 +534,66 @@ EVENT = Record(
     required=("date", "type"),
 )
 
+# The success plan: the customer's objectives and the milestones on the way, each measurable.
+OBJECTIVE = Record(
+    {"id": Text(), "description": Text(), "outcome": Text(), "owner_customer": Text(), "owner_ours": Text(), "due": IsoDate()},
+    required=("id",),
+)
+EVIDENCE = Record({"kpi": Text(), "at_least": Number(), "at_most": Number(), "moment": Text()})
+MILESTONE = Record(
+    {
+        "id": Text(),
+        "objective": Text(),
+        "name": Text(),
+        "kind": Choice(*MILESTONE_KINDS),
+        "owner": Text(),
+        "joint": Boolean(),  # done together with the customer (default true); false: ours alone
+        "due": IsoDate(),
+        "done_on": IsoDate(),
+        "evidence": EVIDENCE,
+        "notes": Text(),
+    },
+    required=("id", "name", "due"),
+)
+SUCCESS_PLAN = Record({"objectives": ListOf(OBJECTIVE), "milestones": ListOf(MILESTONE)})
+RISK = Record(
+    {
+        "id": Text(),
+        "kind": Choice(*RISK_KINDS),
+        "description": Text(),
+        "raised": IsoDate(),
+        "severity": Choice(*RISK_SEVERITIES),
+        "status": Choice(*RISK_STATUSES),
+        "mitigation": Text(),
+        "owner": Text(),
+    },
+    required=("id", "kind", "status"),
+)
+COMMITMENT = Record(
+    {"id": Text(), "promise": Text(), "made_by": Text(), "due": IsoDate(), "status": Choice(*COMMITMENT_STATUSES)},
+    required=("promise", "status"),
+)
+REFERENCE = Record({"date": IsoDate(), "kind": Choice(*REFERENCE_KINDS), "by": Text(), "note": Text()}, required=("date", "kind"))
+ACTIVITY = Record(
+    {
+        "date": IsoDate(),
+        "type": Choice(*ACTIVITY_TYPES),
+        "title": Text(),
+        "missions": ListOf(Choice(*MISSIONS)),
+        "with": ListOf(Text()),
+        "moment": Text(),
+        "minutes": Number(minimum=0),
+        "outcome": Text(),
+    },
+    required=("date", "type", "title"),
+)
+HEALTH_SETTINGS = Record(
+    {
+        "weights": Record({name: Number(minimum=0) for name in HEALTH_COMPONENTS}),
+        "bands": Record({"red": Number(minimum=0, maximum=100), "green": Number(minimum=0, maximum=100)}),
+    }
+)
+
 ENGAGEMENT = Record(
     {
         "schema": Text(),
@@ -524,6 +625,12 @@ ENGAGEMENT = Record(
         "moments": ListOf(MOMENT_LOG_ENTRY),
         "events": ListOf(EVENT),
         "fiscal_year_end": MonthDay(),
+        "success_plan": SUCCESS_PLAN,
+        "risks": ListOf(RISK),
+        "commitments": ListOf(COMMITMENT),
+        "references": ListOf(REFERENCE),
+        "activities": ListOf(ACTIVITY),
+        "health": HEALTH_SETTINGS,
         "workshop": MappingOf(Text(), MappingOf(Text(), Anything())),
     },
     required=("schema", "id", "customer"),

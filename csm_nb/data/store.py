@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from csm_nb import config
+from csm_nb.data.engagement import check_part
 from csm_nb.data.engagement_model import (
     DEFAULT_MODEL_ID,
     builtin_model,
@@ -46,7 +47,7 @@ from csm_nb.data.engagement_model import (
     resolve_model,
     unknown_moment,
 )
-from csm_nb.data.lifecycle import event_key, moment_key
+from csm_nb.data.lifecycle import activity_document, activity_key, activity_record, event_key, moment_key
 from csm_nb.data.schema import Context
 from csm_nb.errors import (
     ConflictError,
@@ -57,6 +58,7 @@ from csm_nb.errors import (
     StoreError,
 )
 from csm_nb.model import (
+    Activity,
     CashFlowLine,
     Contract,
     Engagement,
@@ -165,12 +167,44 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (engagement_id, date, type, ref, respondent)
     );
     """,
+    # 3 -> 4: the customer's financial year ("end of this financial year" deadlines).
+    """
+    ALTER TABLE engagement ADD COLUMN fiscal_year_end TEXT;     -- MM-DD
+    """,
+    # 4 -> 5: the relationship around the value: success plan, risks, commitments, references, health
+    # settings (JSON, each replaced whole) and the CSM's activity log (appended like measurements).
+    """
+    ALTER TABLE engagement ADD COLUMN success_plan TEXT;
+    ALTER TABLE engagement ADD COLUMN risks TEXT;
+    ALTER TABLE engagement ADD COLUMN commitments TEXT;
+    ALTER TABLE engagement ADD COLUMN reference_log TEXT;       -- the file's references (a reserved word in SQL)
+    ALTER TABLE engagement ADD COLUMN health_settings TEXT;
+    CREATE TABLE activity (
+        engagement_id TEXT NOT NULL REFERENCES engagement(id) ON DELETE CASCADE,
+        date TEXT NOT NULL,
+        type TEXT NOT NULL,
+        title TEXT NOT NULL,
+        attrs TEXT,                     -- JSON: missions, with, moment, minutes, outcome
+        position INTEGER NOT NULL,
+        PRIMARY KEY (engagement_id, date, type, title)
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _OUTCOME_COLUMNS = field_names(Outcome)
 _KPI_COLUMNS = field_names(Kpi)
 _JSON_COLUMNS = ("tags", "initiative", "solution", "stakeholders", "financial_links")
+# The parts a form replaces whole (``Store.set_part``) and their columns; all JSON.
+_PART_COLUMNS = {
+    "stakeholders": "stakeholders",
+    "success_plan": "success_plan",
+    "risks": "risks",
+    "commitments": "commitments",
+    "references": "reference_log",
+    "health": "health_settings",
+}
+_LIFE_PARTS = ("success_plan", "risks", "commitments", "references", "health")
 
 
 @dataclass(frozen=True)
@@ -601,7 +635,7 @@ class Store:
         with self._reading() as db:  # all tables from the same moment
             row = db.execute(
                 "SELECT id, customer, currency, csm, tags, initiative, solution, stakeholders, financial_links, "
-                "revision, updated_at, updated_by, contract, engagement_model FROM engagement WHERE id = ?",
+                "revision, updated_at, updated_by, contract, engagement_model, fiscal_year_end FROM engagement WHERE id = ?",
                 (engagement_id,),
             ).fetchone()
             if row is None:
@@ -616,6 +650,7 @@ class Store:
                 revision=row[9],
                 updated_at=row[10],
                 updated_by=row[11],
+                fiscal_year_end=row[14],
             )
             if row[12] is not None:
                 engagement.contract = Contract(**json.loads(row[12]))
@@ -623,6 +658,12 @@ class Store:
                 engagement.engagement_model = _model_from_column(json.loads(row[13]), engagement_id)
             engagement.moments = self._moments(db, engagement_id)
             engagement.events = self._events(db, engagement_id)
+            engagement.activities = self._activities(db, engagement_id)
+            parts = db.execute(
+                f"SELECT {', '.join(_PART_COLUMNS[p] for p in _LIFE_PARTS)} FROM engagement WHERE id = ?", (engagement_id,)
+            ).fetchone()
+            for part, value in zip(_LIFE_PARTS, parts, strict=True):
+                setattr(engagement, part, json.loads(value) if value is not None else None)
             engagement.outcomes = [
                 Outcome(*r)
                 for r in db.execute(
@@ -709,20 +750,7 @@ class Store:
         """
         author = author or config.author()
         with self.transaction() as db:
-            row = db.execute("SELECT revision, updated_at, updated_by FROM engagement WHERE id = ?", (engagement.id,)).fetchone()
-            current = row[0] if row else 0
-            if expected_revision is not None and current != expected_revision:
-                if row is None:
-                    raise ConflictError(f"engagement {engagement.id!r} was deleted since you opened it; reload it")
-                changes = db.execute(
-                    "SELECT by, at, summary FROM change_log WHERE engagement_id = ? AND revision > ? ORDER BY revision",
-                    (engagement.id, expected_revision),
-                ).fetchall()
-                said = "; ".join(f"{by} at {at}: {what}" for by, at, what in changes) or f"{row[2]} at {row[1]}"
-                raise ConflictError(
-                    f"engagement {engagement.id!r} changed since you opened it (your copy is revision "
-                    f"{expected_revision}, the store has {current}): {said}. Reload it and make your change again"
-                )
+            current = self._current_revision(db, engagement.id, expected_revision)
             revision = current + 1
             now = _now()
             json_values = [
@@ -730,13 +758,14 @@ class Store:
             ]
             db.execute(
                 "INSERT INTO engagement (id, customer, currency, csm, tags, initiative, solution, stakeholders, "
-                "financial_links, revision, updated_at, updated_by, contract, engagement_model) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "financial_links, revision, updated_at, updated_by, contract, engagement_model, fiscal_year_end) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(id) DO UPDATE SET customer=excluded.customer, currency=excluded.currency, csm=excluded.csm, "
                 "tags=excluded.tags, initiative=excluded.initiative, solution=excluded.solution, "
                 "stakeholders=excluded.stakeholders, financial_links=excluded.financial_links, "
                 "revision=excluded.revision, updated_at=excluded.updated_at, updated_by=excluded.updated_by, "
-                "contract=excluded.contract, engagement_model=excluded.engagement_model",
+                "contract=excluded.contract, engagement_model=excluded.engagement_model, "
+                "fiscal_year_end=excluded.fiscal_year_end",
                 (
                     engagement.id,
                     engagement.customer,
@@ -748,9 +777,14 @@ class Store:
                     author,
                     _contract_column(engagement.contract),
                     _model_column(engagement.engagement_model),
+                    engagement.fiscal_year_end,
                 ),
             )
-            for table in ("outcome", "kpi", "cash_flow_line", "measurement", "moment_log", "event"):
+            db.execute(
+                f"UPDATE engagement SET {', '.join(f'{_PART_COLUMNS[p]} = ?' for p in _LIFE_PARTS)} WHERE id = ?",
+                (*(_json_or_none(getattr(engagement, p)) for p in _LIFE_PARTS), engagement.id),
+            )
+            for table in ("outcome", "kpi", "cash_flow_line", "measurement", "moment_log", "event", "activity"):
                 db.execute(f"DELETE FROM {table} WHERE engagement_id = ?", (engagement.id,))
             db.executemany(
                 f"INSERT INTO outcome (engagement_id, position, {', '.join(_OUTCOME_COLUMNS)}) "
@@ -772,10 +806,95 @@ class Store:
             self._upsert_measurements(db, engagement.id, engagement.measurements)
             self._upsert_moments(db, engagement.id, engagement.moments)
             self._upsert_events(db, engagement.id, engagement.events)
+            self._upsert_activities(db, engagement.id, engagement.activities)
             self._merge_answers(db, engagement, now, author)
             db.execute("INSERT INTO change_log VALUES (?, ?, ?, ?, ?)", (engagement.id, revision, now, author, summary))
         engagement.revision, engagement.updated_at, engagement.updated_by = revision, now, author
         return revision
+
+    @staticmethod
+    def _current_revision(db: sqlite3.Connection, engagement_id: str, expected_revision: int | None) -> int:
+        """The stored revision (0 for a new engagement); ``ConflictError`` naming who changed what when it is not
+        ``expected_revision`` (``None``: any)."""
+        row = db.execute("SELECT revision, updated_at, updated_by FROM engagement WHERE id = ?", (engagement_id,)).fetchone()
+        current = row[0] if row else 0
+        if expected_revision is not None and current != expected_revision:
+            if row is None:
+                raise ConflictError(f"engagement {engagement_id!r} was deleted since you opened it; reload it")
+            changes = db.execute(
+                "SELECT by, at, summary FROM change_log WHERE engagement_id = ? AND revision > ? ORDER BY revision",
+                (engagement_id, expected_revision),
+            ).fetchall()
+            said = "; ".join(f"{by} at {at}: {what}" for by, at, what in changes) or f"{row[2]} at {row[1]}"
+            raise ConflictError(
+                f"engagement {engagement_id!r} changed since you opened it (your copy is revision "
+                f"{expected_revision}, the store has {current}): {said}. Reload it and make your change again"
+            )
+        return current
+
+    @_translated
+    def set_part(self, engagement_id: str, part: str, value: Any, *, expected_revision: int, author: str | None = None) -> int:
+        """Replace one part of an engagement a form edits (stakeholders, success plan, risks, commitments,
+        references or health settings) and return the new revision.
+
+        ``value`` is checked by the engagement file's rules first (one line naming the part and key when
+        it is wrong); the engagement's other parts are not touched. ``ConflictError`` when somebody saved
+        since ``expected_revision``; nothing is written then.
+        """
+        if part not in _PART_COLUMNS:
+            raise InputError(f"part {part!r}: expected one of {', '.join(_PART_COLUMNS)}")
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM engagement WHERE id = ?", (engagement_id,)).fetchone() is None:
+                raise self._missing(engagement_id)
+            current = self._current_revision(db, engagement_id, expected_revision)
+            engagement = self.load(engagement_id)
+            checked = check_part(engagement, part, value, source=f"engagement {engagement_id!r}")
+            revision, now, who = current + 1, _now(), author or config.author()
+            db.execute(
+                f"UPDATE engagement SET {_PART_COLUMNS[part]} = ?, revision = ?, updated_at = ?, updated_by = ? WHERE id = ?",
+                (_json_or_none(checked), revision, now, who, engagement_id),
+            )
+            db.execute(
+                "INSERT INTO change_log VALUES (?, ?, ?, ?, ?)",
+                (engagement_id, revision, now, who, f"{part.replace('_', ' ')} saved"),
+            )
+        return revision
+
+    @_translated
+    def add_activities(self, engagement_id: str, activities: Iterable[Activity], *, author: str | None = None) -> dict[str, int]:
+        """Append or correct activities (``lifecycle.activity_key``: date, type, title), as ``add_measurements``
+        does measurements."""
+        rows = list(activities)
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM engagement WHERE id = ?", (engagement_id,)).fetchone() is None:
+                raise self._missing(engagement_id)
+            counts = self._upsert_activities(db, engagement_id, rows)
+            self._appended(db, engagement_id, author, "activities", counts)
+        return counts
+
+    @staticmethod
+    def _upsert_activities(db: sqlite3.Connection, engagement_id: str, rows: list[Activity]) -> dict[str, int]:
+        def attrs(activity: Activity) -> str | None:
+            rest = {k: v for k, v in activity_document(activity).items() if k not in ("date", "type", "title")}
+            return json.dumps(rest, sort_keys=True) if rest else None
+
+        return Store._upsert_keyed(
+            db,
+            engagement_id,
+            table="activity",
+            key_columns=("date", "type", "title"),
+            value_columns=("attrs",),
+            rows=((activity_key(a), (attrs(a),)) for a in rows),
+        )
+
+    @staticmethod
+    def _activities(db: sqlite3.Connection, engagement_id: str) -> list[Activity]:
+        return [
+            activity_record({"date": d, "type": t, "title": title, **json.loads(attrs or "{}")})
+            for d, t, title, attrs in db.execute(
+                "SELECT date, type, title, attrs FROM activity WHERE engagement_id = ? ORDER BY position", (engagement_id,)
+            )
+        ]
 
     @_translated
     def add_measurements(
@@ -874,17 +993,51 @@ class Store:
 
     @staticmethod
     def _upsert_moments(db: sqlite3.Connection, engagement_id: str, rows: list[MomentRecord]) -> dict[str, int]:
+        return Store._upsert_keyed(
+            db,
+            engagement_id,
+            table="moment_log",
+            key_columns=("moment", "occurrence"),
+            value_columns=("due", "held", "status", "attrs"),
+            rows=((moment_key(r), (r.due, r.held, r.status, _attrs(r, _MOMENT_ATTRS))) for r in rows),
+        )
+
+    @staticmethod
+    def _upsert_events(db: sqlite3.Connection, engagement_id: str, rows: list[Event]) -> dict[str, int]:
+        return Store._upsert_keyed(
+            db,
+            engagement_id,
+            table="event",
+            key_columns=("date", "type", "ref", "respondent"),
+            value_columns=("attrs",),
+            rows=((event_key(e), (_attrs(e, _EVENT_ATTRS),)) for e in rows),
+        )
+
+    @staticmethod
+    def _upsert_keyed(
+        db: sqlite3.Connection,
+        engagement_id: str,
+        *,
+        table: str,
+        key_columns: tuple[str, ...],
+        value_columns: tuple[str, ...],
+        rows: Iterable[tuple[tuple[Any, ...], tuple[Any, ...]]],
+    ) -> dict[str, int]:
+        """Append or correct ``(key, values)`` rows of a log table; returns the added/updated/unchanged counts.
+
+        The table's columns are ``engagement_id``, the key, the values and ``position`` (appended rows go last,
+        in order); a row whose key is stored is updated when its values differ. A later row with the same key
+        wins, as a correction does.
+        """
         existing = {
-            (m, o): tuple(rest)
-            for m, o, *rest in db.execute(
-                "SELECT moment, occurrence, due, held, status, attrs FROM moment_log WHERE engagement_id = ?", (engagement_id,)
+            tuple(row[: len(key_columns)]): tuple(row[len(key_columns) :])
+            for row in db.execute(
+                f"SELECT {', '.join(key_columns + value_columns)} FROM {table} WHERE engagement_id = ?", (engagement_id,)
             )
         }
         next_position = len(existing)
         inserts, updates, unchanged = [], [], 0
-        for r in rows:
-            key = moment_key(r)
-            values = (r.due, r.held, r.status, _attrs(r, _MOMENT_ATTRS))
+        for key, values in rows:
             if key not in existing:
                 inserts.append((engagement_id, *key, *values, next_position))
                 next_position += 1
@@ -893,36 +1046,12 @@ class Store:
             else:
                 unchanged += 1
             existing[key] = values
-        db.executemany("INSERT INTO moment_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)", inserts)
+        marks = ", ".join("?" * (len(key_columns) + len(value_columns) + 2))
+        db.executemany(f"INSERT INTO {table} VALUES ({marks})", inserts)
         db.executemany(
-            "UPDATE moment_log SET due = ?, held = ?, status = ?, attrs = ? WHERE engagement_id = ? AND moment = ? AND occurrence = ?",
+            f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in value_columns)} "
+            f"WHERE engagement_id = ? AND {' AND '.join(f'{c} = ?' for c in key_columns)}",
             updates,
-        )
-        return {"added": len(inserts), "updated": len(updates), "unchanged": unchanged}
-
-    @staticmethod
-    def _upsert_events(db: sqlite3.Connection, engagement_id: str, rows: list[Event]) -> dict[str, int]:
-        existing = {
-            (d, t, r, p): a
-            for d, t, r, p, a in db.execute(
-                "SELECT date, type, ref, respondent, attrs FROM event WHERE engagement_id = ?", (engagement_id,)
-            )
-        }
-        next_position = len(existing)
-        inserts, updates, unchanged = [], [], 0
-        for e in rows:
-            key, attrs = event_key(e), _attrs(e, _EVENT_ATTRS)
-            if key not in existing:
-                inserts.append((engagement_id, *key, attrs, next_position))
-                next_position += 1
-            elif existing[key] != attrs:
-                updates.append((attrs, engagement_id, *key))
-            else:
-                unchanged += 1
-            existing[key] = attrs
-        db.executemany("INSERT INTO event VALUES (?, ?, ?, ?, ?, ?, ?)", inserts)
-        db.executemany(
-            "UPDATE event SET attrs = ? WHERE engagement_id = ? AND date = ? AND type = ? AND ref = ? AND respondent = ?", updates
         )
         return {"added": len(inserts), "updated": len(updates), "unchanged": unchanged}
 
@@ -1143,6 +1272,10 @@ class Store:
 
 _MOMENT_ATTRS = ("attendees", "outcome", "delay_reason", "note")
 _EVENT_ATTRS = ("severity", "score", "scale", "note")
+
+
+def _json_or_none(value: Any) -> str | None:
+    return json.dumps(value) if value is not None else None
 
 
 def _attrs(record: Any, names: tuple[str, ...]) -> str | None:

@@ -12,25 +12,35 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from csm_nb import config
 from csm_nb.data.files import ZIP_MAGIC, decode_text, read_limited
-from csm_nb.data.lifecycle import event_key, event_record, moment_key, moment_record, shown_event_key, shown_moment_key
-from csm_nb.data.schema import EVENT, MOMENT_LOG_ENTRY, Context, Path_, Record
+from csm_nb.data.lifecycle import (
+    activity_key,
+    activity_record,
+    event_key,
+    event_record,
+    moment_key,
+    moment_record,
+    shown_event_key,
+    shown_moment_key,
+)
+from csm_nb.data.schema import ACTIVITY, EVENT, MOMENT_LOG_ENTRY, Context, Path_, Record
 from csm_nb.errors import CsmError, InputError, LimitError
-from csm_nb.model import CashFlowLine, Event, Measurement, MomentRecord
+from csm_nb.model import Activity, CashFlowLine, Event, Measurement, MomentRecord
 from csm_nb.vocabulary import InlineRows, parse_amount, parse_period, row_at
 
 CASH_FLOW_COLUMNS = ("period", "expenditure_est", "expenditure_act", "revenue_est", "revenue_act")
 MEASUREMENT_COLUMNS = ("kpi", "period", "value")
 MOMENT_LOG_COLUMNS = ("moment", "due", "held", "status", "attendees", "outcome", "delay_reason", "note")
 EVENT_COLUMNS = ("date", "type", "severity", "ref", "score", "scale", "respondent", "note")
+ACTIVITY_COLUMNS = ("date", "type", "title", "missions", "with", "moment", "minutes", "outcome")
 # What ``csm-nb import FILE --engagement ID`` appends, told apart by the header (and, in a workbook, the sheet's name).
-LOG_KINDS = ("measurements", "events", "moments")
+LOG_KINDS = ("measurements", "events", "moments", "activities")
 
 # The limits a table is held to (README "Limits") live in config beside the engagement-file
 # limits, where the README test checks them, and are read at each check (a test may lower them):
@@ -460,11 +470,14 @@ def read_log(path: Path) -> LogTable:
         return LogTable("measurements", where, numbered_measurements(where, rows))
     if "moment" in names:
         return LogTable("moments", where, moment_log_from_rows(where, _log_rows(where, header, body, MOMENT_LOG_COLUMNS)))
+    if {"date", "type", "title"} <= names:
+        return LogTable("activities", where, activities_from_rows(where, _log_rows(where, header, body, ACTIVITY_COLUMNS)))
     if {"date", "type"} <= names:
         return LogTable("events", where, events_from_rows(where, _log_rows(where, header, body, EVENT_COLUMNS)))
     raise InputError(
         f"{where}: which log is this? expected the columns kpi, period, value (measurements), date, type, ... "
-        f"(events: {', '.join(EVENT_COLUMNS)}) or moment, ... (the moment log: {', '.join(MOMENT_LOG_COLUMNS)}); "
+        f"(events: {', '.join(EVENT_COLUMNS)}), date, type, title, ... (activities: {', '.join(ACTIVITY_COLUMNS)}) "
+        f"or moment, ... (the moment log: {', '.join(MOMENT_LOG_COLUMNS)}); "
         f"got {', '.join(h for h in header if h) or 'no names'}"
     )
 
@@ -498,43 +511,80 @@ def _checked_row(record: Record, source: str, number: int, row: dict[str, Any]) 
     for name in record.required:
         if name not in cells:
             raise ctx.fail((name,), "expected a value, got nothing")
-    if isinstance(cells.get("attendees"), str):
-        cells["attendees"] = [name.strip() for name in cells["attendees"].split(";") if name.strip()]
+    for listed in ("attendees", "missions", "with"):  # a list in one cell, split at semicolons
+        if isinstance(cells.get(listed), str):
+            cells[listed] = [name.strip() for name in cells[listed].split(";") if name.strip()]
     return record.check(cells, (), ctx), ctx
+
+
+# A log's entry (Event, MomentRecord) and the key that tells two entries apart.
+_Entry = TypeVar("_Entry")
+_Key = TypeVar("_Key", bound=Hashable)
+
+
+def _log_from_rows(
+    source: str,
+    rows: Iterable[tuple[int, Mapping[str, Any]]],
+    *,
+    spec: Record,
+    build: Callable[[Mapping[str, Any], Path_, Context], _Entry],
+    key: Callable[[_Entry], _Key],
+    shown: Callable[[_Key], str],
+    hint: str,
+) -> list[tuple[int, _Entry]]:
+    """Numbered rows checked by ``spec`` and built into entries; a second row with an entry's ``key`` is refused.
+
+    The refusal names the key in words (``shown``), the row that had it first, and ``hint``.
+    """
+    out: list[tuple[int, _Entry]] = []
+    seen: dict[_Key, int] = {}
+    for number, row in rows:
+        cells, ctx = _checked_row(spec, source, number, dict(row))
+        entry = build(cells, (), ctx)
+        first = seen.setdefault(key(entry), number)
+        if first != number:
+            raise InputError(f"{row_at(source, number)}: {shown(key(entry))} is already in {_row_word(source)} {first}; {hint}")
+        out.append((number, entry))
+    return out
 
 
 def moment_log_from_rows(source: str, rows: Iterable[tuple[int, Mapping[str, Any]]]) -> list[tuple[int, MomentRecord]]:
     """Numbered rows (as mappings) as moment-log entries; one row an occurrence (``lifecycle.moment_key``)."""
-    out: list[tuple[int, MomentRecord]] = []
-    seen: dict[Any, int] = {}
-    for number, row in rows:
-        entry, ctx = _checked_row(MOMENT_LOG_ENTRY, source, number, dict(row))
-        record = moment_record(entry, (), ctx)
-        first = seen.setdefault(moment_key(record), number)
-        if first != number:
-            raise InputError(
-                f"{row_at(source, number)}: {shown_moment_key(moment_key(record))} is already in {_row_word(source)} {first}; "
-                "one row an occurrence (remove one of them)"
-            )
-        out.append((number, record))
-    return out
+    return _log_from_rows(
+        source,
+        rows,
+        spec=MOMENT_LOG_ENTRY,
+        build=moment_record,
+        key=moment_key,
+        shown=shown_moment_key,
+        hint="one row an occurrence (remove one of them)",
+    )
 
 
 def events_from_rows(source: str, rows: Iterable[tuple[int, Mapping[str, Any]]]) -> list[tuple[int, Event]]:
     """Numbered rows (as mappings) as events; one row an event (``lifecycle.event_key``)."""
-    out: list[tuple[int, Event]] = []
-    seen: dict[Any, int] = {}
-    for number, row in rows:
-        entry, ctx = _checked_row(EVENT, source, number, dict(row))
-        event = event_record(entry, (), ctx)
-        first = seen.setdefault(event_key(event), number)
-        if first != number:
-            raise InputError(
-                f"{row_at(source, number)}: {shown_event_key(event_key(event))} is already in {_row_word(source)} {first}; "
-                "give each a ref (a case or survey number) to tell them apart"
-            )
-        out.append((number, event))
-    return out
+    return _log_from_rows(
+        source,
+        rows,
+        spec=EVENT,
+        build=event_record,
+        key=event_key,
+        shown=shown_event_key,
+        hint="give each a ref (a case or survey number) to tell them apart",
+    )
+
+
+def activities_from_rows(source: str, rows: Iterable[tuple[int, Mapping[str, Any]]]) -> list[tuple[int, Activity]]:
+    """Numbered rows (as mappings) as the CSM's activities; one row an activity (``lifecycle.activity_key``)."""
+    return _log_from_rows(
+        source,
+        rows,
+        spec=ACTIVITY,
+        build=lambda cells, _path, _ctx: activity_record(cells),
+        key=activity_key,
+        shown=lambda k: f"the {k[1]} {k[2]!r} of {k[0]}",
+        hint="one row an activity (give the second one its own title)",
+    )
 
 
 def write_csv(path: Path, columns: tuple[str, ...], rows: Iterator[Mapping[str, Any]]) -> None:

@@ -31,8 +31,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from csm_nb.method import progress
 from csm_nb.method.progress import add_months
-from csm_nb.model import Contract, EngagementModel, Event, MomentRecord, MomentSpec, Trigger
+from csm_nb.method.stakeholders import sponsor_change_events
+from csm_nb.model import Contract, Engagement, EngagementModel, Event, MomentRecord, MomentSpec, Trigger
 
 DUE_SOON_DAYS = 14  # "due" rather than "planned" within this many days of the due date
 DEFAULT_RESPONSE_DAYS = 2  # an event moment's default time to respond
@@ -40,6 +42,7 @@ DEFAULT_ESCALATE_DAYS = 7  # a stage is "slower than expected" up to this many d
 SIGNED = "contract.signed"
 _EVERY = re.compile(r"^\s*(\d+)\s*(day|week|month|quarter|year)s?\s*$")
 _MONTHS = {"month": 1, "quarter": 3, "year": 12}
+JOINT_CHANNELS = ("meeting", "call")  # a moment held with the customer's people, not an email or an automated step
 
 
 def day(value: Any) -> dt.date | None:
@@ -349,10 +352,9 @@ def evaluate(
             if not known:
                 return Firing(rule, on, f"no measurement of {kpi} by {on.isoformat()}", {"kpi": kpi, "value": None})
             measured_on, value = known[-1]
-            limit = float(when["below"] if "below" in when else when["above"])
-            missed = value < limit if "below" in when else value > limit
             side = "below" if "below" in when else "above"
-            if not missed:
+            limit = float(when[side])
+            if (value >= limit) if side == "below" else (value <= limit):
                 return None
             return Firing(
                 rule, on, f"{kpi} was {value:g} on {measured_on.isoformat()}, {side} {limit:g}", {"kpi": kpi, "value": value}
@@ -651,3 +653,59 @@ def schedule(
             fired.append((trigger, firing))
     occurrences.sort(key=lambda o: (o.due is None, o.due or dt.date.max, o.moment))
     return Schedule(as_of, occurrences, fired)
+
+
+def kpi_series(engagement: Engagement) -> tuple[dict[str, list[tuple[dt.date, float]]], dict[str, list[str]]]:
+    """Each KPI's dated measurements and its statuses in time order: what the KPI triggers read."""
+    tracked, _ = progress.track_all(engagement.kpis, engagement.measurements, fiscal_year_end=engagement.fiscal_year_end)
+    series: dict[str, list[tuple[dt.date, float]]] = {}
+    statuses: dict[str, list[str]] = {}
+    for kp in tracked:
+        dated = [(kp.timeline.date(p), v) for p, v in zip(kp.periods, kp.values, strict=True)]
+        series[kp.kpi.id] = [(d, v) for d, v in dated if d is not None]
+        statuses[kp.kpi.id] = list(kp.status)
+    return series, statuses
+
+
+def engagement_schedule(
+    engagement: Engagement, model: EngagementModel, *, as_of: dt.date, health: Mapping[str, Any] | None = None
+) -> Schedule:
+    """The engagement's schedule at ``as_of``: its contract, moment log, events, tags and KPIs under ``model``.
+
+    A sponsor or champion who left (the stakeholder map) counts as a sponsor-change event unless one is
+    logged for them already (:func:`csm_nb.method.stakeholders.sponsor_change_events`).
+    """
+    series, statuses = kpi_series(engagement)
+    logged = {(e.type, e.respondent) for e in engagement.events}
+    derived = [e for e in sponsor_change_events(engagement.stakeholders or []) if (e.type, e.respondent) not in logged]
+    return schedule(
+        model,
+        engagement.contract,
+        engagement.moments,
+        [*engagement.events, *derived],
+        as_of=as_of,
+        tags=engagement.tags or [],
+        kpi_series=series,
+        kpi_statuses=statuses,
+        health=health,
+    )
+
+
+def is_joint(spec: MomentSpec | None) -> bool:
+    """A moment held together with the customer: it names a customer role and meets in person or by call.
+
+    >>> is_joint(MomentSpec("qbr", customer_role="sponsor", channel="meeting"))
+    True
+    >>> is_joint(MomentSpec("health_check", channel="meeting")), is_joint(MomentSpec("nudge", customer_role="user", channel="email"))
+    (False, False)
+    """
+    return spec is not None and bool(spec.customer_role) and spec.channel in JOINT_CHANNELS
+
+
+def joint_moments(model: EngagementModel, plan: Schedule, *, count: int = 2) -> tuple[list[Occurrence], list[Occurrence]]:
+    """The next ``count`` joint moments (planned or due soon) and the joint ones overdue, oldest first:
+    what a customer-facing report may show (:func:`is_joint`)."""
+    joint = [o for o in plan.occurrences if is_joint(model.moment(o.moment))]
+    ahead = sorted((o for o in joint if o.status in ("planned", "due") and o.due is not None), key=lambda o: o.due)
+    overdue = sorted((o for o in joint if o.status in ("overdue", "escalated")), key=lambda o: o.due or dt.date.min)
+    return ahead[:count], overdue

@@ -239,7 +239,13 @@ def timeline(kpi: Kpi, *, fiscal_year_end: str | None = None) -> Timeline:
     return Timeline(unit=unit, length=float(length), start=start, measured_unit=measured)
 
 
-def check_measurement_window(kpis: Sequence[Kpi], measurements: Iterable[tuple[int, Measurement]], *, source: str) -> None:
+def check_measurement_window(
+    kpis: Sequence[Kpi],
+    measurements: Iterable[tuple[int, Measurement]],
+    *,
+    source: str,
+    fiscal_year_end: str | None = None,
+) -> None:
     """Refuse a measurement too far outside its KPI's plan to be anything but a typing mistake.
 
     The window runs from one plan length before the start (a baseline taken
@@ -265,7 +271,7 @@ def check_measurement_window(kpis: Sequence[Kpi], measurements: Iterable[tuple[i
             continue  # unknown KPIs are refused with the list of known ones elsewhere
         if m.kpi not in lines:
             try:
-                lines[m.kpi] = timeline(kpi)
+                lines[m.kpi] = timeline(kpi, fiscal_year_end=fiscal_year_end)
             except InputError:
                 lines[m.kpi] = None
         line = lines[m.kpi]

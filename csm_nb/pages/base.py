@@ -195,7 +195,7 @@ def engagement_verdicts(
             shown,
             tolerance=float(tolerance),
             trend_periods=float(trend_periods),
-            fiscal_year_end=fiscal_year_end(engagement),
+            fiscal_year_end=engagement.fiscal_year_end,
         )
     if cash is None and engagement.cash_flow:
         cash = cashflow.summarise(engagement.cash_flow)
@@ -205,13 +205,6 @@ def engagement_verdicts(
         money=cash.verdict if cash is not None else None,
         problems=problems,
     )
-
-
-def fiscal_year_end(engagement: Engagement) -> str | None:
-    """The last day of the customer's financial year (``MM-DD``) when the engagement gives one; ``None``
-    means the default, 31 December (csm_nb.method.dates)."""
-    found = getattr(engagement, "fiscal_year_end", None)
-    return found if isinstance(found, str) and found else None
 
 
 def overall_headline(

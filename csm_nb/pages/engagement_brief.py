@@ -22,7 +22,7 @@ from csm_nb.method.dates import parse_as_of
 from csm_nb.model import Engagement, Outcome
 from csm_nb.pages.base import Page
 from csm_nb.render.html import Html, callout, figures, join, paragraph, section, table
-from csm_nb.vocabulary import NOT_KNOWN, number, plural
+from csm_nb.vocabulary import LEVELS, NOT_KNOWN, OUR_FUNCTIONS, STAKEHOLDER_ROLES, number, plural
 
 WORKBOOK = "engagement_brief"
 TITLE = "Engagement brief"
@@ -227,7 +227,57 @@ class EngagementBriefPage(WorkshopPage, Page):
             rows = [[c.get("kind") or "", c.get("description"), c.get("mitigation") or "none yet"] for c in challenges]
             rows += [["", c, "added in preparation"] for c in extra_c]
             parts.append(table(["Kind", "Challenge", "Mitigation"], rows, caption="Known challenges"))
-        return section("The initiative", *parts)
+        # The people come right after the initiative they carry (in the notebook's initiative cell).
+        return join([section("The initiative", *parts), self.stakeholders_report()])
+
+    def stakeholders(self) -> list[dict[str, Any]]:
+        """The people around the engagement as everyone may read them: name, job, roles, level, side (the
+        file's default: customer) and, for our people, their function; those who have left are left out.
+        Influence, support, objectives and contact notes are the internal stakeholder map's, never the brief's."""
+        out = []
+        for person in self.engagement.stakeholders or []:
+            if person.get("status") == "left":
+                continue
+            out.append(
+                {
+                    "name": person.get("name"),
+                    "role": person.get("role"),
+                    "roles": list(person.get("roles") or []),
+                    "level": person.get("level"),
+                    "side": person.get("side") or "customer",
+                    **({"function": person["function"]} if person.get("function") else {}),
+                }
+            )
+        return out
+
+    def stakeholders_report(self) -> Html:
+        """Who is who, for everyone: the customer's people, partners and ours, with their roles and levels."""
+        if self.interactive:
+            return Html("")
+        people = self.stakeholders()
+        if not people:
+            return Html("")
+        parts: list[Any] = []
+        for side, caption in (("customer", "At the customer"), ("partner", "Partners"), ("ours", "Our team")):
+            rows = [
+                [
+                    p["name"],
+                    p["role"] or "",
+                    ", ".join(STAKEHOLDER_ROLES.get(r, r.replace("_", " ")) for r in p["roles"])
+                    or OUR_FUNCTIONS.get(p.get("function") or "", ""),
+                    LEVELS.get(p["level"] or "", ""),
+                ]
+                for p in people
+                if p["side"] == side
+            ]
+            if rows:
+                parts.append(table(["Name", "Job", "Role in the engagement", "Level"], rows, caption=caption))
+        return section(
+            "Who is who",
+            *parts,
+            intro="The people around the engagement on both sides, and the level each one works at: operational, business "
+            "or strategic.",
+        )
 
     def capabilities_report(self) -> Html:
         if self.interactive:
@@ -306,6 +356,7 @@ class EngagementBriefPage(WorkshopPage, Page):
             "revenue": self.revenue(),
             "bill_of_materials": self.bill_of_materials(),
             "capabilities": self.capabilities(),
+            "stakeholders": self.stakeholders(),
             "outcomes": [without_none(o) for o in outcomes],
             "to_validate": [o.id for o in outcomes if o.status != "stated"],
             "open_questions": [q.question.id for q in open_questions(self.bank, self.engagement, self.answers)],

@@ -23,6 +23,7 @@ from csm_nb.data.engagement_model import DEFAULT_MODEL_ID, builtin_model
 from csm_nb.data.store import Store
 from csm_nb.forms.plan_log import live_part
 from csm_nb.method import engagement_plan as ep
+from csm_nb.method import health as hm
 from csm_nb.method import progress
 from csm_nb.model import Engagement, EngagementModel
 from csm_nb.pages.base import Page, engagement_verdicts, overall_headline
@@ -57,18 +58,6 @@ def when(day: dt.date | None) -> str:
 def moment_name(model: EngagementModel, moment_id: str) -> str:
     spec = model.moment(moment_id)
     return (spec.name if spec and spec.name else moment_id.replace("_", " ")).strip()
-
-
-def kpi_series(engagement: Engagement) -> tuple[dict[str, list[tuple[dt.date, float]]], dict[str, list[str]]]:
-    """Each KPI's dated measurements and its statuses in time order (for the triggers)."""
-    tracked, _ = progress.track_all(engagement.kpis, engagement.measurements)
-    series: dict[str, list[tuple[dt.date, float]]] = {}
-    statuses: dict[str, list[str]] = {}
-    for kp in tracked:
-        dated = [(kp.timeline.date(p), v) for p, v in zip(kp.periods, kp.values, strict=True)]
-        series[kp.kpi.id] = [(d, v) for d, v in dated if d is not None]
-        statuses[kp.kpi.id] = list(kp.status)
-    return series, statuses
 
 
 @dataclass
@@ -113,18 +102,11 @@ class EngagementPlanPage(Page):
 
     def __post_init__(self) -> None:
         e = self.engagement
-        series, statuses = kpi_series(e)
         self.signed = ep.day(e.contract.signed) if e.contract else None
-        self.plan = ep.schedule(
-            self.model,
-            e.contract,
-            e.moments,
-            e.events,
-            as_of=self.as_of,
-            tags=e.tags or [],
-            kpi_series=series,
-            kpi_statuses=statuses,
-        )
+        # The health score feeds the model's {health: red} and {health_drop: n} triggers; on this page it shows
+        # only to our team (audience internal).
+        self.health = hm.engagement_health(e, self.model, as_of=self.as_of)
+        self.plan = ep.engagement_schedule(e, self.model, as_of=self.as_of, health=self.health.as_trigger_input())
         self.stages = ep.stage_durations(self.model, self.signed, e.moments)
         first_value = next((m.id for m in self.model.moments if "first_value" in m.marks), None)
         done = next((m.id for m in self.model.moments if "onboarding_complete" in m.marks), None)
@@ -193,7 +175,7 @@ class EngagementPlanPage(Page):
     def three_questions(self) -> dict[str, Any]:
         e = self.engagement
         lagging = [k.name or k.id for k in e.kpis if (k.kind or "lagging") == "lagging"]
-        overall = engagement_verdicts(e).overall
+        overall = engagement_verdicts(e, as_of=self.as_of).overall
         surveys = sorted(
             (ev for ev in e.events if ev.type == "survey" and (ep.day(ev.date) or self.as_of) <= self.as_of),
             key=lambda ev: ev.date,
@@ -203,11 +185,12 @@ class EngagementPlanPage(Page):
             "how_value_is_measured": {"lagging_kpis": lagging, "money_link": bool(e.financial_links)},
             "are_they_getting_it": {"overall": overall, "words": OVERALL_VERDICTS[overall].words},
             "loyalty": {
-                "health": None,  # the account-health workbook will fill this
+                # Internal (the account-health workbook's score): never in the customer's version.
+                "health": {"score": self.health.score, "band": self.health.band} if self.audience == "internal" else None,
                 "latest_survey": None
                 if latest is None
                 else {"date": latest.date, "score": latest.score, "scale": latest.scale, "respondent": latest.respondent},
-                "references": None,
+                "references": len([r for r in e.references or [] if (ep.day(r.get("date")) or self.as_of) <= self.as_of]),
             },
         }
 
@@ -368,7 +351,6 @@ class EngagementPlanPage(Page):
             return Html("")
         q = self.three_questions()
         measured = q["how_value_is_measured"]
-        survey = q["loyalty"]["latest_survey"]
         items = [
             (
                 "How does the customer measure value?",
@@ -376,15 +358,29 @@ class EngagementPlanPage(Page):
                 + ("; the link to money is agreed." if measured["money_link"] else "; the link to money is not agreed yet."),
             ),
             ("Are they getting it?", f"The value report says: {q['are_they_getting_it']['words']}."),
-            (
-                "Will the experience make them loyal advocates?",
-                f"Latest survey {survey['score']:g} of {survey['scale']:g} on {survey['date']}."
-                if survey and survey["score"] is not None and survey["scale"]
-                else "No survey answer yet; health and references are not known yet.",
-            ),
+            ("Will the experience make them loyal advocates?", self.loyalty_words(q["loyalty"])),
         ]
         body = Html("<dl>") + join(Html("<dt><b>{}</b></dt><dd>{}</dd>").format(k, v) for k, v in items) + Html("</dl>")
         return section("Three questions", body)
+
+    @staticmethod
+    def loyalty_words(loyalty: Mapping[str, Any]) -> str:
+        """The third question's answer: the latest survey, references given, and (internal only) the health."""
+        survey, parts = loyalty["latest_survey"], []
+        if survey and survey["score"] is not None and survey["scale"]:
+            parts.append(f"Latest survey {survey['score']:g} of {survey['scale']:g} on {survey['date']}.")
+        else:
+            parts.append("No survey answer yet.")
+        count = loyalty.get("references") or 0
+        parts.append(f"{plural(count, 'reference')} given so far." if count else "No reference given yet.")
+        health = loyalty.get("health")
+        if health:
+            parts.append(
+                f"Account health {health['score']:.1f} ({health['band']})."
+                if health["score"] is not None
+                else "Health not known yet."
+            )
+        return " ".join(parts)
 
     @live_part
     def internal(self) -> Html:

@@ -19,7 +19,7 @@ from csm_nb.method import progress
 from csm_nb.method.dates import date_words, parse_as_of
 from csm_nb.method.progress import STATUS_WORDS, KpiProgress
 from csm_nb.model import Engagement
-from csm_nb.pages.base import Page, engagement_verdicts, fiscal_year_end, overall_headline
+from csm_nb.pages.base import Page, engagement_verdicts, overall_headline
 from csm_nb.render import charts
 from csm_nb.render.html import Html, callout, join, paragraph, section, table
 from csm_nb.render.index import Headline
@@ -177,7 +177,10 @@ def kpi_chart(kp: KpiProgress, *, compact: bool = False, height: int | None = No
         vlines.append((f, "target at this rate"))
     title = f"{kp.label()} · {KIND_WORDS.get(kind, kind)}"
     caption = (
-        f"0 % is the baseline ({kpi_value(kp, kp.baseline)}), 100 % the target ({kpi_value(kp, kp.target)}). "
+        # Small multiples sit under a section that explains the scale and the lines once.
+        f"0 % = {kpi_value(kp, kp.baseline)}, 100 % = {kpi_value(kp, kp.target)}."
+        if compact
+        else f"0 % is the baseline ({kpi_value(kp, kp.baseline)}), 100 % the target ({kpi_value(kp, kp.target)}). "
         "Dashed: the agreed plan; solid: measured."
     )
     return charts.line_chart(
@@ -475,7 +478,7 @@ def page_for(
         shown,
         tolerance=float(tolerance),
         trend_periods=float(trend_periods),
-        fiscal_year_end=fiscal_year_end(engagement),
+        fiscal_year_end=engagement.fiscal_year_end,
     )
     page = ProgressPage(
         engagement, tracked, problems, tolerance=float(tolerance), trend_periods=float(trend_periods), later=len(later)

@@ -22,11 +22,13 @@ from csm_nb.data.checks import refuse
 from csm_nb.data.store import Store
 from csm_nb.errors import CsmError
 from csm_nb.method import cashflow, progress
+from csm_nb.method import engagement_plan as ep
+from csm_nb.method import success_plan as sp
 from csm_nb.method.dates import date_words, parse_as_of
 from csm_nb.method.progress import STATUS_WORDS, KpiProgress
 from csm_nb.method.verdicts import Verdicts, outcome_basis, worst_status
-from csm_nb.model import Engagement, Outcome
-from csm_nb.pages.base import Page, engagement_verdicts, fiscal_year_end, money_figures, overall_headline
+from csm_nb.model import Engagement, EngagementModel, Outcome
+from csm_nb.pages.base import Page, engagement_verdicts, money_figures, overall_headline
 from csm_nb.pages.progress import (
     check_settings,
     forecast_words,
@@ -108,6 +110,13 @@ class ValueReportPage(Page):
     # The last report's as-of date when it is after this one's: it is not compared with (what changed
     # since a later report means nothing).
     previous_later: str | None = None
+    # The joint moments (held with the customer's people, csm_nb.method.engagement_plan.is_joint) next and
+    # overdue at as_of; empty without a contract. Only these reach this customer-facing page.
+    joint_next: list[ep.Occurrence] = field(default_factory=list)
+    joint_overdue: list[ep.Occurrence] = field(default_factory=list)
+    model: EngagementModel | None = None
+    # The success plan's joint milestones overdue at as_of (csm_nb.method.success_plan).
+    milestones_overdue: list[sp.OverdueMilestone] = field(default_factory=list)
 
     # -- derived status -------------------------------------------------------
     def kpi_progress(self, kpi_id: str) -> KpiProgress | None:
@@ -200,7 +209,39 @@ class ValueReportPage(Page):
             body = paragraph("Nothing needs deciding this time" + (f": {' and '.join(reasons)}." if reasons else "."))
         else:
             body = Html('<ol class="actions">') + join(Html("<li>{}</li>").format(a) for a in items) + Html("</ol>")
+        together = self.next_together()
+        if together:
+            body += paragraph("Next together: " + "; ".join(together) + ".", css_class="note")
         return _section("Decisions and actions needed", body)
+
+    def moment_words(self, o: ep.Occurrence) -> str:
+        """A joint moment as the customer reads it: its name and who from their side takes part."""
+        spec = self.model.moment(o.moment) if self.model else None
+        name = (spec.name if spec and spec.name else o.moment.replace("_", " ")).strip()
+        role = spec.customer_role.replace("_", " ") if spec and spec.customer_role else ""
+        role = role[:1].lower() + role[1:]
+        return f"{name} (with the {role})" if role else name
+
+    def next_together(self) -> list[str]:
+        """The next two joint moments, with their dates."""
+        grouped: dict[str, list[str]] = {}  # the same moment twice reads once, with both dates
+        for o in self.joint_next:
+            if o.due:
+                grouped.setdefault(self.moment_words(o), []).append(date_words(o.due))
+        return [f"{words}, due {' and '.join(dates)}" for words, dates in grouped.items()]
+
+    def moment_actions(self) -> list[str]:
+        """Each overdue joint moment as an action; escalations and our owners stay in the internal reports."""
+        out = []
+        for o in self.joint_overdue:
+            if o.due is None or o.days_late is None:
+                continue
+            words = self.moment_words(o)
+            out.append(
+                f"Hold the {words[:1].lower()}{words[1:]}: due {date_words(o.due)}, "
+                f"{o.days_late} day{'s' if o.days_late != 1 else ''} overdue."
+            )
+        return out
 
     def actions(self) -> list[str]:
         """What the stakeholders need to decide or do, most important first, in plain words."""
@@ -214,26 +255,32 @@ class ValueReportPage(Page):
         lagging_ok = all(kp.status[-1] != "behind" for kp in measured if (kp.kpi.kind or "lagging") == "lagging")
         for kp in measured:
             gap = abs(kp.gap or 0) * 100
-            if kp.status[-1] == "behind":
-                if (kp.kpi.kind or "lagging") == "lagging":
-                    out.append(f"Agree corrective actions: {kp.label()} is {gap:.0f} percentage points of progress behind plan.")
-                else:
+            behind, late = kp.status[-1] == "behind", kp.on_time is False
+            if late:
+                # One action a KPI: behind plan and late is one decision, not two.
+                lead = f"it is {gap:.0f} percentage points of progress behind plan and " if behind else "it is "
+                if kp.forecast.period is None:
                     out.append(
-                        f"Look into {kp.label()}: this early indicator is {gap:.0f} percentage points of progress behind plan"
-                        + (", which usually shows in the outcome later." if lagging_ok else ".")
-                    )
-            if kp.on_time is False:
-                f = kp.forecast
-                if f.period is None:
-                    out.append(
-                        f"Decide how to restart progress on {kp.label()}: it is not improving, so the target "
+                        f"Decide how to restart progress on {kp.label()}: {lead}not improving, so the target "
                         "will not be reached at this rate."
                     )
                 else:
+                    rate = (
+                        f"it is {gap:.0f} percentage points of progress behind plan and at the recent rate reaches its target"
+                        if behind
+                        else "at the recent rate it reaches its target"
+                    )
                     out.append(
-                        f"Decide on {kp.label()}: at the recent rate it reaches its target in {forecast_words(kp)}; "
+                        f"Decide on {kp.label()}: {rate} in {forecast_words(kp)}; "
                         "extend the deadline, add resources, or reset the target."
                     )
+            elif behind and (kp.kpi.kind or "lagging") == "lagging":
+                out.append(f"Agree corrective actions: {kp.label()} is {gap:.0f} percentage points of progress behind plan.")
+            elif behind:
+                out.append(
+                    f"Look into {kp.label()}: this early indicator is {gap:.0f} percentage points of progress behind plan"
+                    + (", which usually shows in the outcome later." if lagging_ok else ".")
+                )
         for kp in self.tracked:
             if not kp.measured:
                 out.append(f"Ask {kp.kpi.owner or 'the KPI owner'} for the first measurements of {kp.label()}.")
@@ -252,7 +299,18 @@ class ValueReportPage(Page):
                 )
             if t is not None and t.missing:
                 out.append("Collect the missing actual figures for " + ", ".join(self.cash.periods[i] for i in t.missing) + ".")
+        out.extend(self.moment_actions())
+        out.extend(self.milestone_actions())
         return out
+
+    def milestone_actions(self) -> list[str]:
+        """Each overdue joint milestone of the success plan as an action, with who owns it."""
+        return [
+            f"Complete the milestone “{m.name}”"
+            + (f" ({m.owner})" if m.owner else "")
+            + f": due {date_words(m.due)}, {m.days} day{'s' if m.days != 1 else ''} overdue."
+            for m in self.milestones_overdue
+        ]
 
     # -- numbers second ------------------------------------------------------------
     def outcomes(self) -> Html:
@@ -318,11 +376,15 @@ class ValueReportPage(Page):
             rows.append([kpi_id, "", Html('<span class="tag tag-warn">{}</span>').format(message), "", "", "", "", ""])
         # Three to a row once there are three charts, drawn third-width (56 mm, printed about 60 mm) so their
         # text still prints above 8 pt: two rows of half-width charts would not leave the page room for the
-        # money. Height 135 keeps two half-width charts about 44 mm tall on paper.
+        # money. Heights 122 (third width) and 108 (half width) keep them about 40 mm tall on paper.
         measured = [kp for kp in self.tracked if kp.measured]
         columns = 3 if len(measured) >= 3 else 2
         chart_html = charts.small_multiples(
-            [kpi_chart(kp, compact=True, height=135, width=300 if columns == 3 else 460) for kp in measured], columns=columns
+            [
+                kpi_chart(kp, compact=True, height=122 if columns == 3 else 108, width=300 if columns == 3 else 460)
+                for kp in measured
+            ],
+            columns=columns,
         )
         later = (
             paragraph(
@@ -342,7 +404,7 @@ class ValueReportPage(Page):
             ),
             later,
             Html(chart_html),
-            intro="0 % is where each KPI started, 100 % its target; the plan is the agreed path between them.",
+            intro="0 % is where each KPI started, 100 % its target; the plan (dashed) is the agreed path between them.",
         )
 
     def money(self) -> Html:
@@ -506,9 +568,9 @@ class ValueReportPage(Page):
 
     def method_note(self) -> Html:
         return paragraph(
-            f"Status compares each KPI's latest measurement with the agreed plan at that moment; within ±{self.tolerance * 100:g} "
-            "points counts as on plan. Forecasts extend the recent trend (a straight line through the last three periods' "
-            "measurements). Money out is negative; figures not known yet are never counted as zero.",
+            # Short: the page footer already says that "not known yet" is never counted as zero.
+            f"Status: each KPI's latest measurement against the plan at that moment (±{self.tolerance * 100:g} points is "
+            "on plan). Forecasts extend the straight line through the last three periods. Money out is negative.",
             css_class="note",
         )
 
@@ -576,6 +638,15 @@ class ValueReportPage(Page):
             "financial": self.financial_results(),
             "changes": self.change_list(),
             "actions": self.actions(),
+            "next_together": [
+                {"id": o.moment, "name": self.moment_words(o), "due": o.due.isoformat() if o.due else None}
+                for o in self.joint_next
+            ],
+            "milestones_overdue": [m.as_json() for m in self.milestones_overdue],
+            "overdue_together": [
+                {"id": o.moment, "name": self.moment_words(o), "due": o.due.isoformat() if o.due else None, "days": o.days_late}
+                for o in self.joint_overdue
+            ],
             "missing": self.missing_parts(),
         }
 
@@ -586,13 +657,16 @@ def page_for(
     previous: dict[str, Any] | None = None,
     tolerance: float = 0.02,
     as_of: dt.date | None = None,
+    model: EngagementModel | None = None,
 ) -> ValueReportPage:
     """The page for an engagement, judged at ``as_of``: measurements dated after it are left out (and
-    counted), and a last report judged at a later date is not compared with; ``None`` shows them all."""
+    counted), and a last report judged at a later date is not compared with; ``None`` shows them all.
+    With the engagement ``model`` and a signed contract, the joint moments next and overdue at ``as_of``
+    (today when ``None``) are shown too."""
     check_settings(tolerance=tolerance, trend_periods=3)
     shown, later = progress.split_at(engagement.kpis, engagement.measurements, as_of)
     tracked, problems = progress.track_all(
-        engagement.kpis, shown, tolerance=float(tolerance), fiscal_year_end=fiscal_year_end(engagement)
+        engagement.kpis, shown, tolerance=float(tolerance), fiscal_year_end=engagement.fiscal_year_end
     )
     # The cash-flow lines were validated on import, so summarising them cannot fail on input.
     cash = cashflow.summarise(engagement.cash_flow) if engagement.cash_flow else None
@@ -613,7 +687,12 @@ def page_for(
         tolerance=float(tolerance),
         later=len(later),
         previous_later=previous_later,
+        model=model,
     )
+    page.milestones_overdue = sp.overdue_joint_milestones(engagement, as_of=as_of or dt.date.today())
+    if model is not None and engagement.contract and engagement.contract.signed:
+        plan = ep.engagement_schedule(engagement, model, as_of=as_of or dt.date.today())
+        page.joint_next, page.joint_overdue = ep.joint_moments(model, plan)
     page.as_of = as_of
     return page
 
@@ -633,6 +712,7 @@ def open_page(
     day = parse_as_of(as_of)
     with Store.existing(db or None) as store:
         engagement = store.load(engagement_id)
-    page = page_for(engagement, previous=read_previous(previous_results_path), tolerance=tolerance, as_of=day)
+        model = store.engagement_model(engagement)
+    page = page_for(engagement, previous=read_previous(previous_results_path), tolerance=tolerance, as_of=day, model=model)
     page.interactive = config.interactive_session()
     return page

@@ -456,6 +456,24 @@ class _Canvas:
             legend.remove()
         raise AssertionError("unreachable")
 
+    def title(self, lines: list[str], *, height: float) -> None:
+        """The chart's bold title, top left; nothing when ``lines`` is empty.
+
+        ``height`` is the figure's height now: a chart grows after the canvas is made.
+        """
+        if not lines:
+            return
+        self.fig.text(
+            _PAD / self.w,
+            1 - _PAD / height,
+            "\n".join(lines),
+            ha="left",
+            va="top",
+            fontsize=_TITLE,
+            fontweight="bold",
+            gid=self.gid("title", "title"),
+        )
+
     # -- output ---------------------------------------------------------------
     def finish(self, *, title: str, desc: str, caption: str) -> Svg:
         buf = io.StringIO()
@@ -874,17 +892,7 @@ def _draw_line(
     if y_label:
         ax.set_ylabel("\n".join(y_label_lines), labelpad=4)
 
-    if title_lines:
-        fig.text(
-            _PAD / W,
-            1 - _PAD / H,
-            "\n".join(title_lines),
-            ha="left",
-            va="top",
-            fontsize=_TITLE,
-            fontweight="bold",
-            gid=c.gid("title", "title"),
-        )
+    c.title(title_lines, height=H)
     if legend is not None:
         legend.set_bbox_to_anchor((_PAD / W, 1 - (_PAD + title_h + (_GAP if title_lines else 0)) / H), transform=fig.transFigure)
 
@@ -1203,17 +1211,7 @@ def _draw_bar(
     ax.set_yticks(ticks, labels=tick_labels)
     if y_label:
         ax.set_ylabel("\n".join(y_label_lines), labelpad=4)
-    if title_lines:
-        fig.text(
-            _PAD / W,
-            1 - _PAD / H,
-            "\n".join(title_lines),
-            ha="left",
-            va="top",
-            fontsize=_TITLE,
-            fontweight="bold",
-            gid=c.gid("title", "title"),
-        )
+    c.title(title_lines, height=H)
 
     # X labels: all of them when they fit their slot, else thinned so none touch.
     texts = ["\n".join(w) for w in wrapped]
@@ -1443,17 +1441,7 @@ def _draw_tornado(
     ax.tick_params(axis="y", labelcolor=_INK, length=0, pad=6)
     ax.grid(False, axis="y")
     ax.grid(True, axis="x")
-    if title_lines:
-        fig.text(
-            _PAD / W,
-            1 - _PAD / H,
-            "\n".join(title_lines),
-            ha="left",
-            va="top",
-            fontsize=_TITLE,
-            fontweight="bold",
-            gid=c.gid("title", "title"),
-        )
+    c.title(title_lines, height=H)
     legend.set_bbox_to_anchor((_PAD / W, 1 - (_PAD + title_h + (_GAP if title_lines else 0)) / H), transform=fig.transFigure)
 
     bar_h = min(0.62, 16.0 / row_h)
@@ -1629,17 +1617,7 @@ def rows_chart(
         ax.grid(axis="y", visible=False)
         if handles:
             leg.set_bbox_to_anchor((_PAD / W, 1 - (top) / H), transform=fig.transFigure)
-        if title_lines:
-            fig.text(
-                _PAD / W,
-                1 - _PAD / H,
-                "\n".join(title_lines),
-                ha="left",
-                va="top",
-                fontsize=_TITLE,
-                fontweight="bold",
-                gid=c.gid("title", "title"),
-            )
+        c.title(title_lines, height=H)
         for i, row in enumerate(dots):
             if len(row) > 1:
                 ax.plot(

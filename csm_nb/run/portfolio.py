@@ -255,6 +255,15 @@ class EngagementOutcome:
     def rendered(self) -> int:
         return sum(1 for w in self.workbooks if w.status == "ok")
 
+    def figures(self) -> dict[str, Any]:
+        """The engagement's figures that come from one report each (the plan's phase, the health score, the
+        renewal countdown), gathered from its reports (:data:`ENGAGEMENT_FIGURES`); a figure no report gave is
+        left out."""
+        found: dict[str, Any] = {}
+        for w in self.workbooks:
+            found.update({k: v for k, v in w.figures.items() if k in ENGAGEMENT_FIGURES and v is not None})
+        return found
+
     def verdicts(self) -> dict[str, Any]:
         """The engagement's overall and money verdicts (keys and words), from whichever of its reports ran:
         each results file carries the same ``verdicts`` (csm_nb.method.verdicts), so the choice does not matter."""
@@ -680,13 +689,13 @@ def run_portfolio(
             writer.resources["cpu_children_s"] = round(cpu_after[1] - cpu_before[1], 3)
         outcomes = [finished.get(t.engagement_id) or _not_run(t) for t in tasks]
         duration = time.perf_counter() - begun
+        from csm_nb.data.results import write_text_atomic
         from csm_nb.run.onboarding import run_onboarding
 
         writer.onboarding = run_onboarding(run_dir, outcomes)
         summary_path = writer.write(finished, complete=interruption is None, duration=duration)
         write_summary_csv(run_dir, outcomes)
-        index_path = write_index(
-            run_dir,
+        page = index_html(
             label,
             outcomes,
             started_at=started_at,
@@ -695,6 +704,7 @@ def run_portfolio(
             onboarding=writer.onboarding,
             as_of=judged_at,
         )
+        index_path = write_text_atomic(run_dir / "index.html", page, follow_parent=False)
     result = PortfolioResult(label, run_dir, summary_path, index_path, outcomes, duration, interrupted=interruption is not None)
     if interruption is not None:
         done = sum(1 for o in outcomes if o.status != "not_run")
@@ -925,6 +935,7 @@ _ENTRIES = "\x00csm-nb-engagements\x00"
 def _outcome_json(outcome: EngagementOutcome) -> dict[str, Any]:
     data = asdict(outcome)
     data["verdicts"] = outcome.verdicts()
+    data["figures"] = outcome.figures()
     data["duration_s"] = round(data["duration_s"], 3)
     for w in data["workbooks"]:
         w["duration_s"] = round(w["duration_s"], 3)
@@ -950,6 +961,11 @@ SUMMARY_COLUMNS = (
     "verdict",
     "money",
     "estimated",
+    "health",
+    "health_band",
+    "health_delta",
+    "days_to_renewal",
+    "readiness",
 )
 # A spreadsheet reads a cell starting with one of these as a formula (or as input to one).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -966,7 +982,7 @@ def summary_frame(outcomes: Sequence[EngagementOutcome]) -> Any:
     rows = []
     for o in outcomes:
         report = next((w for w in o.workbooks if w.outputs.get("html")), None)
-        figures = next((w.figures for w in o.workbooks if w.figures), {})
+        figures = {**next((w.figures for w in o.workbooks if w.figures), {}), **o.figures()}
         rows.append(
             {
                 "engagement_id": o.engagement_id,
@@ -1040,6 +1056,45 @@ def figure_texts(headline: Headline, currency: str) -> dict[str, Any]:
 
 
 PLAN_FIGURES = ("phase", "day", "next_moment", "next_due", "overdue")
+HEALTH_FIGURES = ("health", "health_band", "health_delta")
+RENEWAL_FIGURES = ("days_to_renewal", "readiness")
+# Figures each from one report that describe the engagement as a whole (EngagementOutcome.figures).
+ENGAGEMENT_FIGURES = PLAN_FIGURES + HEALTH_FIGURES + RENEWAL_FIGURES
+
+
+def health_cells(figures: Mapping[str, Any]) -> dict[str, str]:
+    """The Health, Change, Renewal and Readiness cells of an index row ("" where not known).
+
+    >>> health_cells({"health": 72.71, "health_band": "amber", "health_delta": -3.04, "days_to_renewal": 27, "readiness": 0.625})
+    {'health': '72.7', 'band': 'amber', 'change': '−3.0 ▼', 'renewal': '27 days', 'readiness': '5 of 8'}
+    >>> health_cells({"health_delta": 0.4})["change"], health_cells({})["health"]
+    ('+0.4 ▶', '')
+    """
+    score, delta = figures.get("health"), figures.get("health_delta")
+    days, ready = figures.get("days_to_renewal"), figures.get("readiness")
+    change = ""
+    if delta is not None:
+        arrow = "▲" if delta >= 1 else ("▼" if delta <= -1 else "▶")  # a change under a point is no change
+        change = f"{delta:+.1f}".replace("-", "−") + f" {arrow}"
+    return {
+        "health": f"{score:.1f}" if score is not None else "",
+        "band": str(figures.get("health_band") or ""),
+        "change": change,
+        "renewal": (f"{days} day{'s' if days != 1 else ''}" if days >= 0 else f"{-days} days ago") if days is not None else "",
+        "readiness": f"{round(ready * 8)} of 8" if ready is not None else "",
+    }
+
+
+def index_order(outcome: EngagementOutcome) -> tuple[Any, ...]:
+    """Failures first, then the least healthy (no health score last), then by customer."""
+    health = outcome.figures().get("health")
+    return (
+        outcome.status != "failed",
+        health is None,
+        health if health is not None else 0.0,
+        outcome.customer.lower(),
+        outcome.engagement_id,
+    )
 
 
 def plan_text(figures: Mapping[str, Any]) -> str:
@@ -1076,7 +1131,7 @@ def index_html(
         counts[o.status] += 1
     many_reports = any(len([w for w in o.workbooks if w.outputs.get("html")]) > 1 for o in outcomes)
     rows = []
-    for o in sorted(outcomes, key=lambda x: (x.status != "failed", x.customer.lower(), x.engagement_id)):
+    for o in sorted(outcomes, key=index_order):
         reports = [w for w in o.workbooks if w.outputs.get("html")]
         main = next((w for w in reports if w.audience == "customer"), reports[0] if reports else None)
         headline = next((Headline.from_json(w.headline) for w in o.workbooks if w.headline), Headline())
@@ -1090,7 +1145,8 @@ def index_html(
                 "main_report": main.outputs["html"] if main else None,
                 "main_internal": bool(main and main.audience != "customer"),
                 **figure_texts(headline, o.currency),
-                "plan": plan_text({k: v for w in o.workbooks for k, v in w.figures.items() if k in PLAN_FIGURES}),
+                "plan": plan_text({k: v for k, v in o.figures().items() if k in PLAN_FIGURES}),
+                **health_cells(o.figures()),
                 "links": [
                     {"href": w.outputs["html"], "title": _workbook_title(w.workbook), "internal": w.audience != "customer"}
                     for w in reports
@@ -1112,6 +1168,8 @@ def index_html(
         many_reports=many_reports,
         rows=rows,
         show_plan=any(row["plan"] for row in rows),
+        show_health=any(row["health"] for row in rows),
+        show_renewal=any(row["renewal"] or row["readiness"] for row in rows),
         onboarding=onboarding,
         meta=[
             (f"Figures as of {date_words(dt.date.fromisoformat(as_of))} · " if as_of else "")
@@ -1133,28 +1191,3 @@ def _duration_text(seconds: float) -> str:
     ('42.0 s', '2 min 5 s')
     """
     return f"{seconds:.1f} s" if seconds < 60 else f"{int(seconds // 60)} min {int(seconds % 60)} s"
-
-
-def write_index(
-    run_dir: Path,
-    label: str,
-    outcomes: Sequence[EngagementOutcome],
-    *,
-    started_at: dt.datetime,
-    duration: float,
-    interrupted: bool = False,
-    onboarding: dict[str, Any] | None = None,
-    as_of: str | None = None,
-) -> Path:
-    from csm_nb.data.results import write_text_atomic
-
-    page = index_html(
-        label,
-        outcomes,
-        started_at=started_at,
-        duration=duration,
-        interrupted=interrupted,
-        onboarding=onboarding,
-        as_of=as_of,
-    )
-    return write_text_atomic(run_dir / "index.html", page, follow_parent=False)

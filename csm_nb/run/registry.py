@@ -17,14 +17,19 @@ from typing import Any
 from csm_nb import config
 from csm_nb.errors import NotFoundError
 from csm_nb.model import Engagement
+from csm_nb.pages.account_health import AccountHealthPage
 from csm_nb.pages.base import Page, WorkbookEntry
 from csm_nb.pages.cash_flow import CashFlowPage
+from csm_nb.pages.csm_activities import CsmActivitiesPage
 from csm_nb.pages.engagement_brief import EngagementBriefPage
 from csm_nb.pages.engagement_plan import EngagementPlanPage
 from csm_nb.pages.financial_linkage import FinancialLinkagePage
 from csm_nb.pages.kpi_workshop import KpiWorkshopPage
 from csm_nb.pages.outcome_discovery import OutcomeDiscoveryPage
 from csm_nb.pages.progress import ProgressPage
+from csm_nb.pages.renewal_prep import RenewalPrepPage
+from csm_nb.pages.stakeholder_map import StakeholderMapPage
+from csm_nb.pages.success_plan import SuccessPlanPage
 from csm_nb.pages.value_report import ValueReportPage
 
 WORKBOOKS: tuple[WorkbookEntry, ...] = (
@@ -36,6 +41,11 @@ WORKBOOKS: tuple[WorkbookEntry, ...] = (
     WorkbookEntry("progress", "06_progress.ipynb", ProgressPage),
     WorkbookEntry("value_report", "07_value_report.ipynb", ValueReportPage),
     WorkbookEntry("engagement_plan", "08_engagement_plan.ipynb", EngagementPlanPage),
+    WorkbookEntry("account_health", "09_account_health.ipynb", AccountHealthPage),
+    WorkbookEntry("stakeholder_map", "10_stakeholder_map.ipynb", StakeholderMapPage),
+    WorkbookEntry("success_plan", "11_success_plan.ipynb", SuccessPlanPage),
+    WorkbookEntry("renewal_prep", "12_renewal_prep.ipynb", RenewalPrepPage),
+    WorkbookEntry("csm_activities", "13_csm_activities.ipynb", CsmActivitiesPage),
 )
 
 

@@ -257,7 +257,8 @@ def import_logs(
         if path.suffix.lower() in {".yaml", ".yml", ".json"}:
             raise CsmError(
                 f"{path}: --engagement takes log files (.csv or .xlsx): measurements (kpi, period, value), events "
-                "(date, type, ...) or the moment log (moment, ...); import engagement and model files without --engagement"
+                "(date, type, ...), activities (date, type, title, ...) or the moment log (moment, ...); import engagement and "
+                "model files without --engagement"
             )
         tables.append((path, read_log(path)))
     with Store(db) as store, store.transaction():
@@ -280,7 +281,12 @@ def import_logs(
                         raise InputError(
                             f"{row_at(table.source, number)}, column moment: {unknown_moment(record.moment, model, named=True)}"
                         )
-        add = {"measurements": store.add_measurements, "events": store.add_events, "moments": store.add_moments}
+        add = {
+            "measurements": store.add_measurements,
+            "events": store.add_events,
+            "moments": store.add_moments,
+            "activities": store.add_activities,
+        }
         return [
             Appended(path, table.kind, add[table.kind](engagement_id, [r for _, r in table.rows], author=None))
             for path, table in tables

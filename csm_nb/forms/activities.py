@@ -1,0 +1,375 @@
+"""Log an activity from the CSM activities report (ipywidgets), in a few clicks.
+
+One small form above the report, for a person in JupyterLab: :class:`ActivityForm` ("Log an
+activity"): the date (default: the report's date, ``as_of``), the type (meeting, call, workshop ...),
+what it was (a short title), the missions it served (ticked: one activity may serve several), the
+people taking part (the engagement's stakeholders as buttons, others typed), the moment of the plan
+it was (optional), the minutes it took and what came of it; Save.
+
+Saving appends the activity through ``Store.add_activities`` (an activity is told apart by its date,
+type and title, so saving the same one again with other values corrects it), reads it back, and only
+then shows "✓ saved"; the report below is redrawn from the store (``on_saved``). The same entry again
+changes nothing. A wrong value is "Not saved: <the field>: <what is expected>" and nothing is
+written; a store held by another program is waited for ``SAVE_WAIT_SECONDS``, then "Not saved: the
+store is busy (held by ...)" with Retry, the entries kept in the form. Every handler runs through
+:func:`csm_nb.forms.widgets.shown_errors`.
+
+Nothing here needs a browser: tests call ``fill`` and ``save`` (what the clicks do) and read
+``state``, ``message`` and the store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from csm_nb import config
+from csm_nb.data.lifecycle import activity_key
+from csm_nb.data.store import Store
+from csm_nb.errors import InputError, StoreBusyError, StoreError
+from csm_nb.forms.plan_log import GREY, KEPT, LABEL_WIDTH, SaveMark, labelled, parse_day, parse_number, stakeholder_names
+from csm_nb.forms.widgets import FORM_CLASS, SAVE_WAIT_SECONDS, ipywidgets, not_saved_message, shown_errors
+from csm_nb.model import Activity, Engagement, EngagementModel
+from csm_nb.render.html import Html
+from csm_nb.vocabulary import ACTIVITY_TYPES, MISSIONS, day_words
+
+log = logging.getLogger(__name__)
+
+FIELDS = ("date", "type", "title", "missions", "people", "others", "moment", "minutes", "outcome")
+
+
+def _text(value: Any) -> str | None:
+    text = " ".join(str(value or "").split())
+    return text or None
+
+
+def _names(text: Any) -> list[str]:
+    return [name for name in (" ".join(part.split()) for part in str(text or "").split(",")) if name]
+
+
+class ActivityForm:
+    """Log one activity: when, what, for which missions, with whom, how long, and what came of it."""
+
+    NAME = "activity"
+    TITLE = "Log an activity"
+
+    def __init__(self, owner: ActivityForms) -> None:
+        w = ipywidgets()
+        described = {"style": {"description_width": LABEL_WIDTH}}
+        wide = w.Layout(width="520px")
+        self.owner = owner
+        self._quiet = False
+        self._date_text: str | None = None  # a date typed as text (tests) that a date picker cannot hold
+        self._people_names: list[str] | None = None
+        self.mark = SaveMark(self.NAME, self.retry)
+        self.date = w.DatePicker(description="Date", value=owner.today, layout=w.Layout(width="300px"), **described)
+        self.type = w.Dropdown(
+            description="Type",
+            options=[(t, t) for t in ACTIVITY_TYPES],
+            value="meeting",
+            layout=w.Layout(width="300px"),
+            **described,
+        )
+        self.title = w.Text(
+            description="What",
+            placeholder="such as: renewal planning with the sponsor",
+            continuous_update=False,
+            layout=wide,
+            **described,
+        )
+        self.mission_boxes: dict[str, Any] = {}
+        for key, words in MISSIONS.items():
+            box = w.Checkbox(description=words, value=False, indent=False, layout=w.Layout(width="250px"))
+            box.add_class(f"csm-activity-mission-{key}")
+            self.mission_boxes[key] = box
+        self.missions_box = w.Box(list(self.mission_boxes.values()), layout=w.Layout(flex_flow="row wrap", width="520px"))
+        self.people_buttons: dict[str, Any] = {}
+        self.people_box = w.HBox(layout=w.Layout(flex_flow="row wrap"))
+        self.others = w.Text(
+            description="Others", placeholder="names, separated by commas", continuous_update=False, layout=wide, **described
+        )
+        self.moment = w.Dropdown(description="Moment", options=[("(none)", "")], value="", layout=wide, **described)
+        self.minutes = w.Text(
+            description="Minutes", placeholder="such as 45", continuous_update=False, layout=w.Layout(width="250px"), **described
+        )
+        self.outcome = w.Text(
+            description="Outcome", placeholder="what was agreed or achieved", continuous_update=False, layout=wide, **described
+        )
+        self.save_button = w.Button(description="Save", button_style="primary", tooltip=f"{self.TITLE}: write it to the store")
+        for name, widget in (
+            ("date", self.date),
+            ("type", self.type),
+            ("title", self.title),
+            ("others", self.others),
+            ("moment", self.moment),
+            ("minutes", self.minutes),
+            ("outcome", self.outcome),
+        ):
+            widget.add_class(f"csm-activity-{name}")
+        self.save_button.add_class(f"csm-save-{self.NAME}")
+        self.save_button.on_click(lambda _: self.save())
+        heading = w.HTML(str(Html('<div style="font-size:17px;font-weight:600;margin:0 0 4px">{}</div>').format(self.TITLE)))
+        self.box = w.VBox(
+            [
+                heading,
+                self.date,
+                self.type,
+                self.title,
+                labelled("Missions", self.missions_box),
+                labelled("With", self.people_box),
+                self.others,
+                self.moment,
+                self.minutes,
+                self.outcome,
+                w.HBox([self.save_button, self.mark.box], layout=w.Layout(align_items="flex-start", margin="6px 0 0")),
+            ],
+            layout=w.Layout(border="1px solid #d9dee4", padding="8px 12px", margin="4px 12px 4px 0", width="680px"),
+        )
+        self.box.add_class(f"csm-{self.NAME}")
+        self.date.observe(self._on_date, names="value")
+        self._watch([self.type, self.title, *self.mission_boxes.values(), self.others, self.moment, self.minutes, self.outcome])
+        self.update()
+
+    @property
+    def store(self) -> Store:
+        return self.owner.store
+
+    @property
+    def state(self) -> str:
+        return self.mark.state
+
+    @property
+    def message(self) -> str:
+        return self.mark.message
+
+    def _watch(self, widgets: Iterable[Any]) -> None:
+        for widget in widgets:
+            widget.observe(self._changed, names="value")
+
+    def _changed(self, _: Any = None) -> None:
+        """An entry was edited after a save: the mark must not go on saying "saved" for it."""
+        if not self._quiet and self.mark.state == "saved":
+            self.mark.show("changed")
+
+    def _on_date(self, change: Mapping[str, Any]) -> None:
+        self._date_text = None
+        self._changed()
+
+    # -- what the engagement offers ----------------------------------------------------------------
+    def update(self) -> None:
+        """The people and moments to pick from, as the engagement holds them now (what was picked stays)."""
+        w = ipywidgets()
+        self._quiet = True
+        try:
+            names = list(dict.fromkeys(stakeholder_names(self.owner.engagement)))
+            if self._people_names != names:
+                picked = {n for n, b in self.people_buttons.items() if b.value}
+                self._people_names = names
+                self.people_buttons = {}
+                for name in names:
+                    button = w.ToggleButton(
+                        description=name, value=name in picked, tooltip=f"{name} took part", layout=w.Layout(width="auto")
+                    )
+                    button.add_class("csm-activity-person")
+                    button.observe(self._changed, names="value")
+                    self.people_buttons[name] = button
+                self.people_box.children = list(self.people_buttons.values()) or [
+                    w.HTML(
+                        str(
+                            Html('<i style="color:{}">{}</i>').format(
+                                GREY, "No stakeholders in the engagement: type names below."
+                            )
+                        )
+                    )
+                ]
+            model = self.owner.model
+            before = self.moment.value
+            options = [("(none)", "")] + [(m.name or m.id.replace("_", " "), m.id) for m in (model.moments if model else [])]
+            self.moment.options = options
+            self.moment.value = before if before in [v for _, v in options] else ""
+        finally:
+            self._quiet = False
+
+    def fill(self, **values: Any) -> None:
+        """Enter values as a person would (tests call it): ``date`` (text, even a date that does not exist, or a
+        date), ``type``, ``title``, ``missions`` (the ticked ones), ``people`` (the buttons pressed), ``others``,
+        ``moment``, ``minutes`` (as typed), ``outcome``."""
+        for key, value in values.items():
+            if key == "date":
+                if isinstance(value, str):
+                    try:
+                        value = dt.date.fromisoformat(value.strip())
+                    except ValueError:
+                        self._date_text = value  # a date picker cannot hold it; Save checks it as typed
+                        self._changed()
+                        continue
+                self._date_text = None
+                self.date.value = value
+            elif key == "missions":
+                for mission, box in self.mission_boxes.items():
+                    box.value = mission in value
+            elif key == "people":
+                for name, button in self.people_buttons.items():
+                    button.value = name in value
+                unknown = [n for n in value if n not in self.people_buttons]
+                if unknown:
+                    self.others.value = ", ".join(unknown)
+            elif key in ("type", "title", "others", "moment", "outcome"):
+                getattr(self, key).value = value
+            elif key == "minutes":
+                self.minutes.value = "" if value is None else str(value)
+            else:
+                raise KeyError(f"no field {key!r} in the activity form; fields: {', '.join(FIELDS)}")
+
+    # -- saving ------------------------------------------------------------------------------------
+    def entry(self) -> Activity:
+        """The activity the form holds; ``InputError`` names the field that is wrong."""
+        date = parse_day(self._date_text if self._date_text is not None else self.date.value, "Date")
+        if dt.date.fromisoformat(date) > self.owner.today:
+            raise InputError(
+                f"Date: {date} is after the report's date ({self.owner.today.isoformat()}); log an activity once it is done"
+            )
+        kind = self.type.value or ""
+        if kind not in ACTIVITY_TYPES:
+            raise InputError(f"Type: choose one of {', '.join(ACTIVITY_TYPES)}")
+        title = _text(self.title.value)
+        if title is None:
+            raise InputError("What: say in a few words what the activity was")
+        missions = [m for m, box in self.mission_boxes.items() if box.value]
+        if not missions:
+            raise InputError("Missions: tick the missions this activity served (at least one)")
+        minutes = parse_number(self.minutes.value, "Minutes")
+        if minutes is not None and minutes < 0:
+            raise InputError(f"Minutes: expected the minutes it took, 0 or more; you typed {self.minutes.value.strip()}")
+        people = [n for n, b in self.people_buttons.items() if b.value]
+        people += [n for n in _names(self.others.value) if n not in people]
+        moment = self.moment.value or None
+        return Activity(date, kind, title, missions, people, moment, minutes, _text(self.outcome.value))
+
+    def show_error(self, exc: BaseException) -> None:
+        self.mark.show("busy" if isinstance(exc, StoreBusyError) else "error", not_saved_message(exc, then=KEPT))
+
+    @shown_errors
+    def retry(self) -> dict[str, int] | None:
+        """Save the entry again (after "the store is busy" or another problem)."""
+        return self._save()
+
+    @shown_errors
+    def save(self) -> dict[str, int] | None:
+        """What Save does: check the entry, write it, read it back, redraw the report.
+
+        The counts ``{"added", "updated", "unchanged"}``; None when nothing was saved (the mark says why).
+        """
+        return self._save()
+
+    def _save(self) -> dict[str, int] | None:
+        try:
+            activity = self.entry()
+        except InputError as exc:
+            self.mark.show("invalid", f"Not saved: {exc}")
+            return None
+        self.mark.show("saving")  # seen while a busy store is waited for
+        with self.owner.lock:
+            counts = self.store.add_activities(self.owner.engagement.id, [activity], author=self.owner.author)
+            self.read_back(activity)
+        if counts["added"]:
+            happened = "added to the log"
+        elif counts["updated"]:
+            happened = "corrected in the log"
+        else:
+            happened = "already in the log as it is"
+        detail = f"{activity.title} ({activity.type}, {day_words(dt.date.fromisoformat(activity.date))}): {happened}."
+        self.mark.show("saved", detail=detail)
+        try:
+            self.owner.saved()
+        except Exception as exc:  # the activity is saved; only the report could not be redrawn
+            log.exception("redrawing the activities report after saving failed")
+            self.mark.show(
+                "saved",
+                f"✓ saved (the report below could not be redrawn: {type(exc).__name__}: {exc}; run the notebook again to see it)",
+                detail=detail,
+            )
+        return counts
+
+    def read_back(self, activity: Activity) -> None:
+        """``StoreError`` unless the store holds the activity as saved."""
+        logged = {activity_key(a): a for a in self.store.load(self.owner.engagement.id).activities}
+        found = logged.get(activity_key(activity))
+        if found != activity:
+            raise StoreError(
+                f"the activity {activity.title!r} of {activity.date} read back as {found!r} after saving {activity!r}; it may not be saved"
+            )
+
+
+class ActivityForms:
+    """The activity form for one engagement, above its activities report, and the report's parts that redraw
+    after a save. ``model`` names the moments an activity may be; ``on_saved`` reads the engagement again and
+    calls :meth:`update` (the page's ``refresh``); ``today`` is the date the form starts from (``as_of``)."""
+
+    def __init__(
+        self,
+        engagement: Engagement,
+        model: EngagementModel | None = None,
+        *,
+        db: str | None = None,
+        author: str | None = None,
+        today: dt.date | None = None,
+        on_saved: Callable[[], Any] | None = None,
+        wait: float | None = None,
+    ) -> None:
+        w = ipywidgets()
+        self.engagement, self.model = engagement, model
+        self.author = author or config.author()
+        self.today = today or dt.date.today()
+        self.on_saved = on_saved
+        self.store = Store(db or None, busy_timeout=SAVE_WAIT_SECONDS if wait is None else wait)
+        self.lock = threading.Lock()  # one save at a time: an entry is read back before the next
+        self.parts: dict[str, tuple[Any, Callable[[], Any]]] = {}
+        self.activity = ActivityForm(self)
+        intro = Html(
+            '<div style="font-size:15px;color:{}">{} · an activity is saved when you press Save; the report below follows</div>'
+        )
+        self.widget = w.VBox([w.HTML(str(intro.format(GREY, engagement.title))), self.activity.box])
+        self.widget.add_class(FORM_CLASS)
+        self.widget.add_class("csm-activity-form")
+
+    # -- the report below ----------------------------------------------------------------------------
+    def live(self, name: str, draw: Callable[[], Any]) -> Any:
+        """An HTML widget showing ``draw()`` now, drawn again by :meth:`redraw` (csm_nb.forms.plan_log.live_part)."""
+        w = ipywidgets()
+        widget = w.HTML()
+        widget.add_class(f"csm-live-{name.replace('_', '-')}")
+        self.parts[name] = (widget, draw)
+        self._draw(widget, draw)
+        return widget
+
+    @staticmethod
+    def _draw(widget: Any, draw: Callable[[], Any]) -> None:
+        html = draw()
+        text = html._repr_html_() if hasattr(html, "_repr_html_") else str(html)
+        widget.value = (
+            f'<div class="jp-RenderedHTMLCommon jp-RenderedHTML" style="line-height:1.5">{text}</div>' if str(html) else ""
+        )
+        widget.layout = ipywidgets().Layout(display="" if str(html) else "none", width="100%")
+
+    def redraw(self) -> None:
+        for widget, draw in self.parts.values():
+            self._draw(widget, draw)
+
+    def update(self, engagement: Engagement) -> None:
+        """The engagement as the store holds it now: the people to pick follow."""
+        self.engagement = engagement
+        self.activity.update()
+
+    def saved(self) -> None:
+        if self.on_saved is not None:
+            self.on_saved()
+
+    def close(self) -> None:
+        self.store.close()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)

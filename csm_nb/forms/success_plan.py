@@ -1,0 +1,389 @@
+"""Tick a milestone of the success plan done (ipywidgets), in a few clicks.
+
+One small form above the success plan, for a person in JupyterLab: :class:`MilestoneDoneForm`
+("Tick a milestone done"): the milestone (the plan's, the overdue and due ones first), Done (ticked),
+the date it was done (default: the plan's date, ``as_of``); Save. Unticking Done and saving takes the
+date away again (the milestone is then open, or done by its evidence).
+
+Saving replaces the engagement's success plan through ``Store.set_part(engagement_id, "success_plan",
+...)`` in one transaction, with only that milestone's ``done_on`` changed, reads it back, and only then
+shows "✓ saved"; the plan below is redrawn from the store (``on_saved``). The same date again changes
+nothing. When somebody else changed that milestone's date since the form was drawn, nothing is saved:
+"Not saved: ... changed it ..." says to what, and Retry saves this one over it. A wrong date is "Not
+saved: Done on: <what is expected>" and nothing is written; a store held by another program is waited
+for ``SAVE_WAIT_SECONDS``, then "Not saved: the store is busy (held by ...)" with Retry. Every handler
+runs through :func:`csm_nb.forms.widgets.shown_errors`.
+
+Nothing here needs a browser: tests call ``choose``, ``fill`` and ``save`` (what the clicks do) and
+read ``state``, ``message`` and the store.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from csm_nb import config
+from csm_nb.data.store import Store
+from csm_nb.errors import ConflictError, InputError, StoreBusyError, StoreError
+from csm_nb.forms.plan_log import GREY, KEPT, LABEL_WIDTH, SaveMark, parse_day
+from csm_nb.forms.widgets import FORM_CLASS, SAVE_WAIT_SECONDS, ipywidgets, not_saved_message, shown_errors
+from csm_nb.method.success_plan import STATUSES, Milestone, plan_milestones
+from csm_nb.model import Engagement
+from csm_nb.render.html import Html
+from csm_nb.vocabulary import day_words
+
+log = logging.getLogger(__name__)
+
+URGENT = ("overdue", "due")  # offered first: what is waiting to be ticked
+OVERWRITE = "press Retry to save yours over it"
+
+
+def choice_label(m: Milestone) -> str:
+    """A milestone in the list as people pick it: its name, status and the date that matters.
+
+    >>> choice_label(Milestone("r", "Rating reaches 7", dt.date(2027, 3, 31), None, "overdue", 5))
+    'Rating reaches 7 · overdue (due 31 Mar 2027)'
+    >>> choice_label(Milestone("p", "Platform live", dt.date(2027, 1, 15), dt.date(2027, 1, 20), "done_late", 5))
+    'Platform live · done late on 20 Jan 2027'
+    """
+    words = STATUSES[m.status].words
+    if m.done_on is not None:
+        return f"{m.name} · {words} on {day_words(m.done_on)}"
+    return f"{m.name} · {words}" + (f" (due {day_words(m.due)})" if m.due else "")
+
+
+def milestone_order(milestones: Sequence[Milestone]) -> list[Milestone]:
+    """The milestones to offer: overdue and due soon first (the oldest due first), then the planned ones,
+    then those done, each in the plan's order."""
+
+    def rank(m: Milestone) -> int:
+        return 0 if m.status in URGENT else (1 if not m.done else 2)
+
+    return sorted(milestones, key=lambda m: (rank(m), (m.due or dt.date.max) if rank(m) == 0 else dt.date.min))
+
+
+class MilestoneDoneForm:
+    """Tick one milestone done on a date, or untick it."""
+
+    NAME = "milestone-done"
+    TITLE = "Tick a milestone done"
+
+    def __init__(self, owner: SuccessPlanForms) -> None:
+        w = ipywidgets()
+        described = {"style": {"description_width": LABEL_WIDTH}}
+        self.owner = owner
+        self._quiet = False
+        self._date_text: str | None = None  # a date typed as text (tests) that a date picker cannot hold
+        self._overwrite: str | None = None  # the milestone whose newer date the person chose to save over
+        self.mark = SaveMark(self.NAME, self.retry)
+        self.milestone = w.Dropdown(description="Milestone", options=[], layout=w.Layout(width="520px"), **described)
+        self.done = w.Checkbox(description="Done", value=True, indent=False, layout=w.Layout(width="auto"))
+        self.done_on = w.DatePicker(description="Done on", value=owner.today, layout=w.Layout(width="300px"), **described)
+        self.save_button = w.Button(description="Save", button_style="primary", tooltip=f"{self.TITLE}: write it to the store")
+        for name, widget in (("milestone", self.milestone), ("done", self.done), ("date", self.done_on)):
+            widget.add_class(f"csm-milestone-{name}")
+        self.save_button.add_class(f"csm-save-{self.NAME}")
+        self.save_button.on_click(lambda _: self.save())
+        title = w.HTML(str(Html('<div style="font-size:17px;font-weight:600;margin:0 0 4px">{}</div>').format(self.TITLE)))
+        self.box = w.VBox(
+            [
+                title,
+                self.milestone,
+                w.HBox([self.done_on, self.done], layout=w.Layout(align_items="center")),
+                w.HBox([self.save_button, self.mark.box], layout=w.Layout(align_items="flex-start", margin="6px 0 0")),
+            ],
+            layout=w.Layout(border="1px solid #d9dee4", padding="8px 12px", margin="4px 12px 4px 0", width="560px"),
+        )
+        self.box.add_class(f"csm-{self.NAME}")
+        self.milestone.observe(self._on_milestone, names="value")
+        self.done.observe(self._on_done, names="value")
+        self.done_on.observe(self._on_date, names="value")
+        self.update()
+
+    @property
+    def store(self) -> Store:
+        return self.owner.store
+
+    @property
+    def state(self) -> str:
+        return self.mark.state
+
+    @property
+    def message(self) -> str:
+        return self.mark.message
+
+    def chosen(self) -> Milestone | None:
+        return next((m for m in self.owner.milestones if m.id == self.milestone.value), None)
+
+    # -- what the plan offers ---------------------------------------------------------------------
+    def update(self) -> None:
+        """Redraw the list from the plan (after a save the same milestone stays chosen, with what it holds now)."""
+        self._quiet = True
+        try:
+            before = self.milestone.value
+            offered = [m for m in milestone_order(self.owner.milestones) if m.id]
+            self.milestone.options = [(choice_label(m), m.id) for m in offered]
+            ids = [m.id for m in offered]
+            self.milestone.value = before if before in ids else (ids[0] if ids else None)
+            if self.milestone.value != before:
+                self._load()
+        finally:
+            self._quiet = False
+
+    def _load(self) -> None:
+        """Show the chosen milestone: ticked on its date when done, else ticked for the plan's date."""
+        chosen = self.chosen()
+        self._date_text = None
+        self.done.value = True
+        self.done_on.value = chosen.done_on if chosen is not None and chosen.done_on else self.owner.today
+        self.done_on.disabled = False
+        if chosen is not None and chosen.done and chosen.completed_by in ("kpi", "moment"):
+            detail = "Done by its evidence: saving records the date by hand."
+        elif chosen is not None and chosen.done:
+            detail = "Done already: saving corrects the date; untick Done to take it away."
+        else:
+            detail = ""
+        self.mark.show("empty", detail=detail)
+
+    # -- what the person does ---------------------------------------------------------------------
+    @shown_errors
+    def _on_milestone(self, change: Mapping[str, Any]) -> None:
+        if self._quiet:
+            return
+        self._quiet = True
+        try:
+            self._load()
+        finally:
+            self._quiet = False
+
+    def _on_done(self, change: Mapping[str, Any]) -> None:
+        self.done_on.disabled = not change["new"]
+        self._changed()
+
+    def _on_date(self, change: Mapping[str, Any]) -> None:
+        self._date_text = None
+        self._changed()
+
+    def _changed(self) -> None:
+        """An entry was edited after a save: the mark must not go on saying "saved" for it."""
+        if not self._quiet and self.mark.state == "saved":
+            self.mark.show("changed")
+
+    def choose(self, milestone_id: str) -> None:
+        """Pick a milestone by its id, as the dropdown does."""
+        ids = [v for _, v in self.milestone.options]
+        if milestone_id not in ids:
+            raise KeyError(f"no milestone {milestone_id!r} to tick; offered: {', '.join(ids)}")
+        self.milestone.value = milestone_id
+
+    def fill(self, *, done: bool | None = None, done_on: dt.date | str | None = None) -> None:
+        """Enter values as a person would (tests call it); ``done_on`` may be text, even a date that does not exist."""
+        if done is not None:
+            self.done.value = done
+        if done_on is not None:
+            if isinstance(done_on, str):
+                try:
+                    done_on = dt.date.fromisoformat(done_on.strip())
+                except ValueError:
+                    self._date_text = done_on  # a date picker cannot hold it; Save checks it as typed
+                    self._changed()
+                    done_on = None
+            if done_on is not None:
+                self._date_text = None
+                self.done_on.value = done_on
+
+    # -- saving ------------------------------------------------------------------------------------
+    def entry(self) -> tuple[str, str | None]:
+        """(milestone id, its done date as ISO text or None to untick); ``InputError`` names the field."""
+        chosen = self.chosen()
+        if chosen is None or not chosen.id:
+            raise InputError("Milestone: choose the milestone from the list")
+        if not self.done.value:
+            return chosen.id, None
+        done_on = parse_day(self._date_text if self._date_text is not None else self.done_on.value, "Done on")
+        if dt.date.fromisoformat(done_on) > self.owner.today:
+            raise InputError(
+                f"Done on: {done_on} is after {day_words(self.owner.today)}, the date the plan is judged at; "
+                "tick a milestone once it is done"
+            )
+        return chosen.id, done_on
+
+    def show_error(self, exc: BaseException) -> None:
+        then = f"{OVERWRITE}, or choose another milestone" if isinstance(exc, ConflictError) else KEPT
+        self.mark.show("busy" if isinstance(exc, StoreBusyError) else "error", not_saved_message(exc, then=then))
+
+    @shown_errors
+    def retry(self) -> dict[str, int] | None:
+        """Save the entry again (after "the store is busy", a changed milestone or another problem)."""
+        return self._save()
+
+    @shown_errors
+    def save(self) -> dict[str, int] | None:
+        """What Save does: check the entry, write it, read it back, redraw the plan.
+
+        The counts ``{"updated", "unchanged"}``; None when nothing was saved (the mark says why).
+        """
+        self._overwrite = None  # a fresh Save never writes over somebody else's newer date
+        return self._save()
+
+    def _save(self) -> dict[str, int] | None:
+        try:
+            milestone_id, done_on = self.entry()
+        except InputError as exc:
+            self.mark.show("invalid", f"Not saved: {exc}")
+            return None
+        self.mark.show("saving")  # seen while a busy store is waited for
+        with self.owner.lock:
+            counts = self.write(milestone_id, done_on)
+            fresh = self.read_back(milestone_id, done_on)
+        self._overwrite = None
+        name = self.chosen().name if self.chosen() else milestone_id  # type: ignore[union-attr]
+        if done_on is None:
+            detail = f"{name}: no longer marked done by hand"
+        else:
+            detail = f"{name}: done on {day_words(dt.date.fromisoformat(done_on))}"
+        detail += ": saved." if counts["updated"] else ": already so in the plan."
+        self.owner.reloaded(fresh)
+        self.mark.show("saved", detail=detail)
+        try:
+            self.owner.saved()
+        except Exception as exc:  # the date is saved; only the plan could not be redrawn
+            log.exception("redrawing the success plan after saving failed")
+            self.mark.show(
+                "saved",
+                f"✓ saved (the plan below could not be redrawn: {type(exc).__name__}: {exc}; run the notebook again to see it)",
+                detail=detail,
+            )
+        return counts
+
+    def write(self, milestone_id: str, done_on: str | None) -> dict[str, int]:
+        """Replace the success plan with this milestone's date changed, in one transaction."""
+        eid, author = self.owner.engagement.id, self.owner.author
+        seen = next(
+            (
+                m.get("done_on")
+                for m in (self.owner.engagement.success_plan or {}).get("milestones") or []
+                if m.get("id") == milestone_id
+            ),
+            None,
+        )
+        with self.store.transaction():
+            fresh = self.store.load(eid)
+            plan = copy.deepcopy(fresh.success_plan or {})
+            items = plan.get("milestones") or []
+            at = next((i for i, m in enumerate(items) if m.get("id") == milestone_id), None)
+            if at is None:
+                raise InputError(
+                    f"Milestone: {milestone_id!r} is no longer in the success plan; run the notebook again to see it"
+                )
+            current = items[at].get("done_on")
+            if current != seen and self._overwrite != milestone_id:
+                self._overwrite = milestone_id  # Retry: the person saw what changed and saves theirs over it
+                theirs = f"done on {day_words(dt.date.fromisoformat(current))}" if current else "not ticked done"
+                raise ConflictError(
+                    f"{fresh.updated_by or 'somebody'} changed {items[at].get('name') or milestone_id} since this form was "
+                    f"drawn: it is now {theirs}"
+                )
+            if current == done_on:
+                return {"updated": 0, "unchanged": 1}
+            item = dict(items[at])
+            if done_on is None:
+                item.pop("done_on", None)
+            else:
+                item["done_on"] = done_on
+            items[at] = item
+            self.store.set_part(eid, "success_plan", plan, expected_revision=fresh.revision, author=author)
+        return {"updated": 1, "unchanged": 0}
+
+    def read_back(self, milestone_id: str, done_on: str | None) -> Engagement:
+        """The engagement as the store holds it after the save; ``StoreError`` when the date is not there."""
+        fresh = self.store.load(self.owner.engagement.id)
+        found = next((m for m in (fresh.success_plan or {}).get("milestones") or [] if m.get("id") == milestone_id), None)
+        if found is None or found.get("done_on") != done_on:
+            raise StoreError(
+                f"milestone {milestone_id!r} read back with done_on {None if found is None else found.get('done_on')!r} "
+                f"after saving {done_on!r}; it may not be saved"
+            )
+        return fresh
+
+
+class SuccessPlanForms:
+    """The form for one engagement, above its success plan, and the plan's parts that redraw after a save.
+
+    ``milestones`` are the plan's judged at ``today`` (the page's ``as_of``); ``on_saved`` reads the
+    engagement again and calls :meth:`update` (the page's ``refresh``).
+    """
+
+    def __init__(
+        self,
+        engagement: Engagement,
+        milestones: Sequence[Milestone],
+        *,
+        db: str | None = None,
+        author: str | None = None,
+        today: dt.date | None = None,
+        on_saved: Callable[[], Any] | None = None,
+        wait: float | None = None,
+    ) -> None:
+        w = ipywidgets()
+        self.engagement, self.milestones = engagement, list(milestones)
+        self.author = author or config.author()
+        self.today = today or dt.date.today()
+        self.on_saved = on_saved
+        self.store = Store(db or None, busy_timeout=SAVE_WAIT_SECONDS if wait is None else wait)
+        self.lock = threading.Lock()  # one save at a time: an entry is read back before the next
+        self.parts: dict[str, tuple[Any, Callable[[], Any]]] = {}
+        self.milestone = MilestoneDoneForm(self)
+        intro = Html(
+            '<div style="font-size:15px;color:{}">{} · a milestone is saved when you press Save; the plan below follows</div>'
+        )
+        self.widget = w.VBox([w.HTML(str(intro.format(GREY, engagement.title))), self.milestone.box])
+        self.widget.add_class(FORM_CLASS)
+        self.widget.add_class("csm-success-plan-form")
+
+    # -- the plan below ------------------------------------------------------------------------------
+    def live(self, name: str, draw: Callable[[], Any]) -> Any:
+        """An HTML widget showing ``draw()`` now, drawn again by :meth:`redraw` (csm_nb.forms.plan_log.live_part)."""
+        w = ipywidgets()
+        widget = w.HTML()
+        widget.add_class(f"csm-live-{name.replace('_', '-')}")
+        self.parts[name] = (widget, draw)
+        self._draw(widget, draw)
+        return widget
+
+    @staticmethod
+    def _draw(widget: Any, draw: Callable[[], Any]) -> None:
+        html = draw()
+        text = html._repr_html_() if hasattr(html, "_repr_html_") else str(html)
+        widget.value = (
+            f'<div class="jp-RenderedHTMLCommon jp-RenderedHTML" style="line-height:1.5">{text}</div>' if str(html) else ""
+        )
+        widget.layout = ipywidgets().Layout(display="" if str(html) else "none", width="100%")
+
+    def redraw(self) -> None:
+        for widget, draw in self.parts.values():
+            self._draw(widget, draw)
+
+    def update(self, engagement: Engagement, milestones: Sequence[Milestone]) -> None:
+        """The engagement and its plan as the store holds them now: the form's list follows."""
+        self.engagement, self.milestones = engagement, list(milestones)
+        self.milestone.update()
+
+    def reloaded(self, engagement: Engagement) -> None:
+        """After a save: the engagement read back, its milestones judged again (the page may redraw more)."""
+        self.update(engagement, plan_milestones(engagement, as_of=self.today))
+
+    def saved(self) -> None:
+        if self.on_saved is not None:
+            self.on_saved()
+
+    def close(self) -> None:
+        self.store.close()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
