@@ -19,7 +19,7 @@ from test_engagement_plan_forms import file_bytes
 
 from csm_nb import config
 from csm_nb.data.store import Store
-from csm_nb.forms import renewal as forms_mod
+from csm_nb.forms import plan_log
 from csm_nb.pages import renewal_prep
 from csm_nb.run.service import import_engagements
 
@@ -183,7 +183,7 @@ def test_a_risk_changed_meanwhile_is_not_overwritten_until_retry(page, db: Path)
 
 def test_a_busy_store_is_busy_never_saved_until_retry(db: Path, monkeypatch: pytest.MonkeyPatch, hold_write_lock) -> None:
     monkeypatch.setenv("CSM_NB_INTERACTIVE", "1")
-    monkeypatch.setattr(forms_mod, "SAVE_WAIT_SECONDS", 0.5)
+    monkeypatch.setattr(plan_log, "SAVE_WAIT_SECONDS", 0.5)  # read by LiveForms, which every form builds on
     opened = renewal_prep.open_page(EID, db=str(db), as_of=AS_OF)
     forms = opened.workshop()
     try:

@@ -20,7 +20,7 @@ from reading import plain
 
 from csm_nb import config
 from csm_nb.data.store import Store
-from csm_nb.forms import success_plan as forms_mod
+from csm_nb.forms import plan_log
 from csm_nb.pages import success_plan
 from csm_nb.run.service import import_engagements
 
@@ -175,7 +175,7 @@ def test_a_wrong_date_is_not_saved_and_the_file_is_untouched(page, db: Path, don
 
 def test_a_busy_store_is_busy_never_saved_until_retry(db: Path, monkeypatch: pytest.MonkeyPatch, hold_write_lock) -> None:
     monkeypatch.setenv("CSM_NB_INTERACTIVE", "1")
-    monkeypatch.setattr(forms_mod, "SAVE_WAIT_SECONDS", 0.5)
+    monkeypatch.setattr(plan_log, "SAVE_WAIT_SECONDS", 0.5)  # read by LiveForms, which every form builds on
     opened = success_plan.open_page(EID, db=str(db), as_of=AS_OF)
     forms = opened.workshop()
     try:

@@ -22,16 +22,24 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from csm_nb import config
 from csm_nb.data.lifecycle import activity_key
 from csm_nb.data.store import Store
 from csm_nb.errors import InputError, StoreBusyError, StoreError
-from csm_nb.forms.plan_log import GREY, KEPT, LABEL_WIDTH, SaveMark, labelled, parse_day, parse_number, stakeholder_names
-from csm_nb.forms.widgets import FORM_CLASS, SAVE_WAIT_SECONDS, ipywidgets, not_saved_message, shown_errors
+from csm_nb.forms.plan_log import (
+    GREY,
+    KEPT,
+    LABEL_WIDTH,
+    LiveForms,
+    SaveMark,
+    labelled,
+    parse_day,
+    parse_number,
+    stakeholder_names,
+)
+from csm_nb.forms.widgets import ipywidgets, not_saved_message, shown_errors
 from csm_nb.model import Activity, Engagement, EngagementModel
 from csm_nb.render.html import Html
 from csm_nb.vocabulary import ACTIVITY_TYPES, MISSIONS, day_words
@@ -304,7 +312,7 @@ class ActivityForm:
             )
 
 
-class ActivityForms:
+class ActivityForms(LiveForms):
     """The activity form for one engagement, above its activities report, and the report's parts that redraw
     after a save. ``model`` names the moments an activity may be; ``on_saved`` reads the engagement again and
     calls :meth:`update` (the page's ``refresh``); ``today`` is the date the form starts from (``as_of``)."""
@@ -320,56 +328,16 @@ class ActivityForms:
         on_saved: Callable[[], Any] | None = None,
         wait: float | None = None,
     ) -> None:
-        w = ipywidgets()
-        self.engagement, self.model = engagement, model
-        self.author = author or config.author()
-        self.today = today or dt.date.today()
-        self.on_saved = on_saved
-        self.store = Store(db or None, busy_timeout=SAVE_WAIT_SECONDS if wait is None else wait)
-        self.lock = threading.Lock()  # one save at a time: an entry is read back before the next
-        self.parts: dict[str, tuple[Any, Callable[[], Any]]] = {}
+        super().__init__(engagement, db=db, author=author, today=today, on_saved=on_saved, wait=wait)
+        self.model = model
         self.activity = ActivityForm(self)
-        intro = Html(
-            '<div style="font-size:15px;color:{}">{} · an activity is saved when you press Save; the report below follows</div>'
+        self.frame(
+            [self.activity.box],
+            saving="an activity is saved when you press Save; the report below follows",
+            css_class="csm-activity-form",
         )
-        self.widget = w.VBox([w.HTML(str(intro.format(GREY, engagement.title))), self.activity.box])
-        self.widget.add_class(FORM_CLASS)
-        self.widget.add_class("csm-activity-form")
-
-    # -- the report below ----------------------------------------------------------------------------
-    def live(self, name: str, draw: Callable[[], Any]) -> Any:
-        """An HTML widget showing ``draw()`` now, drawn again by :meth:`redraw` (csm_nb.forms.plan_log.live_part)."""
-        w = ipywidgets()
-        widget = w.HTML()
-        widget.add_class(f"csm-live-{name.replace('_', '-')}")
-        self.parts[name] = (widget, draw)
-        self._draw(widget, draw)
-        return widget
-
-    @staticmethod
-    def _draw(widget: Any, draw: Callable[[], Any]) -> None:
-        html = draw()
-        text = html._repr_html_() if hasattr(html, "_repr_html_") else str(html)
-        widget.value = (
-            f'<div class="jp-RenderedHTMLCommon jp-RenderedHTML" style="line-height:1.5">{text}</div>' if str(html) else ""
-        )
-        widget.layout = ipywidgets().Layout(display="" if str(html) else "none", width="100%")
-
-    def redraw(self) -> None:
-        for widget, draw in self.parts.values():
-            self._draw(widget, draw)
 
     def update(self, engagement: Engagement) -> None:
         """The engagement as the store holds it now: the people to pick follow."""
         self.engagement = engagement
         self.activity.update()
-
-    def saved(self) -> None:
-        if self.on_saved is not None:
-            self.on_saved()
-
-    def close(self) -> None:
-        self.store.close()
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)

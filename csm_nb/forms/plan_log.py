@@ -824,19 +824,18 @@ class EventLogForm(_LogForm):
         return f"{what[0].upper()}{what[1:]} of {day_words(dt.date.fromisoformat(entry.date))}: {self._what_happened(counts)}."
 
 
-class PlanLogForms:
-    """Both forms for one engagement, above its plan, and the plan's parts that redraw after a save.
+class LiveForms:
+    """Forms for one engagement above its report, and the report's parts that redraw after each save: what
+    every workbook's forms share (the store they save through, one save at a time, the live parts).
 
-    ``occurrences`` are the plan's (``Schedule.occurrences``); ``on_saved`` reads the engagement
-    again and calls :meth:`update` (the page's ``refresh``); ``today`` is the date the forms
-    start from (the page's ``as_of``).
+    ``on_saved`` reads the engagement again and calls the subclass's ``update`` (the page's ``refresh``);
+    ``today`` is the date the forms start from (the page's ``as_of``). A subclass makes its forms, then
+    calls :meth:`frame`.
     """
 
     def __init__(
         self,
         engagement: Engagement,
-        model: EngagementModel,
-        occurrences: Sequence[Occurrence],
         *,
         db: str | None = None,
         author: str | None = None,
@@ -844,31 +843,28 @@ class PlanLogForms:
         on_saved: Callable[[], Any] | None = None,
         wait: float | None = None,
     ) -> None:
-        w = ipywidgets()
-        self.engagement, self.model, self.occurrences = engagement, model, list(occurrences)
+        self.engagement = engagement
         self.author = author or config.author()
         self.today = today or dt.date.today()
         self.on_saved = on_saved
         self.store = Store(db or None, busy_timeout=SAVE_WAIT_SECONDS if wait is None else wait)
-        self.lock = threading.Lock()  # one save at a time: a form's entry is read back before the next
+        self.lock = threading.Lock()  # one save at a time: an entry is read back before the next
         self.parts: dict[str, tuple[Any, Callable[[], Any]]] = {}
-        self.moment = MomentLogForm(self)
-        self.event = EventLogForm(self)
-        intro = Html(
-            '<div style="font-size:15px;color:{}">{} · each entry is saved when you press Save; the plan below follows</div>'
-        )
-        self.widget = w.VBox(
-            [
-                w.HTML(str(intro.format(GREY, engagement.title))),
-                w.HBox([self.moment.box, self.event.box], layout=w.Layout(flex_flow="row wrap", align_items="flex-start")),
-            ]
-        )
-        self.widget.add_class(FORM_CLASS)
-        self.widget.add_class("csm-plan-log")
 
-    # -- the plan below ------------------------------------------------------------------------------
+    def frame(self, boxes: Sequence[Any], *, saving: str, css_class: str) -> None:
+        """The widget: a line naming the engagement and what ``saving`` does, then the forms side by side."""
+        w = ipywidgets()
+        intro = Html('<div style="font-size:15px;color:{}">{} · {}</div>').format(GREY, self.engagement.title, saving)
+        row = (
+            boxes[0] if len(boxes) == 1 else w.HBox(list(boxes), layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
+        )
+        self.widget = w.VBox([w.HTML(str(intro)), row])
+        self.widget.add_class(FORM_CLASS)
+        self.widget.add_class(css_class)
+
+    # -- the report below ----------------------------------------------------------------------------
     def live(self, name: str, draw: Callable[[], Any]) -> Any:
-        """An HTML widget showing ``draw()`` now, drawn again by :meth:`redraw`."""
+        """An HTML widget showing ``draw()`` now, drawn again by :meth:`redraw` (:func:`live_part`)."""
         w = ipywidgets()
         widget = w.HTML()
         widget.add_class(f"csm-live-{name.replace('_', '-')}")
@@ -890,12 +886,6 @@ class PlanLogForms:
         for widget, draw in self.parts.values():
             self._draw(widget, draw)
 
-    def update(self, engagement: Engagement, model: EngagementModel, occurrences: Sequence[Occurrence]) -> None:
-        """The engagement and its plan as the store holds them now: both forms' choices follow."""
-        self.engagement, self.model, self.occurrences = engagement, model, list(occurrences)
-        self.moment.update()
-        self.event.update()
-
     def saved(self) -> None:
         if self.on_saved is not None:
             self.on_saved()
@@ -905,3 +895,40 @@ class PlanLogForms:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
+
+
+class PlanLogForms(LiveForms):
+    """Both forms for one engagement, above its plan, and the plan's parts that redraw after a save.
+
+    ``occurrences`` are the plan's (``Schedule.occurrences``); ``on_saved`` reads the engagement
+    again and calls :meth:`update` (the page's ``refresh``); ``today`` is the date the forms
+    start from (the page's ``as_of``).
+    """
+
+    def __init__(
+        self,
+        engagement: Engagement,
+        model: EngagementModel,
+        occurrences: Sequence[Occurrence],
+        *,
+        db: str | None = None,
+        author: str | None = None,
+        today: dt.date | None = None,
+        on_saved: Callable[[], Any] | None = None,
+        wait: float | None = None,
+    ) -> None:
+        super().__init__(engagement, db=db, author=author, today=today, on_saved=on_saved, wait=wait)
+        self.model, self.occurrences = model, list(occurrences)
+        self.moment = MomentLogForm(self)
+        self.event = EventLogForm(self)
+        self.frame(
+            [self.moment.box, self.event.box],
+            saving="each entry is saved when you press Save; the plan below follows",
+            css_class="csm-plan-log",
+        )
+
+    def update(self, engagement: Engagement, model: EngagementModel, occurrences: Sequence[Occurrence]) -> None:
+        """The engagement and its plan as the store holds them now: both forms' choices follow."""
+        self.engagement, self.model, self.occurrences = engagement, model, list(occurrences)
+        self.moment.update()
+        self.event.update()

@@ -25,15 +25,13 @@ import copy
 import datetime as dt
 import logging
 import re
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from csm_nb import config
 from csm_nb.data.store import Store
 from csm_nb.errors import ConflictError, InputError, StoreBusyError, StoreError
-from csm_nb.forms.plan_log import GREY, KEPT, LABEL_WIDTH, SaveMark, labelled, parse_day, stakeholder_names
-from csm_nb.forms.widgets import FORM_CLASS, SAVE_WAIT_SECONDS, ipywidgets, not_saved_message, shown_errors
+from csm_nb.forms.plan_log import KEPT, LABEL_WIDTH, LiveForms, SaveMark, labelled, parse_day, stakeholder_names
+from csm_nb.forms.widgets import ipywidgets, not_saved_message, shown_errors
 from csm_nb.method.renewal import risk_is_open, risks_in_order
 from csm_nb.model import Engagement
 from csm_nb.render.html import Html
@@ -415,7 +413,7 @@ class RiskForm:
         return fresh
 
 
-class RenewalForms:
+class RenewalForms(LiveForms):
     """The risk form for one engagement, above its renewal report, and the report's parts that redraw after a save.
 
     ``on_saved`` reads the engagement again and calls :meth:`update` (the page's ``refresh``); ``today`` is the
@@ -432,44 +430,11 @@ class RenewalForms:
         on_saved: Callable[[], Any] | None = None,
         wait: float | None = None,
     ) -> None:
-        w = ipywidgets()
-        self.engagement = engagement
-        self.author = author or config.author()
-        self.today = today or dt.date.today()
-        self.on_saved = on_saved
-        self.store = Store(db or None, busy_timeout=SAVE_WAIT_SECONDS if wait is None else wait)
-        self.lock = threading.Lock()  # one save at a time: an entry is read back before the next
-        self.parts: dict[str, tuple[Any, Callable[[], Any]]] = {}
+        super().__init__(engagement, db=db, author=author, today=today, on_saved=on_saved, wait=wait)
         self.risk = RiskForm(self)
-        intro = Html(
-            '<div style="font-size:15px;color:{}">{} · a risk is saved when you press Save; the report below follows</div>'
+        self.frame(
+            [self.risk.box], saving="a risk is saved when you press Save; the report below follows", css_class="csm-renewal-form"
         )
-        self.widget = w.VBox([w.HTML(str(intro.format(GREY, engagement.title))), self.risk.box])
-        self.widget.add_class(FORM_CLASS)
-        self.widget.add_class("csm-renewal-form")
-
-    # -- the report below ----------------------------------------------------------------------------
-    def live(self, name: str, draw: Callable[[], Any]) -> Any:
-        """An HTML widget showing ``draw()`` now, drawn again by :meth:`redraw` (csm_nb.forms.plan_log.live_part)."""
-        w = ipywidgets()
-        widget = w.HTML()
-        widget.add_class(f"csm-live-{name.replace('_', '-')}")
-        self.parts[name] = (widget, draw)
-        self._draw(widget, draw)
-        return widget
-
-    @staticmethod
-    def _draw(widget: Any, draw: Callable[[], Any]) -> None:
-        html = draw()
-        text = html._repr_html_() if hasattr(html, "_repr_html_") else str(html)
-        widget.value = (
-            f'<div class="jp-RenderedHTMLCommon jp-RenderedHTML" style="line-height:1.5">{text}</div>' if str(html) else ""
-        )
-        widget.layout = ipywidgets().Layout(display="" if str(html) else "none", width="100%")
-
-    def redraw(self) -> None:
-        for widget, draw in self.parts.values():
-            self._draw(widget, draw)
 
     def update(self, engagement: Engagement) -> None:
         """The engagement as the store holds it now: the form's list follows."""
@@ -483,13 +448,3 @@ class RenewalForms:
             self.risk.update()
         else:
             self.risk.show_saved(chosen)
-
-    def saved(self) -> None:
-        if self.on_saved is not None:
-            self.on_saved()
-
-    def close(self) -> None:
-        self.store.close()
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)

@@ -23,15 +23,13 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import logging
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from csm_nb import config
 from csm_nb.data.store import Store
 from csm_nb.errors import ConflictError, InputError, StoreBusyError, StoreError
-from csm_nb.forms.plan_log import GREY, KEPT, LABEL_WIDTH, SaveMark, parse_day
-from csm_nb.forms.widgets import FORM_CLASS, SAVE_WAIT_SECONDS, ipywidgets, not_saved_message, shown_errors
+from csm_nb.forms.plan_log import KEPT, LABEL_WIDTH, LiveForms, SaveMark, parse_day
+from csm_nb.forms.widgets import ipywidgets, not_saved_message, shown_errors
 from csm_nb.method.success_plan import STATUSES, Milestone, plan_milestones
 from csm_nb.model import Engagement
 from csm_nb.render.html import Html
@@ -312,7 +310,7 @@ class MilestoneDoneForm:
         return fresh
 
 
-class SuccessPlanForms:
+class SuccessPlanForms(LiveForms):
     """The form for one engagement, above its success plan, and the plan's parts that redraw after a save.
 
     ``milestones`` are the plan's judged at ``today`` (the page's ``as_of``); ``on_saved`` reads the
@@ -330,44 +328,14 @@ class SuccessPlanForms:
         on_saved: Callable[[], Any] | None = None,
         wait: float | None = None,
     ) -> None:
-        w = ipywidgets()
-        self.engagement, self.milestones = engagement, list(milestones)
-        self.author = author or config.author()
-        self.today = today or dt.date.today()
-        self.on_saved = on_saved
-        self.store = Store(db or None, busy_timeout=SAVE_WAIT_SECONDS if wait is None else wait)
-        self.lock = threading.Lock()  # one save at a time: an entry is read back before the next
-        self.parts: dict[str, tuple[Any, Callable[[], Any]]] = {}
+        super().__init__(engagement, db=db, author=author, today=today, on_saved=on_saved, wait=wait)
+        self.milestones = list(milestones)
         self.milestone = MilestoneDoneForm(self)
-        intro = Html(
-            '<div style="font-size:15px;color:{}">{} · a milestone is saved when you press Save; the plan below follows</div>'
+        self.frame(
+            [self.milestone.box],
+            saving="a milestone is saved when you press Save; the plan below follows",
+            css_class="csm-success-plan-form",
         )
-        self.widget = w.VBox([w.HTML(str(intro.format(GREY, engagement.title))), self.milestone.box])
-        self.widget.add_class(FORM_CLASS)
-        self.widget.add_class("csm-success-plan-form")
-
-    # -- the plan below ------------------------------------------------------------------------------
-    def live(self, name: str, draw: Callable[[], Any]) -> Any:
-        """An HTML widget showing ``draw()`` now, drawn again by :meth:`redraw` (csm_nb.forms.plan_log.live_part)."""
-        w = ipywidgets()
-        widget = w.HTML()
-        widget.add_class(f"csm-live-{name.replace('_', '-')}")
-        self.parts[name] = (widget, draw)
-        self._draw(widget, draw)
-        return widget
-
-    @staticmethod
-    def _draw(widget: Any, draw: Callable[[], Any]) -> None:
-        html = draw()
-        text = html._repr_html_() if hasattr(html, "_repr_html_") else str(html)
-        widget.value = (
-            f'<div class="jp-RenderedHTMLCommon jp-RenderedHTML" style="line-height:1.5">{text}</div>' if str(html) else ""
-        )
-        widget.layout = ipywidgets().Layout(display="" if str(html) else "none", width="100%")
-
-    def redraw(self) -> None:
-        for widget, draw in self.parts.values():
-            self._draw(widget, draw)
 
     def update(self, engagement: Engagement, milestones: Sequence[Milestone]) -> None:
         """The engagement and its plan as the store holds them now: the form's list follows."""
@@ -377,13 +345,3 @@ class SuccessPlanForms:
     def reloaded(self, engagement: Engagement) -> None:
         """After a save: the engagement read back, its milestones judged again (the page may redraw more)."""
         self.update(engagement, plan_milestones(engagement, as_of=self.today))
-
-    def saved(self) -> None:
-        if self.on_saved is not None:
-            self.on_saved()
-
-    def close(self) -> None:
-        self.store.close()
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
