@@ -22,7 +22,7 @@ from conftest import PORTFOLIO_SIZE, open_report, synthetic_engagements
 pytestmark = [pytest.mark.slow]
 
 OUTPUT = Path(__file__).parent / "output"
-AS_OF = "2026-12-04"
+AS_OF = "2026-06-01"  # the first run; the second is judged on 4 January 2027, with half a year more measured
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def health_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     command += ["--workbooks", "account_health,renewal_prep", "--as-of", AS_OF, "--quiet"]
     done = subprocess.run([*command, "--label", "first"], capture_output=True, text=True, env={**os.environ})
     assert done.returncode == 0, done.stderr
-    # A second run a month later: the change since the last report shows.
+    # A second run later: the change since the last report shows.
     later = subprocess.run(
         [*command[:-3], "--as-of", "2027-01-04", "--quiet", "--label", "second"],
         capture_output=True,
@@ -88,7 +88,9 @@ def test_the_index_lists_the_least_healthy_first_with_the_new_columns(health_run
         scored = [eid for eid in shown if eid in health]
         assert [health[e]["score"] for e in scored] == sorted(health[e]["score"] for e in scored)
         assert shown[: len(scored)] == scored  # engagements without a score come last
-        assert any(rows.nth(i).locator("td").nth(column + 1).inner_text().strip() for i in range(rows.count()))
+        changes = [rows.nth(i).locator("td").nth(column + 1).inner_text().strip() for i in range(rows.count())]
+        moved = [health[e]["delta"] for e in scored if health[e].get("delta")]
+        assert moved and sum("▲" in c or "▼" in c for c in changes) == sum(abs(d) >= 1 for d in moved)
         OUTPUT.mkdir(exist_ok=True)
         page.set_viewport_size({"width": 1400, "height": 1000})
         page.screenshot(path=str(OUTPUT / "portfolio_health.png"))

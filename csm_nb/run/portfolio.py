@@ -1067,15 +1067,16 @@ def health_cells(figures: Mapping[str, Any]) -> dict[str, str]:
 
     >>> health_cells({"health": 72.71, "health_band": "amber", "health_delta": -3.04, "days_to_renewal": 27, "readiness": 0.625})
     {'health': '72.7', 'band': 'amber', 'change': '−3.0 ▼', 'renewal': '27 days', 'readiness': '5 of 8'}
-    >>> health_cells({"health_delta": 0.4})["change"], health_cells({})["health"]
-    ('+0.4 ▶', '')
+    >>> health_cells({"health_delta": 0.4})["change"], health_cells({"health_delta": 0.0})["change"], health_cells({})["health"]
+    ('+0.4 ▶', '0.0 ▶', '')
     """
     score, delta = figures.get("health"), figures.get("health_delta")
     days, ready = figures.get("days_to_renewal"), figures.get("readiness")
     change = ""
     if delta is not None:
         arrow = "▲" if delta >= 1 else ("▼" if delta <= -1 else "▶")  # a change under a point is no change
-        change = f"{delta:+.1f}".replace("-", "−") + f" {arrow}"
+        shown = f"{delta:+.1f}" if round(delta, 1) else "0.0"  # no sign on no change
+        change = shown.replace("-", "−") + f" {arrow}"
     return {
         "health": f"{score:.1f}" if score is not None else "",
         "band": str(figures.get("health_band") or ""),
