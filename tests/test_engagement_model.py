@@ -60,7 +60,7 @@ LOW_TOUCH_IDS = [
 # -- the built-in models ----------------------------------------------------------------------------
 def test_the_built_in_models_are_high_touch_and_low_touch() -> None:
     assert list(builtin_models()) == ["high-touch", "low-touch"] and DEFAULT_MODEL_ID == "high-touch"
-    assert sorted(p.name for p in BUILTIN_DIR.iterdir()) == ["high-touch.yaml", "low-touch.yaml"]
+    assert sorted(p.name for p in BUILTIN_DIR.glob("*.yaml")) == ["high-touch.yaml", "low-touch.yaml"]
 
 
 def test_high_touch_has_exactly_the_moments_of_the_method() -> None:
