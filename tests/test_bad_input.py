@@ -675,6 +675,18 @@ CASES: list[Case] = [
         ),
     ),
     Case(
+        "milestone-evidence-moment-the-model-lacks",
+        {"milestone_evidence_unknown_moment.yaml": "milestone_evidence_unknown_moment.yaml"},
+        imp("milestone_evidence_unknown_moment.yaml"),
+        (
+            "milestone_evidence_unknown_moment.yaml",
+            "line 7",
+            "success_plan.milestones[0].evidence.moment",
+            "'initial-training' is not a moment of the engagement model 'high-touch'",
+            "initial_training",
+        ),
+    ),
+    Case(
         "risk-status-not-in-the-list",
         {"risk_status.yaml": "risk_status.yaml"},
         imp("risk_status.yaml"),

@@ -560,7 +560,8 @@ def check_engagement_model(value: Any, path: Path_, ctx: Context, *, kpis: Seque
 
 
 def check_model_use(engagement: Engagement, ctx: Context, lookup: Lookup = builtin_model, *, known: Iterable[str] = ()) -> None:
-    """The model the engagement names exists, and every moment in its log is a moment of its model."""
+    """The model the engagement names exists, and every moment in its log (and every moment a success-plan
+    milestone waits for) is a moment of its model."""
     try:
         model = resolve_model(engagement, lookup, known=known)
     except NotFoundError:
@@ -576,6 +577,14 @@ def check_model_use(engagement: Engagement, ctx: Context, lookup: Lookup = built
     for i, record in enumerate(engagement.moments):
         if record.moment not in ids:
             raise ctx.fail(("moments", i, "moment"), unknown_moment(record.moment, model, named=engagement.engagement_model))
+    # A milestone completed by a moment names one the model has (else it would never complete).
+    for i, milestone in enumerate((engagement.success_plan or {}).get("milestones") or []):
+        moment = (milestone.get("evidence") or {}).get("moment")
+        if moment is not None and moment not in ids:
+            raise ctx.fail(
+                ("success_plan", "milestones", i, "evidence", "moment"),
+                unknown_moment(moment, model, named=engagement.engagement_model),
+            )
 
 
 def unknown_moment(moment: str, model: EngagementModel, *, named: Any) -> str:
