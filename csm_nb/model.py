@@ -133,6 +133,8 @@ class EngagementModel:
     applies_to: dict[str, Any] | None = None
     moments: list[MomentSpec] = field(default_factory=list)
     triggers: list[Trigger] = field(default_factory=list)
+    # The health score's weights and bands for this segment (an engagement's own ``health`` wins).
+    health: dict[str, Any] | None = None
 
     def moment(self, moment_id: str) -> MomentSpec | None:
         return next((m for m in self.moments if m.id == moment_id), None)

@@ -454,3 +454,23 @@ def test_tricky_values_in_a_model_only_ever_fail_as_one_line(edits: list[tuple[i
         parse_model("".join(lines), source="high-touch.yaml")
     except CsmError as exc:
         assert "\n" not in str(exc)
+
+
+def test_a_segments_health_settings_travel_with_its_model_and_the_engagement_wins() -> None:
+    """health: {weights, bands} in a model (a segment's) round-trips, is refused with crossed bands, and is
+    what the health score uses unless the engagement gives its own."""
+    from csm_nb.method import health as hm
+
+    text = (
+        "schema: csm-nb/engagement-model@1\nid: smb\ntouch: low\nmoments:\n  - {id: welcome, type: milestone, "
+        "after: {moment: contract.signed, days: 1}}\nhealth:\n  weights: {money: 5, relationship: 0}\n  bands: {red: 40, green: 70}\n"
+    )
+    model = parse_model(text, source="smb.yaml")
+    assert model.health == {"weights": {"money": 5.0, "relationship": 0.0}, "bands": {"red": 40.0, "green": 70.0}}
+    assert parse_model(dump_model(model), source="again.yaml") == model
+    weights, bands = hm.settings(Engagement("a", "A", health={"bands": {"green": 80}}), model)
+    assert (weights["money"], weights["relationship"], weights["outcome"], bands) == (5.0, 0.0, 3.0, {"red": 40.0, "green": 80.0})
+    with pytest.raises(
+        InputError, match=r"crossed.yaml, line 8: health.bands: model 'smb': red \(80\) must not be above green \(70\)"
+    ):
+        parse_model(text.replace("red: 40", "red: 80"), source="crossed.yaml")

@@ -261,6 +261,7 @@ MODEL = Record(
         "applies_to": Record({"tags": ListOf(Text()), "min_deal_size": Number(minimum=0)}),
         "moments": ListOf(MOMENT, at_least=1, what="moment"),
         "triggers": ListOf(TRIGGER),
+        "health": schema.HEALTH_SETTINGS,
     },
     required=("id", "moments"),
 )
@@ -295,6 +296,12 @@ def check_model(
         raise ctx.fail(
             path + ("id",),
             f"{doc['id']!r} is not a model id: use 1-64 lower-case letters, digits and hyphens, such as 'high-touch'",
+        )
+    bands = (doc.get("health") or {}).get("bands") or {}
+    if "red" in bands and "green" in bands and bands["red"] > bands["green"]:
+        raise ctx.fail(
+            path + ("health", "bands"),
+            f"red ({bands['red']:g}) must not be above green ({bands['green']:g}): red below one, green from the other",
         )
     ids, milestones = _check_moments(doc["moments"], path + ("moments",), ctx, kpis)
     _check_triggers(doc.get("triggers", []), path + ("triggers",), ctx, ids, milestones, kpis)
@@ -459,7 +466,14 @@ def model_from_document(doc: Mapping[str, Any]) -> EngagementModel:
     triggers = [Trigger(**copy.deepcopy(t)) for t in doc.get("triggers", [])]
     settings = {k: doc[k] for k in ("name", "touch", "ttv_target_days", "reference_target_days", "grace_days") if k in doc}
     applies_to = copy.deepcopy(doc.get("applies_to"))
-    return EngagementModel(id=doc["id"], **settings, applies_to=applies_to, moments=moments, triggers=triggers)
+    return EngagementModel(
+        id=doc["id"],
+        **settings,
+        applies_to=applies_to,
+        moments=moments,
+        triggers=triggers,
+        health=copy.deepcopy(doc.get("health")),
+    )
 
 
 def model_document(model: EngagementModel, *, inline: bool = False) -> dict[str, Any]:
@@ -485,6 +499,8 @@ def model_document(model: EngagementModel, *, inline: bool = False) -> dict[str,
         }
         for m in model.moments
     ]
+    if model.health is not None:
+        doc["health"] = copy.deepcopy(model.health)
     if model.triggers:
         doc["triggers"] = [
             {f.name: copy.deepcopy(getattr(t, f.name)) for f in fields(Trigger) if getattr(t, f.name) is not None}

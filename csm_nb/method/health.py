@@ -235,19 +235,24 @@ def publish(score: float | None) -> float | None:
 
 
 # -- settings ----------------------------------------------------------------------------------------
-def settings(engagement: Engagement) -> tuple[dict[str, float], dict[str, float]]:
-    """The weights and bands in force: the engagement's ``health`` settings over the defaults.
+def settings(engagement: Engagement, model: EngagementModel | None = None) -> tuple[dict[str, float], dict[str, float]]:
+    """The weights and bands in force: the engagement's ``health`` settings over its model's (a segment's)
+    over the defaults, key by key.
 
     Bands with ``red`` above ``green`` are refused in one line naming the key.
 
     >>> settings(Engagement("a", "A", health={"weights": {"money": 0}, "bands": {"green": 80}}))[1]
     {'red': 50.0, 'green': 80.0}
+    >>> segment = EngagementModel("low", health={"weights": {"money": 4}, "bands": {"red": 40}})
+    >>> w, b = settings(Engagement("a", "A", health={"bands": {"green": 70}}), segment)
+    >>> w["money"], w["outcome"], b
+    (4.0, 3.0, {'red': 40.0, 'green': 70.0})
     """
-    given = engagement.health or {}
     weights = {k: float(v) for k, v in DEFAULT_HEALTH_WEIGHTS.items()}
-    weights.update({k: float(v) for k, v in (given.get("weights") or {}).items() if k in weights and v is not None})
     bands = {k: float(v) for k, v in DEFAULT_HEALTH_BANDS.items()}
-    bands.update({k: float(v) for k, v in (given.get("bands") or {}).items() if k in bands and v is not None})
+    for given in ((model.health if model else None) or {}, engagement.health or {}):
+        weights.update({k: float(v) for k, v in (given.get("weights") or {}).items() if k in weights and v is not None})
+        bands.update({k: float(v) for k, v in (given.get("bands") or {}).items() if k in bands and v is not None})
     if bands["red"] > bands["green"]:
         raise InputError(
             f"engagement {engagement.id!r}: health.bands: expected red at or below green (the scores where amber and "
@@ -584,7 +589,7 @@ def engagement_health(
 ) -> Health:
     """The account's health at ``as_of`` (the rules in the module docstring): the entry point other
     workbooks call. ``model`` is the engagement model (``None``: no onboarding or moments component)."""
-    weights, bands = settings(engagement)
+    weights, bands = settings(engagement, model)
     e = at(engagement, as_of)
     tracked, _ = progress.track_all(e.kpis, e.measurements, tolerance=float(tolerance), fiscal_year_end=e.fiscal_year_end)
     scored = kpi_health(tracked, tolerance=float(tolerance))
