@@ -210,3 +210,14 @@ def test_a_headless_run_shows_no_form_and_the_same_report(db: Path) -> None:
     for part in ("headline", "checklist", "risks_table", "value_summary"):
         html = getattr(headless, part)()
         assert type(html).__name__ == "Html" and html == getattr(same, part)()
+
+
+def test_a_recorded_risks_words_cannot_be_cleared(page, db: Path) -> None:
+    """Updating a risk keeps it described: clearing "What could happen" is refused and nothing is written."""
+    form = page.forms.risk
+    form.choose("winter-ratings")
+    before = file_bytes(db)
+    form.fill(description="")
+    assert form.save() is None
+    assert (form.state, form.message) == ("invalid", "Not saved: What could happen: say in a few words what the risk is")
+    assert file_bytes(db) == before

@@ -253,3 +253,20 @@ def test_the_workbook_offers_the_form_in_lab_but_not_in_the_customer_workshop() 
     forms = next(c for c in code if "page.workshop()" in c.source)
     assert "interactive-only" in forms.metadata["tags"] and "as_of=as_of" in forms.source
     assert code.index(forms) == 1 and code[2].source == "page.headline()" and code[-1].source == "page.save_results(results_path)"
+
+
+@pytest.mark.parametrize("field", ["last_contact", "since"])
+def test_a_date_after_the_maps_date_is_not_saved(page, db: Path, field: str) -> None:
+    """The map would leave a future contact out (and count the person overdue): refused, as the other forms do."""
+    form = page.forms.form
+    form.choose("Tom Becker")
+    before = file_bytes(db)
+    later = (page.forms.today + dt.timedelta(days=300)).isoformat()
+    form.fill(**{field: later, "status": "new" if field == "since" else "active"})
+    assert form.save() is None
+    label = "Last contact" if field == "last_contact" else "Since"
+    assert (form.state, form.message) == (
+        "invalid",
+        f"Not saved: {label}: {later} is after the map's date ({page.forms.today.isoformat()}); give the day it happened",
+    )
+    assert file_bytes(db) == before

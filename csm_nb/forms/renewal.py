@@ -301,7 +301,7 @@ class RiskForm:
         if kind not in RISK_KINDS:
             raise InputError(f"Kind: choose one of {', '.join(RISK_KINDS)}")
         description = _text(self.description.value)
-        if chosen is None and description is None:
+        if description is None:  # a new risk, or a recorded one whose words were cleared
             raise InputError("What could happen: say in a few words what the risk is")
         if self.severity.value not in (*RISK_SEVERITIES, ""):
             raise InputError(f"Severity: choose one of {', '.join(RISK_SEVERITIES)}, or not rated")

@@ -308,13 +308,20 @@ class StakeholderForm:
         cadence = self.cadence.value or None
         if cadence is not None and cadence not in CADENCE_DAYS:
             raise InputError(f"Cadence: choose one of {', '.join(CADENCE_DAYS)}, or none")
+        last_contact = self._date_value(self._contact_text, self.last_contact.value, "Last contact")
+        # Dates after the map's own date would be left out of it: refused, as the other forms do.
+        for label, value in (("Since", since), ("Last contact", last_contact)):
+            if value is not None and value > self.owner.today.isoformat():
+                raise InputError(
+                    f"{label}: {value} is after the map's date ({self.owner.today.isoformat()}); give the day it happened"
+                )
         return {
             "influence": None if influence == NOT_RATED else int(influence),
             "support": None if support == NOT_RATED else int(support),
             "status": status,
             "since": since,
             "cadence": cadence,
-            "last_contact": self._date_value(self._contact_text, self.last_contact.value, "Last contact"),
+            "last_contact": last_contact,
         }
 
     @staticmethod
