@@ -21,30 +21,25 @@ Nothing here needs a browser: tests call ``fill`` and ``save`` (what the clicks 
 from __future__ import annotations
 
 import datetime as dt
-import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from csm_nb.data.lifecycle import activity_key
-from csm_nb.data.store import Store
-from csm_nb.errors import InputError, StoreBusyError, StoreError
+from csm_nb.errors import InputError, StoreError
 from csm_nb.forms.plan_log import (
     GREY,
-    KEPT,
     LABEL_WIDTH,
+    EntryForm,
     LiveForms,
-    SaveMark,
     labelled,
     parse_day,
     parse_number,
     stakeholder_names,
 )
-from csm_nb.forms.widgets import ipywidgets, not_saved_message, shown_errors
+from csm_nb.forms.widgets import ipywidgets
 from csm_nb.model import Activity, Engagement, EngagementModel
 from csm_nb.render.html import Html
 from csm_nb.vocabulary import ACTIVITY_TYPES, MISSIONS, day_words
-
-log = logging.getLogger(__name__)
 
 FIELDS = ("date", "type", "title", "missions", "people", "others", "moment", "minutes", "outcome")
 
@@ -58,21 +53,20 @@ def _names(text: Any) -> list[str]:
     return [name for name in (" ".join(part.split()) for part in str(text or "").split(",")) if name]
 
 
-class ActivityForm:
+class ActivityForm(EntryForm):
     """Log one activity: when, what, for which missions, with whom, how long, and what came of it."""
 
     NAME = "activity"
     TITLE = "Log an activity"
+    REDRAWN = "the report"
 
     def __init__(self, owner: ActivityForms) -> None:
         w = ipywidgets()
         described = {"style": {"description_width": LABEL_WIDTH}}
         wide = w.Layout(width="520px")
-        self.owner = owner
-        self._quiet = False
+        super().__init__(owner)
         self._date_text: str | None = None  # a date typed as text (tests) that a date picker cannot hold
         self._people_names: list[str] | None = None
-        self.mark = SaveMark(self.NAME, self.retry)
         self.date = w.DatePicker(description="Date", value=owner.today, layout=w.Layout(width="300px"), **described)
         self.type = w.Dropdown(
             description="Type",
@@ -106,7 +100,6 @@ class ActivityForm:
         self.outcome = w.Text(
             description="Outcome", placeholder="what was agreed or achieved", continuous_update=False, layout=wide, **described
         )
-        self.save_button = w.Button(description="Save", button_style="primary", tooltip=f"{self.TITLE}: write it to the store")
         for name, widget in (
             ("date", self.date),
             ("type", self.type),
@@ -117,12 +110,8 @@ class ActivityForm:
             ("outcome", self.outcome),
         ):
             widget.add_class(f"csm-activity-{name}")
-        self.save_button.add_class(f"csm-save-{self.NAME}")
-        self.save_button.on_click(lambda _: self.save())
-        heading = w.HTML(str(Html('<div style="font-size:17px;font-weight:600;margin:0 0 4px">{}</div>').format(self.TITLE)))
-        self.box = w.VBox(
+        self.box = self._box(
             [
-                heading,
                 self.date,
                 self.type,
                 self.title,
@@ -132,35 +121,12 @@ class ActivityForm:
                 self.moment,
                 self.minutes,
                 self.outcome,
-                w.HBox([self.save_button, self.mark.box], layout=w.Layout(align_items="flex-start", margin="6px 0 0")),
             ],
-            layout=w.Layout(border="1px solid #d9dee4", padding="8px 12px", margin="4px 12px 4px 0", width="680px"),
+            width="680px",
         )
-        self.box.add_class(f"csm-{self.NAME}")
         self.date.observe(self._on_date, names="value")
         self._watch([self.type, self.title, *self.mission_boxes.values(), self.others, self.moment, self.minutes, self.outcome])
         self.update()
-
-    @property
-    def store(self) -> Store:
-        return self.owner.store
-
-    @property
-    def state(self) -> str:
-        return self.mark.state
-
-    @property
-    def message(self) -> str:
-        return self.mark.message
-
-    def _watch(self, widgets: Iterable[Any]) -> None:
-        for widget in widgets:
-            widget.observe(self._changed, names="value")
-
-    def _changed(self, _: Any = None) -> None:
-        """An entry was edited after a save: the mark must not go on saying "saved" for it."""
-        if not self._quiet and self.mark.state == "saved":
-            self.mark.show("changed")
 
     def _on_date(self, change: Mapping[str, Any]) -> None:
         self._date_text = None
@@ -257,50 +223,11 @@ class ActivityForm:
         moment = self.moment.value or None
         return Activity(date, kind, title, missions, people, moment, minutes, _text(self.outcome.value))
 
-    def show_error(self, exc: BaseException) -> None:
-        self.mark.show("busy" if isinstance(exc, StoreBusyError) else "error", not_saved_message(exc, then=KEPT))
+    def write(self, activity: Activity) -> dict[str, int]:
+        return self.store.add_activities(self.owner.engagement.id, [activity], author=self.owner.author)
 
-    @shown_errors
-    def retry(self) -> dict[str, int] | None:
-        """Save the entry again (after "the store is busy" or another problem)."""
-        return self._save()
-
-    @shown_errors
-    def save(self) -> dict[str, int] | None:
-        """What Save does: check the entry, write it, read it back, redraw the report.
-
-        The counts ``{"added", "updated", "unchanged"}``; None when nothing was saved (the mark says why).
-        """
-        return self._save()
-
-    def _save(self) -> dict[str, int] | None:
-        try:
-            activity = self.entry()
-        except InputError as exc:
-            self.mark.show("invalid", f"Not saved: {exc}")
-            return None
-        self.mark.show("saving")  # seen while a busy store is waited for
-        with self.owner.lock:
-            counts = self.store.add_activities(self.owner.engagement.id, [activity], author=self.owner.author)
-            self.read_back(activity)
-        if counts["added"]:
-            happened = "added to the log"
-        elif counts["updated"]:
-            happened = "corrected in the log"
-        else:
-            happened = "already in the log as it is"
-        detail = f"{activity.title} ({activity.type}, {day_words(dt.date.fromisoformat(activity.date))}): {happened}."
-        self.mark.show("saved", detail=detail)
-        try:
-            self.owner.saved()
-        except Exception as exc:  # the activity is saved; only the report could not be redrawn
-            log.exception("redrawing the activities report after saving failed")
-            self.mark.show(
-                "saved",
-                f"✓ saved (the report below could not be redrawn: {type(exc).__name__}: {exc}; run the notebook again to see it)",
-                detail=detail,
-            )
-        return counts
+    def described(self, activity: Activity, counts: Mapping[str, int]) -> str:
+        return f"{activity.title} ({activity.type}, {day_words(dt.date.fromisoformat(activity.date))}): {self._what_happened(counts)}."
 
     def read_back(self, activity: Activity) -> None:
         """``StoreError`` unless the store holds the activity as saved."""

@@ -186,13 +186,16 @@ class SaveMark:
         self.retry_button.layout = button_layout(shown=state in ("busy", "error"))
 
 
-class _LogForm:
-    """What both forms share: the store, the Save button, the mark, and the save → read back → redraw steps."""
+class EntryForm:
+    """What every entry form shares: the store, the Save button, the mark, and the save → read back → redraw
+    steps. A form gives ``entry``, ``write``, ``read_back`` and ``described``; ``REDRAWN`` names what is
+    drawn again under it."""
 
     NAME = ""
     TITLE = ""
+    REDRAWN = "the plan"
 
-    def __init__(self, owner: PlanLogForms) -> None:
+    def __init__(self, owner: LiveForms) -> None:
         w = ipywidgets()
         self.owner = owner
         self._quiet = False
@@ -213,7 +216,7 @@ class _LogForm:
     def message(self) -> str:
         return self.mark.message
 
-    def _box(self, rows: Sequence[Any]) -> Any:
+    def _box(self, rows: Sequence[Any], *, width: str = "560px") -> Any:
         w = ipywidgets()
         title = w.HTML(str(Html('<div style="font-size:17px;font-weight:600;margin:0 0 4px">{}</div>').format(self.TITLE)))
         box = w.VBox(
@@ -222,7 +225,7 @@ class _LogForm:
                 *rows,
                 w.HBox([self.save_button, self.mark.box], layout=w.Layout(align_items="flex-start", margin="6px 0 0")),
             ],
-            layout=w.Layout(border="1px solid #d9dee4", padding="8px 12px", margin="4px 12px 4px 0", width="560px"),
+            layout=w.Layout(border="1px solid #d9dee4", padding="8px 12px", margin="4px 12px 4px 0", width=width),
         )
         box.add_class(f"csm-{self.NAME}")
         return box
@@ -240,9 +243,9 @@ class _LogForm:
         self.mark.show("busy" if isinstance(exc, StoreBusyError) else "error", not_saved_message(exc, then=KEPT))
 
     @shown_errors
-    def retry(self) -> None:
+    def retry(self) -> dict[str, int] | None:
         """Save the entries again (after "the store is busy" or another problem)."""
-        self._save()
+        return self._save()
 
     @shown_errors
     def save(self) -> dict[str, int] | None:
@@ -267,11 +270,11 @@ class _LogForm:
         self.mark.show("saved", detail=detail)
         try:
             self.owner.saved()
-        except Exception as exc:  # the entry is saved; only the plan could not be redrawn
-            log.exception("redrawing the plan after saving failed")
+        except Exception as exc:  # the entry is saved; only what is under the form could not be redrawn
+            log.exception("redrawing %s after saving failed", self.REDRAWN)
             self.mark.show(
                 "saved",
-                f"✓ saved (the plan below could not be redrawn: {type(exc).__name__}: {exc}; run the notebook again to see it)",
+                f"✓ saved ({self.REDRAWN} below could not be redrawn: {type(exc).__name__}: {exc}; run the notebook again to see it)",
                 detail=detail,
             )
         return counts
@@ -301,7 +304,7 @@ class _LogForm:
         return "already in the log as it is"
 
 
-class MomentLogForm(_LogForm):
+class MomentLogForm(EntryForm):
     """Log one occurrence of a moment: held (when, who, what came of it), cancelled or missed."""
 
     NAME = "moment-log"
@@ -663,7 +666,7 @@ class MomentLogForm(_LogForm):
         return f"{name}{due} {what}: {self._what_happened(counts)}."
 
 
-class EventLogForm(_LogForm):
+class EventLogForm(EntryForm):
     """Log something that happened at the customer: a support case, a release, a survey answer ..."""
 
     NAME = "event-log"

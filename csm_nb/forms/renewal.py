@@ -23,21 +23,16 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from csm_nb.data.store import Store
 from csm_nb.errors import ConflictError, InputError, StoreBusyError, StoreError
-from csm_nb.forms.plan_log import KEPT, LABEL_WIDTH, LiveForms, SaveMark, labelled, parse_day, stakeholder_names
+from csm_nb.forms.plan_log import KEPT, LABEL_WIDTH, EntryForm, LiveForms, labelled, parse_day, stakeholder_names
 from csm_nb.forms.widgets import ipywidgets, not_saved_message, shown_errors
 from csm_nb.method.renewal import risk_is_open, risks_in_order
 from csm_nb.model import Engagement
-from csm_nb.render.html import Html
 from csm_nb.vocabulary import RISK_KINDS, RISK_SEVERITIES, RISK_STATUSES
-
-log = logging.getLogger(__name__)
 
 NEW = ""  # the dropdown's value for a risk not on record yet
 OVERWRITE = "press Retry to save yours over it"
@@ -74,21 +69,21 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-class RiskForm:
+class RiskForm(EntryForm):
     """Raise a new risk, or change one on record (kind, severity, status, mitigation, owner ...)."""
 
     NAME = "risk"
     TITLE = "Raise or update a risk"
+    REDRAWN = "the report"
 
     def __init__(self, owner: RenewalForms) -> None:
         w = ipywidgets()
         described = {"style": {"description_width": LABEL_WIDTH}}
         wide = w.Layout(width="520px")
-        self.owner = owner
-        self._quiet = False
+        super().__init__(owner)
         self._date_text: str | None = None  # a date typed as text (tests) that a date picker cannot hold
         self._overwrite: str | None = None  # the risk whose newer values the person chose to save over
-        self.mark = SaveMark(self.NAME, self.retry)
+        self._fresh: Engagement | None = None  # the engagement as read back after the last save
         self.risk = w.Dropdown(description="Risk", options=[("(a new risk)", NEW)], value=NEW, layout=wide, **described)
         self.risk_id = w.Text(
             description="Id", placeholder="empty: made from the description", continuous_update=False, layout=wide, **described
@@ -129,7 +124,6 @@ class RiskForm:
             **described,
         )
         self.raised = w.DatePicker(description="Raised on", value=owner.today, layout=w.Layout(width="300px"), **described)
-        self.save_button = w.Button(description="Save", button_style="primary", tooltip=f"{self.TITLE}: write it to the store")
         for name, widget in (
             ("choice", self.risk),
             ("id", self.risk_id),
@@ -142,12 +136,8 @@ class RiskForm:
             ("raised", self.raised),
         ):
             widget.add_class(f"csm-risk-{name}")
-        self.save_button.add_class(f"csm-save-{self.NAME}")
-        self.save_button.on_click(lambda _: self.save())
-        title = w.HTML(str(Html('<div style="font-size:17px;font-weight:600;margin:0 0 4px">{}</div>').format(self.TITLE)))
-        self.box = w.VBox(
+        self.box = self._box(
             [
-                title,
                 self.risk,
                 self.risk_id,
                 self.kind,
@@ -157,11 +147,8 @@ class RiskForm:
                 self.mitigation,
                 self.owner_box,
                 self.raised,
-                w.HBox([self.save_button, self.mark.box], layout=w.Layout(align_items="flex-start", margin="6px 0 0")),
-            ],
-            layout=w.Layout(border="1px solid #d9dee4", padding="8px 12px", margin="4px 12px 4px 0", width="560px"),
+            ]
         )
-        self.box.add_class(f"csm-{self.NAME}")
         self.risk.observe(self._on_risk, names="value")
         self.raised.observe(self._on_date, names="value")
         for widget in (self.risk_id, self.kind, self.description, self.severity, self.status, self.mitigation, self.owner_box):
@@ -172,18 +159,6 @@ class RiskForm:
             self._load()
         finally:
             self._quiet = False
-
-    @property
-    def store(self) -> Store:
-        return self.owner.store
-
-    @property
-    def state(self) -> str:
-        return self.mark.state
-
-    @property
-    def message(self) -> str:
-        return self.mark.message
 
     def on_record(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self.owner.engagement.risks or []]
@@ -252,11 +227,6 @@ class RiskForm:
     def _on_date(self, change: Mapping[str, Any]) -> None:
         self._date_text = None
         self._changed()
-
-    def _changed(self, _: Any = None) -> None:
-        """An entry was edited after a save: the mark must not go on saying "saved" for it."""
-        if not self._quiet and self.mark.state == "saved":
-            self.mark.show("changed")
 
     def choose(self, risk_id: str) -> None:
         """Pick a risk by its id ("" for a new one), as the dropdown does."""
@@ -340,44 +310,19 @@ class RiskForm:
         self.mark.show("busy" if isinstance(exc, StoreBusyError) else "error", not_saved_message(exc, then=then))
 
     @shown_errors
-    def retry(self) -> dict[str, int] | None:
-        """Save the entry again (after "the store is busy", a changed risk or another problem)."""
-        return self._save()
-
-    @shown_errors
     def save(self) -> dict[str, int] | None:
-        """What Save does: check the entry, write it, read it back, redraw the report.
-
-        The counts ``{"added", "updated", "unchanged"}``; None when nothing was saved (the mark says why).
-        """
-        self._overwrite = None  # a fresh Save never writes over somebody else's newer values
+        """What Save does (EntryForm.save); a fresh Save never writes over somebody else's newer values."""
+        self._overwrite = None
         return self._save()
 
-    def _save(self) -> dict[str, int] | None:
-        try:
-            risk = self.entry()
-        except InputError as exc:
-            self.mark.show("invalid", f"Not saved: {exc}")
-            return None
-        self.mark.show("saving")  # seen while a busy store is waited for
-        with self.owner.lock:
-            counts = self.write(risk)
-            fresh = self.read_back(risk)
+    def saved(self, risk: dict[str, Any]) -> None:
         self._overwrite = None
+        assert self._fresh is not None  # read_back ran first
+        self.owner.reloaded(self._fresh, chosen=risk["id"])
+
+    def described(self, risk: dict[str, Any], counts: Mapping[str, int]) -> str:
         what = "raised" if counts["added"] else ("updated" if counts["updated"] else "already so on record")
-        detail = f"Risk {risk['id']}: {what}."
-        self.owner.reloaded(fresh, chosen=risk["id"])
-        self.mark.show("saved", detail=detail)
-        try:
-            self.owner.saved()
-        except Exception as exc:  # the risk is saved; only the report could not be redrawn
-            log.exception("redrawing the renewal report after saving a risk failed")
-            self.mark.show(
-                "saved",
-                f"✓ saved (the report below could not be redrawn: {type(exc).__name__}: {exc}; run the notebook again to see it)",
-                detail=detail,
-            )
-        return counts
+        return f"Risk {risk['id']}: {what}."
 
     def write(self, risk: dict[str, Any]) -> dict[str, int]:
         """Replace the engagement's risks with this one added or changed, in one transaction."""
@@ -404,13 +349,13 @@ class RiskForm:
             self.store.set_part(eid, "risks", risks, expected_revision=fresh.revision, author=author)
         return {"added": int(at is None), "updated": int(at is not None), "unchanged": 0}
 
-    def read_back(self, risk: Mapping[str, Any]) -> Engagement:
-        """The engagement as the store holds it after the save; ``StoreError`` when the risk is not there as saved."""
+    def read_back(self, risk: Mapping[str, Any]) -> None:
+        """Keeps the engagement as the store holds it after the save; ``StoreError`` when the risk is not there as saved."""
         fresh = self.store.load(self.owner.engagement.id)
         found = next((r for r in fresh.risks or [] if r.get("id") == risk["id"]), None)
         if found != risk:
             raise StoreError(f"risk {risk['id']!r} read back as {found!r} after saving {dict(risk)!r}; it may not be saved")
-        return fresh
+        self._fresh = fresh
 
 
 class RenewalForms(LiveForms):

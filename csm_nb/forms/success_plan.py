@@ -22,20 +22,15 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from csm_nb.data.store import Store
 from csm_nb.errors import ConflictError, InputError, StoreBusyError, StoreError
-from csm_nb.forms.plan_log import KEPT, LABEL_WIDTH, LiveForms, SaveMark, parse_day
+from csm_nb.forms.plan_log import KEPT, LABEL_WIDTH, EntryForm, LiveForms, parse_day
 from csm_nb.forms.widgets import ipywidgets, not_saved_message, shown_errors
 from csm_nb.method.success_plan import STATUSES, Milestone, plan_milestones
 from csm_nb.model import Engagement
-from csm_nb.render.html import Html
 from csm_nb.vocabulary import day_words
-
-log = logging.getLogger(__name__)
 
 URGENT = ("overdue", "due")  # offered first: what is waiting to be ticked
 OVERWRITE = "press Retry to save yours over it"
@@ -65,7 +60,7 @@ def milestone_order(milestones: Sequence[Milestone]) -> list[Milestone]:
     return sorted(milestones, key=lambda m: (rank(m), (m.due or dt.date.max) if rank(m) == 0 else dt.date.min))
 
 
-class MilestoneDoneForm:
+class MilestoneDoneForm(EntryForm):
     """Tick one milestone done on a date, or untick it."""
 
     NAME = "milestone-done"
@@ -74,46 +69,20 @@ class MilestoneDoneForm:
     def __init__(self, owner: SuccessPlanForms) -> None:
         w = ipywidgets()
         described = {"style": {"description_width": LABEL_WIDTH}}
-        self.owner = owner
-        self._quiet = False
+        super().__init__(owner)
         self._date_text: str | None = None  # a date typed as text (tests) that a date picker cannot hold
         self._overwrite: str | None = None  # the milestone whose newer date the person chose to save over
-        self.mark = SaveMark(self.NAME, self.retry)
+        self._fresh: Engagement | None = None  # the engagement as read back after the last save
         self.milestone = w.Dropdown(description="Milestone", options=[], layout=w.Layout(width="520px"), **described)
         self.done = w.Checkbox(description="Done", value=True, indent=False, layout=w.Layout(width="auto"))
         self.done_on = w.DatePicker(description="Done on", value=owner.today, layout=w.Layout(width="300px"), **described)
-        self.save_button = w.Button(description="Save", button_style="primary", tooltip=f"{self.TITLE}: write it to the store")
         for name, widget in (("milestone", self.milestone), ("done", self.done), ("date", self.done_on)):
             widget.add_class(f"csm-milestone-{name}")
-        self.save_button.add_class(f"csm-save-{self.NAME}")
-        self.save_button.on_click(lambda _: self.save())
-        title = w.HTML(str(Html('<div style="font-size:17px;font-weight:600;margin:0 0 4px">{}</div>').format(self.TITLE)))
-        self.box = w.VBox(
-            [
-                title,
-                self.milestone,
-                w.HBox([self.done_on, self.done], layout=w.Layout(align_items="center")),
-                w.HBox([self.save_button, self.mark.box], layout=w.Layout(align_items="flex-start", margin="6px 0 0")),
-            ],
-            layout=w.Layout(border="1px solid #d9dee4", padding="8px 12px", margin="4px 12px 4px 0", width="560px"),
-        )
-        self.box.add_class(f"csm-{self.NAME}")
+        self.box = self._box([self.milestone, w.HBox([self.done_on, self.done], layout=w.Layout(align_items="center"))])
         self.milestone.observe(self._on_milestone, names="value")
         self.done.observe(self._on_done, names="value")
         self.done_on.observe(self._on_date, names="value")
         self.update()
-
-    @property
-    def store(self) -> Store:
-        return self.owner.store
-
-    @property
-    def state(self) -> str:
-        return self.mark.state
-
-    @property
-    def message(self) -> str:
-        return self.mark.message
 
     def chosen(self) -> Milestone | None:
         return next((m for m in self.owner.milestones if m.id == self.milestone.value), None)
@@ -167,11 +136,6 @@ class MilestoneDoneForm:
         self._date_text = None
         self._changed()
 
-    def _changed(self) -> None:
-        """An entry was edited after a save: the mark must not go on saying "saved" for it."""
-        if not self._quiet and self.mark.state == "saved":
-            self.mark.show("changed")
-
     def choose(self, milestone_id: str) -> None:
         """Pick a milestone by its id, as the dropdown does."""
         ids = [v for _, v in self.milestone.options]
@@ -216,51 +180,32 @@ class MilestoneDoneForm:
         self.mark.show("busy" if isinstance(exc, StoreBusyError) else "error", not_saved_message(exc, then=then))
 
     @shown_errors
-    def retry(self) -> dict[str, int] | None:
-        """Save the entry again (after "the store is busy", a changed milestone or another problem)."""
-        return self._save()
-
-    @shown_errors
     def save(self) -> dict[str, int] | None:
-        """What Save does: check the entry, write it, read it back, redraw the plan.
+        """What Save does (EntryForm.save); a fresh Save never writes over somebody else's newer date.
 
         The counts ``{"updated", "unchanged"}``; None when nothing was saved (the mark says why).
         """
-        self._overwrite = None  # a fresh Save never writes over somebody else's newer date
+        self._overwrite = None
         return self._save()
 
-    def _save(self) -> dict[str, int] | None:
-        try:
-            milestone_id, done_on = self.entry()
-        except InputError as exc:
-            self.mark.show("invalid", f"Not saved: {exc}")
-            return None
-        self.mark.show("saving")  # seen while a busy store is waited for
-        with self.owner.lock:
-            counts = self.write(milestone_id, done_on)
-            fresh = self.read_back(milestone_id, done_on)
+    def saved(self, entry: tuple[str, str | None]) -> None:
         self._overwrite = None
-        name = self.chosen().name if self.chosen() else milestone_id  # type: ignore[union-attr]
-        if done_on is None:
-            detail = f"{name}: no longer marked done by hand"
-        else:
-            detail = f"{name}: done on {day_words(dt.date.fromisoformat(done_on))}"
-        detail += ": saved." if counts["updated"] else ": already so in the plan."
-        self.owner.reloaded(fresh)
-        self.mark.show("saved", detail=detail)
-        try:
-            self.owner.saved()
-        except Exception as exc:  # the date is saved; only the plan could not be redrawn
-            log.exception("redrawing the success plan after saving failed")
-            self.mark.show(
-                "saved",
-                f"✓ saved (the plan below could not be redrawn: {type(exc).__name__}: {exc}; run the notebook again to see it)",
-                detail=detail,
-            )
-        return counts
+        assert self._fresh is not None  # read_back ran first
+        self.owner.reloaded(self._fresh)
 
-    def write(self, milestone_id: str, done_on: str | None) -> dict[str, int]:
+    def described(self, entry: tuple[str, str | None], counts: Mapping[str, int]) -> str:
+        milestone_id, done_on = entry
+        name = next((m.name for m in self.owner.milestones if m.id == milestone_id), None) or milestone_id
+        detail = (
+            f"{name}: no longer marked done by hand"
+            if done_on is None
+            else f"{name}: done on {day_words(dt.date.fromisoformat(done_on))}"
+        )
+        return detail + (": saved." if counts["updated"] else ": already so in the plan.")
+
+    def write(self, entry: tuple[str, str | None]) -> dict[str, int]:
         """Replace the success plan with this milestone's date changed, in one transaction."""
+        milestone_id, done_on = entry
         eid, author = self.owner.engagement.id, self.owner.author
         seen = next(
             (
@@ -298,8 +243,9 @@ class MilestoneDoneForm:
             self.store.set_part(eid, "success_plan", plan, expected_revision=fresh.revision, author=author)
         return {"updated": 1, "unchanged": 0}
 
-    def read_back(self, milestone_id: str, done_on: str | None) -> Engagement:
-        """The engagement as the store holds it after the save; ``StoreError`` when the date is not there."""
+    def read_back(self, entry: tuple[str, str | None]) -> None:
+        """Keeps the engagement as the store holds it after the save; ``StoreError`` when the date is not there."""
+        milestone_id, done_on = entry
         fresh = self.store.load(self.owner.engagement.id)
         found = next((m for m in (fresh.success_plan or {}).get("milestones") or [] if m.get("id") == milestone_id), None)
         if found is None or found.get("done_on") != done_on:
@@ -307,7 +253,7 @@ class MilestoneDoneForm:
                 f"milestone {milestone_id!r} read back with done_on {None if found is None else found.get('done_on')!r} "
                 f"after saving {done_on!r}; it may not be saved"
             )
-        return fresh
+        self._fresh = fresh
 
 
 class SuccessPlanForms(LiveForms):
