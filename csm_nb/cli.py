@@ -37,7 +37,7 @@ def printable(text: str) -> str:
 
 
 # The logs ``import --engagement`` appends, as its report line names them.
-LOG_WORDS = {"events": "events", "moments": "moment log", "activities": "activities"}
+LOG_WORDS = {"events": "events", "moments": "moment log", "activities": "activities", "pulse": "pulse answers"}
 
 
 def _say(text: str) -> None:
@@ -48,7 +48,7 @@ def _imported_line(item: object) -> str:
     from csm_nb.run.service import Imported
 
     assert isinstance(item, Imported)
-    what = "model " if item.kind == "model" else ""
+    what = {"model": "model ", "maturity_model": "maturity model "}.get(item.kind, "")
     line = f"{item.status} {what}{item.engagement_id} (revision {item.revision}) from {item.source}"
     if item.note:
         line += f": {item.note}"

@@ -41,6 +41,11 @@ class Kpi:
     source: str | None = None
     owner: str | None = None
     milestones: dict[int, float] | None = None  # period index -> planned value
+    target_type: str | None = None  # reach (None: the default) | stay_below | stay_above (target is a ceiling/floor)
+    capability: str | None = None  # the initiative capability (its name) this KPI measures
+    desired_outcome: str | None = None  # the customer's desired outcome (an id in Engagement.jobs) it serves
+    origin: str | None = None  # usage | customer
+    consent: str | None = None  # needed | given (figures the customer must agree to share)
 
 
 @dataclass
@@ -186,6 +191,20 @@ class Activity:
 
 
 @dataclass
+class PulseAnswer:
+    """One answer of the "how are *you* doing?" pulse: how well a respondent can get one desired outcome
+    (an id in ``Engagement.jobs``) today, 0 to 10. Appended like measurements; the key is
+    (date, respondent, desired_outcome)."""
+
+    date: str
+    respondent: str
+    desired_outcome: str
+    satisfaction: float
+    importance: float | None = None
+    comment: str | None = None
+
+
+@dataclass
 class Engagement:
     id: str
     customer: str
@@ -213,6 +232,9 @@ class Engagement:
     references: list[dict[str, Any]] | None = None
     health: dict[str, Any] | None = None
     activities: list[Activity] = field(default_factory=list)  # appendable like measurements
+    maturity: dict[str, Any] | None = None  # {model, peer_tag, assessments, plan, segments}
+    jobs: list[dict[str, Any]] | None = None  # the customer's jobs, their steps and desired outcomes
+    pulse: list[PulseAnswer] = field(default_factory=list)  # appendable like measurements
     # Workshop answers by workbook id, then answer key (saved one at a time by the forms).
     workshop: dict[str, dict[str, Any]] | None = None
     # Bookkeeping from the store, not part of the engagement file.

@@ -690,7 +690,7 @@ HEALTH_COMPONENTS: dict[str, str] = {
     "onboarding": "the current onboarding stage against its expected days",
     "moments": "moments of the last 180 days held on time",
     "relationship": "sponsor, champion, contacts at each level, no strong opponent",
-    "customer_view": "the customer's own satisfaction ratings of the last 180 days",
+    "customer_view": "the customer's pulse answers (else survey ratings) of the last 180 days",
 }
 DEFAULT_HEALTH_WEIGHTS: dict[str, float] = {
     "outcome": 3,
@@ -781,3 +781,25 @@ MISSIONS: dict[str, str] = {
     "understand_customer": "understand the customer",
     "build_relationships": "build relationships",
 }
+
+# What a KPI's target means: a path from the baseline (reach), or a ceiling or floor to stay within.
+KPI_TARGET_TYPES: dict[str, str] = {
+    "reach": "reach the target by the deadline",
+    "stay_below": "stay at or below the target (a ceiling)",
+    "stay_above": "stay at or above the target (a floor)",
+}
+# Where a KPI's figures come from: our product's usage data, or the customer (who must agree to share them).
+KPI_ORIGINS: tuple[str, ...] = ("usage", "customer")
+KPI_CONSENTS: tuple[str, ...] = ("needed", "given")
+
+# Maturity: how far a behaviour of a maturity model is seen, and the credit each answer earns.
+MATURITY_CREDITS: dict[str, float] = {"yes": 1.0, "partly": 0.5, "no": 0.0}
+
+# Customer jobs: what kind of job, and which way a desired outcome should move.
+JOB_KINDS: dict[str, str] = {
+    "core": "the job the customer is trying to get done",
+    "related": "a job done alongside it",
+    "consumption": "a job of using what was bought (installing, learning, upgrading)",
+}
+OUTCOME_DIRECTIONS: tuple[str, ...] = ("minimise", "maximise")
+RATING_SCALE: tuple[int, int] = (0, 10)  # importance and satisfaction are rated 0 to 10

@@ -704,6 +704,54 @@ CASES: list[Case] = [
         imp("activity_mission.yaml"),
         ("activity_mission.yaml", "line 5", "activities[0].missions[1]", "'keep_them_happy'", "reduce_risk"),
     ),
+    Case(
+        "maturity-model-with-2-levels",
+        {"maturity_two_levels.yaml": "maturity_two_levels.yaml"},
+        imp("maturity_two_levels.yaml"),
+        ("maturity_two_levels.yaml", "line 4", "levels", "'two-steps' has 2 levels", "3 to 7"),
+    ),
+    Case(
+        "maturity-model-with-8-levels",
+        {"maturity_eight_levels.yaml": "maturity_eight_levels.yaml"},
+        imp("maturity_eight_levels.yaml"),
+        ("maturity_eight_levels.yaml", "line 4", "levels", "'eight-steps' has 8 levels", "3 to 7"),
+    ),
+    Case(
+        "maturity-observed-behaviour-not-in-the-model",
+        {"maturity_unknown_behaviour.yaml": "maturity_unknown_behaviour.yaml"},
+        imp("maturity_unknown_behaviour.yaml"),
+        (
+            "maturity_unknown_behaviour.yaml",
+            "line 8",
+            "maturity.assessments[0].observed.kpis-owned-weekly",
+            "'value-measurement'",
+            "kpis-owned-monthly",
+        ),
+    ),
+    Case(
+        "job-with-no-steps",
+        {"jobs_no_steps.yaml": "jobs_no_steps.yaml"},
+        imp("jobs_no_steps.yaml"),
+        ("jobs_no_steps.yaml", "line 8", "jobs[0].steps", "at least 1 step"),
+    ),
+    Case(
+        "pulse-satisfaction-11-in-the-file",
+        {"pulse_satisfaction_11.yaml": "pulse_satisfaction_11.yaml"},
+        imp("pulse_satisfaction_11.yaml"),
+        ("pulse_satisfaction_11.yaml", "line 13", "pulse[0].satisfaction", "at most 10", "11"),
+    ),
+    Case(
+        "pulse-satisfaction-11-appended",
+        {"pulse_satisfaction_11.csv": "pulse_satisfaction_11.csv"},
+        measure("pulse_satisfaction_11.csv"),
+        ("pulse_satisfaction_11.csv", "row 3", "column satisfaction", "at most 10", "11"),
+    ),
+    Case(
+        "pulse-unknown-desired-outcome",
+        {"pulse_unknown_outcome.csv": "pulse_unknown_outcome.csv"},
+        measure("pulse_unknown_outcome.csv"),
+        ("pulse_unknown_outcome.csv", "row 2", "'plan-tme'", "plan-time"),
+    ),
     # A good model beside a bad engagement: the model is not stored either (one transaction).
     Case(
         "good-model-then-bad-engagement",

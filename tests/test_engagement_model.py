@@ -373,11 +373,14 @@ def test_a_bad_model_is_refused_in_one_line_naming_file_line_key_model_and_momen
 def test_a_model_file_and_an_engagement_file_are_told_apart_by_schema(tmp_path: Path) -> None:
     (tmp_path / "m.yaml").write_text(MODEL)
     (tmp_path / "e.yaml").write_text("schema: csm-nb/engagement@1\nid: acme\ncustomer: Acme\n")
-    (tmp_path / "x.yaml").write_text("schema: csm-nb/maturity-model@1\nid: x\n")
+    (tmp_path / "x.yaml").write_text("schema: csm-nb/scorecard@1\nid: x\n")
+    (tmp_path / "mm.yaml").write_text("schema: csm-nb/maturity-model@1\nid: x\n")
     assert read_document(tmp_path / "m.yaml").model.id == "pilot"
     assert read_document(tmp_path / "e.yaml").engagement.id == "acme"
-    with pytest.raises(InputError, match=r"x.yaml, line 1: schema: expected 'csm-nb/engagement@1' \(an engagement\) or"):
+    with pytest.raises(InputError, match=r"x.yaml, line 1: schema: expected 'csm-nb/engagement@1' \(an engagement\), .*maturity"):
         read_document(tmp_path / "x.yaml")
+    with pytest.raises(InputError, match=r"mm.yaml: missing required key 'levels'"):  # read as a maturity model
+        read_document(tmp_path / "mm.yaml")
 
 
 # -- which model an engagement follows ---------------------------------------------------------------

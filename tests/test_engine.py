@@ -49,6 +49,9 @@ def test_the_registry_lists_every_workbook_in_order_with_its_notebook_and_page()
         "success_plan",
         "renewal_prep",
         "csm_activities",
+        "maturity",
+        "customer_jobs",
+        "customer_pulse",
     ]
     assert list(registry.workbooks()) == [e.id for e in registry.WORKBOOKS]  # nothing else in workbooks/
     for number, entry in enumerate(registry.WORKBOOKS, start=1):

@@ -534,3 +534,60 @@ def test_the_acceptance_numbers_on_the_fixtures(
     assert {k: round(c.score, 1) for k, c in h.components.items() if c.known} == components
     for kpi_id, expected in kpis.items():
         assert round(h.kpis[kpi_id], 1) == expected
+
+
+# -- the customer's own view from the pulse (csm_nb.method.pulse) ------------------------------------------
+def _pulse_answers(*rows: tuple[str, str, str, float]) -> list:
+    from csm_nb.model import PulseAnswer
+
+    return [PulseAnswer(d, who, outcome, s) for d, who, outcome, s in rows]
+
+
+@pytest.mark.parametrize(
+    ("pulse", "events", "as_of", "score", "evidence"),
+    [
+        # The acceptance numbers: latest satisfactions 4, 6 and 8 give 10 x 6 = 60 (the survey is not read then).
+        (
+            [("2027-06-30", "Priya", "a", 4), ("2027-06-30", "Priya", "b", 6), ("2027-06-30", "Tom", "c", 8)],
+            [Event("2027-06-01", "survey", score=9, scale=10)],
+            D(2027, 7, 5),
+            60.0,
+            "mean 6.0 of 10 over the latest pulse answer to 3 desired outcomes since 6 Jan 2027",
+        ),
+        # Each outcome's latest round; two respondents in a round are averaged (c: (6 + 10) / 2 = 8).
+        (
+            [
+                ("2027-03-31", "Priya", "a", 2),
+                ("2027-06-30", "Priya", "a", 4),
+                ("2027-05-01", "Priya", "b", 6),
+                ("2027-06-30", "Priya", "c", 6),
+                ("2027-06-30", "Tom", "c", 10),
+            ],
+            [],
+            D(2027, 7, 5),
+            60.0,
+            "3 desired outcomes",
+        ),
+        # No pulse answer in the 180 days: the survey events, as before.
+        (
+            [("2026-12-01", "Priya", "a", 2)],
+            [Event("2027-06-01", "survey", score=4, scale=5, respondent="Tom")],
+            D(2027, 7, 5),
+            80.0,
+            "1 respondent",
+        ),
+        # Neither: not known.
+        ([("2027-07-06", "Priya", "a", 2)], [], D(2027, 7, 5), None, "no satisfaction rating"),
+    ],
+)
+def test_the_customer_view_reads_the_pulse_first(pulse: list, events: list, as_of: dt.date, score, evidence: str) -> None:
+    e = Engagement("acme", "Acme", events=events, pulse=_pulse_answers(*pulse))
+    c = hm.customer_view_component(e, 1.0, as_of=as_of)
+    assert (c.score, c.known) == (score, score is not None)
+    assert evidence in c.evidence
+    assert hm.engagement_health(e, None, as_of=as_of).components["customer_view"].score == score
+
+
+def test_a_pulse_answer_makes_an_engagement_scorable() -> None:
+    assert hm.scorable(Engagement("acme", "Acme", pulse=_pulse_answers(("2027-06-30", "Priya", "a", 4))))
+    assert not hm.scorable(Engagement("acme", "Acme"))

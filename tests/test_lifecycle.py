@@ -390,3 +390,120 @@ def test_activities_append_from_csv_and_survive_a_reimport_of_the_file(tmp_path:
         ),
         Activity("2027-02-03", "email", "Follow-up"),
     ]
+
+
+JOBS = """jobs:
+  - id: serve-clients
+    statement: serve every client who needs help in the month
+    executor: care teams
+    steps:
+      - id: plan-visits
+        name: plan the day's visits
+        parties: {customer: 3, us: 1, other: 6}
+        desired_outcomes:
+          - {id: plan-time, statement: minimise the time it takes to plan the day's visits, direction: minimise, unit: minutes,
+             importance: 9, satisfaction: 4}
+          - {id: late-changes, statement: minimise the visits changed on the day, direction: minimise, unit: visits}
+"""
+
+
+def test_pulse_answers_append_from_csv_correct_in_place_and_survive_a_reimport(tmp_path: Path, capsys) -> None:
+    """The pulse grows like measurements: a CSV told by its desired_outcome column, the same rows again
+    change nothing, a second answer of the same person, outcome and day corrects the first, and the
+    engagement file imported again keeps the appended answers."""
+    from csm_nb.cli import main
+    from csm_nb.model import PulseAnswer
+
+    db, source = tmp_path / "s.sqlite", tmp_path / "acme.yaml"
+    source.write_text(HEAD + JOBS, encoding="utf-8")
+    log, fix = tmp_path / "pulse.csv", tmp_path / "pulse-fix.csv"
+    log.write_text(
+        "date,respondent,desired_outcome,importance,satisfaction,comment\n"
+        '2027-03-31,Ravi Das,plan-time,9,4,"Planning takes the morning, still"\n'
+        "2027-03-31,Ravi Das,late-changes,,5,\n",
+        encoding="utf-8",
+    )
+    fix.write_text("date,respondent,desired_outcome,satisfaction\n2027-03-31,Ravi Das,late-changes,6\n", encoding="utf-8")
+    assert main(["--db", str(db), "import", str(source)]) == 0
+    assert main(["--db", str(db), "import", str(log), "--engagement", "acme"]) == 0
+    assert "2 added, 0 updated, 0 unchanged" in capsys.readouterr().out
+    assert main(["--db", str(db), "import", str(log), "--engagement", "acme"]) == 0
+    assert "0 added, 0 updated, 2 unchanged" in capsys.readouterr().out
+    assert main(["--db", str(db), "import", str(fix), "--engagement", "acme"]) == 0
+    assert "0 added, 1 updated, 0 unchanged" in capsys.readouterr().out
+    assert main(["--db", str(db), "import", str(source)]) == 0  # the file lacks them: kept
+    assert "2 pulse answers (the customer's own view)" in capsys.readouterr().out
+    with Store(db) as store:
+        engagement = store.load("acme")
+    assert engagement.pulse == [
+        PulseAnswer("2027-03-31", "Ravi Das", "plan-time", 4.0, importance=9.0, comment="Planning takes the morning, still"),
+        PulseAnswer("2027-03-31", "Ravi Das", "late-changes", 6.0),
+    ]
+    assert engagement.jobs[0]["steps"][0]["parties"] == {"customer": 3, "us": 1, "other": 6}
+    again = parse_engagement(dump_engagement(engagement), source="export.yaml")  # the export reads back the same
+    assert (again.jobs, again.pulse) == (engagement.jobs, engagement.pulse)
+
+
+def test_a_pulse_answer_about_an_outcome_the_jobs_lack_is_refused_at_its_line() -> None:
+    text = HEAD + JOBS + "pulse:\n  - {date: 2027-03-31, respondent: Ravi Das, desired_outcome: plan-tme, satisfaction: 5}\n"
+    message = error_of(text)
+    assert message.startswith("acme.yaml, line 17: pulse[0].desired_outcome: 'plan-tme' is not the id of any desired outcome")
+    assert "plan-time, late-changes" in message
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ("kpis:\n  - {id: k, desired_outcome: nope}\n", "kpis[0].desired_outcome: 'nope' is not the id of any desired outcome"),
+        (
+            "kpis:\n  - {id: k, capability: Reporting}\n",
+            "kpis[0].capability: 'Reporting' is not the name of any initiative capability",
+        ),
+        ("kpis:\n  - {id: k, target_type: stay_under}\n", "kpis[0].target_type: expected one of reach, stay_below, stay_above"),
+    ],
+)
+def test_a_kpi_names_only_desired_outcomes_and_capabilities_that_exist(extra: str, expected: str) -> None:
+    assert expected in error_of(HEAD + JOBS + extra)
+
+
+def test_a_desired_outcome_id_is_unique_across_all_jobs() -> None:
+    second = JOBS.replace("- id: serve-clients", "- id: other-job").replace("jobs:\n", "")
+    message = error_of(HEAD + JOBS + second)
+    assert (
+        "jobs[1].steps[0].desired_outcomes[0].id: 'plan-time' is already used by jobs[0].steps[0].desired_outcomes[0]" in message
+    )
+
+
+def test_a_maturity_model_imports_by_its_schema_and_engagements_check_against_the_stored_one(tmp_path: Path, capsys) -> None:
+    """A maturity model file is told by its schema and stored; an engagement naming it is checked against
+    the store's copy (a behaviour only the stored model has is accepted), and a model re-imported without
+    a behaviour an engagement observed is refused, naming both, with the store unchanged."""
+    from csm_nb.cli import main
+
+    model = tmp_path / "ours.yaml"
+    levels = "".join(f"  - {{level: {n}, name: L{n}, behaviours: [{{id: b{n}, text: behaviour {n}}}]}}\n" for n in range(1, 4))
+    model.write_text(f"schema: csm-nb/maturity-model@1\nid: ours\nname: Our model\nlevels:\n{levels}", encoding="utf-8")
+    engagement = tmp_path / "acme.yaml"
+    engagement.write_text(
+        HEAD + "maturity:\n  model: ours\n  assessments:\n    - {date: 2027-01-10, observed: {b2: 'yes', b3: partly}}\n",
+        encoding="utf-8",
+    )
+    db = tmp_path / "s.sqlite"
+    assert main(["--db", str(db), "import", str(model), str(engagement)]) == 0
+    out = capsys.readouterr().out
+    assert "created maturity model ours (revision 1)" in out and "created acme (revision 1)" in out
+    with Store(db) as store:
+        assert store.load("acme").maturity["assessments"][0]["observed"] == {"b2": "yes", "b3": "partly"}
+        assert [lv.number for lv in store.find_maturity_model("ours").levels] == [1, 2, 3]
+        assert "ours" in store.maturity_model_ids() and "value-measurement" in store.maturity_model_ids()
+    before = db.read_bytes()
+    model.write_text(model.read_text(encoding="utf-8").replace("b3, text", "b3x, text"), encoding="utf-8")
+    assert main(["--db", str(db), "import", str(model)]) == 1
+    err = capsys.readouterr().err
+    assert "ours.yaml: maturity model 'ours' would no longer fit" in err and "'b3' is not a behaviour of model 'ours'" in err
+    assert db.read_bytes() == before
+
+
+def test_a_ceiling_kpi_without_its_ceiling_is_refused_at_its_line() -> None:
+    message = error_of(HEAD + "kpis:\n  - {id: release-gap, target_type: stay_below, unit: months}\n")
+    assert message == "acme.yaml, line 5: kpis[0].target: target_type stay_below needs a target: the ceiling to stay within"

@@ -130,7 +130,7 @@ def test_a_version_2_store_gains_models_the_contract_the_moment_log_and_events(t
     path = tmp_path / "v2.sqlite"
     make_v2_store(path)
     with Store(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 5
+        assert store.schema_version == SCHEMA_VERSION == 6
         e = store.load("helios")
         assert (e.customer, e.revision, e.workshop) == (
             "Helios Care Services",
@@ -182,7 +182,7 @@ def test_a_version_4_store_gains_the_relationship_parts_and_the_activity_log(tmp
     path = tmp_path / "v4.sqlite"
     make_v4_store(path)
     with Store(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 5
+        assert store.schema_version == SCHEMA_VERSION == 6
         e = store.load("helios")
         assert (e.contract.signed, e.fiscal_year_end, e.revision) == ("2026-12-01", "03-31", 3)
         assert (e.success_plan, e.risks, e.commitments, e.references, e.health, e.activities) == (
@@ -203,3 +203,51 @@ def test_a_version_4_store_gains_the_relationship_parts_and_the_activity_log(tmp
     with Store(path) as again:
         e = again.load("helios")
         assert (e.risks, e.activities, e.revision) == ([risk], [call], 5)
+
+
+def make_v5_store(path: Path) -> None:
+    """A store as version 5 wrote it: the version 4 store with a KPI and the relationship parts."""
+    make_v4_store(path)
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[4])
+    db.execute("UPDATE engagement SET risks = ?", ('[{"id": "r1", "kind": "churn", "status": "open"}]',))
+    db.execute("PRAGMA user_version = 5")
+    db.commit()
+    db.close()
+
+
+def test_a_version_5_store_gains_maturity_jobs_the_pulse_and_kpi_target_types(tmp_path: Path) -> None:
+    from csm_nb.model import PulseAnswer
+
+    path = tmp_path / "v5.sqlite"
+    make_v5_store(path)
+    with Store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION == 6
+        e = store.load("helios")
+        kept = [(k.id, k.target_type, k.capability, k.desired_outcome, k.origin, k.consent) for k in e.kpis]
+        assert kept and all(row[1:] == (None,) * 5 for row in kept)  # the old KPIs read as "reach", nothing linked
+        assert (e.maturity, e.jobs, e.pulse, e.risks[0]["id"]) == (None, None, [], "r1")
+        revision = e.revision
+        outcome = {"id": "plan-time", "statement": "minimise the time to plan the day", "importance": 9, "satisfaction": 4}
+        jobs = [
+            {
+                "id": "serve",
+                "statement": "serve every client",
+                "steps": [{"id": "plan", "name": "plan", "desired_outcomes": [outcome]}],
+            }
+        ]
+        assert store.set_part("helios", "jobs", jobs, expected_revision=revision) == revision + 1
+        answer = PulseAnswer("2027-03-31", "Priya", "plan-time", 6, importance=9, comment="faster now")
+        assert store.add_pulse("helios", [answer]) == {"added": 1, "updated": 0, "unchanged": 0}
+        assert store.add_pulse("helios", [answer]) == {"added": 0, "updated": 0, "unchanged": 1}
+        with pytest.raises(InputError, match="'nope' is not the id of any desired outcome in its jobs \\(plan-time\\)"):
+            store.add_pulse("helios", [PulseAnswer("2027-03-31", "Priya", "nope", 6)])
+        doc = {"schema": "csm-nb/maturity-model@1", "id": "m", "levels": []}
+        assert store.save_maturity_model(doc) == ("created", 1)
+        assert store.save_maturity_model(doc) == ("unchanged", 1)
+        assert store.maturity_model_document("m") == doc and store.maturity_model_document("x") is None
+    with Store(path) as again:
+        e = again.load("helios")
+        assert e.jobs == jobs and e.pulse == [
+            PulseAnswer("2027-03-31", "Priya", "plan-time", 6.0, importance=9.0, comment="faster now")
+        ]

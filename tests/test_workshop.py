@@ -100,6 +100,7 @@ def test_the_workshop_offers_the_workbooks_with_forms_in_the_registry_order() ->
         "kpi_workshop",
         "financial_linkage",
         "engagement_plan",
+        "customer_jobs",
     }
     assert all(w.blurb and w.title and (config.workbooks_dir() / w.notebook).is_file() for w in offered)
     assert workbook_by_id("kpi_workshop").notebook == "03_kpi_workshop.ipynb"

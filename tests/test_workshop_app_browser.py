@@ -49,7 +49,7 @@ TOKEN = "csm-nb-workshop-app-test"
 VIEWPORT = {"width": 1280, "height": 720}
 EID, CUSTOMER = "employee-engagement", "Helios Care Services"
 OTHER, OTHER_CUSTOMER = "order-to-ship-copy", "Northwind Homewares"
-WORKBOOKS = ["engagement_brief", "outcome_discovery", "kpi_workshop", "financial_linkage", "engagement_plan"]
+WORKBOOKS = ["engagement_brief", "outcome_discovery", "kpi_workshop", "financial_linkage", "engagement_plan", "customer_jobs"]
 RUN_RATE = "monthly_run_rate"  # outcome discovery's field, on tab 2
 LINK_KEY = "link.engagement-to-revenue"  # financial linkage's draft of the example's only link
 FORM_TIMEOUT = 90_000  # ms: the first form may wait for the fork server to finish its imports
@@ -162,6 +162,8 @@ def form_ready(page: Any, workbook: str) -> Any:
         return page.locator(".csm-kpi-workshop")
     if workbook == "engagement_plan":
         return page.locator(".csm-plan-log")
+    if workbook == "customer_jobs":
+        return page.locator(".csm-jobs-editor")
     return page.locator(".csm-workshop")
 
 
@@ -181,7 +183,7 @@ def open_workbook_page(context: Any, app: App, workbook: str, engagement: str = 
     page = context.new_page()
     watch(page, app, label or f"{workbook}@{engagement}")
     page.goto(f"{app.url}/csm/open?{urlencode({'engagement': engagement, 'workbook': workbook})}")
-    expect(page).to_have_url(re.compile(r"/voila/render/0\d_\w+\.ipynb\?engagement=" + re.escape(engagement) + "$"))
+    expect(page).to_have_url(re.compile(r"/voila/render/\d\d_\w+\.ipynb\?engagement=" + re.escape(engagement) + "$"))
     wait_for_form(page, app, workbook)
     return page
 

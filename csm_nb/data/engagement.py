@@ -40,9 +40,12 @@ from csm_nb.data.lifecycle import (
     event_record,
     moment_key,
     moment_record,
+    pulse_key,
     shown_event_key,
     shown_moment_key,
+    shown_pulse_key,
 )
+from csm_nb.data.maturity_model import MATURITY_MODEL_SCHEMA, check_engagement_maturity, check_maturity_model
 from csm_nb.data.tables import (
     CASH_FLOW_COLUMNS,
     cash_flow_from_rows,
@@ -50,7 +53,9 @@ from csm_nb.data.tables import (
     read_cash_flow,
     read_numbered_measurements,
 )
-from csm_nb.errors import InputError, LimitError
+from csm_nb.data.yaml_lines import load_yaml_with_lines
+from csm_nb.errors import InputError
+from csm_nb.method.maturity import MaturityModel
 from csm_nb.method.progress import check_measurement_window
 from csm_nb.model import (
     CashFlowLine,
@@ -60,213 +65,9 @@ from csm_nb.model import (
     Kpi,
     Measurement,
     Outcome,
+    PulseAnswer,
     without_none,
 )
-
-# libyaml's parser when present: ten times faster on files with many rows.
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-# Only plain data: text, numbers, true/false, nothing, dates, lists and mappings.
-# ``!!binary``, ``!!set``, ``!!python/...`` and local tags are refused at the line.
-_YAML = "tag:yaml.org,2002:"
-_STR, _INT, _TIMESTAMP, _MAP, _SEQ = (_YAML + t for t in ("str", "int", "timestamp", "map", "seq"))
-SCALAR_TAGS = frozenset(_YAML + t for t in ("str", "int", "float", "bool", "null", "timestamp"))
-_NODE_OF_TAG: dict[str, type[yaml.Node]] = {
-    **dict.fromkeys(SCALAR_TAGS, yaml.ScalarNode),
-    _MAP: yaml.MappingNode,
-    _SEQ: yaml.SequenceNode,
-}
-# What each scalar tag reads a value as, for the message when it does not.
-_READS_AS = {"int": "a whole number", "float": "a number", "bool": "true or false", "null": "nothing", "str": "text"}
-
-
-def load_yaml_with_lines(text: str, source: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
-    """Parse YAML and record the 1-based line of every mapping key and list item.
-
-    The node graph is checked before anything is built from it, in one pass
-    that visits each node once: aliases (``*name``) are refused, so neither a
-    "billion laughs" document nor a recursive ``&r [*r]`` can expand; tags
-    must be plain ones; dates must exist; whole numbers are at most
-    ``config.MAX_NUMBER_CHARS`` long; nesting is at most
-    ``config.MAX_YAML_DEPTH`` deep; and a document holds at most
-    ``config.MAX_YAML_NODES`` values.
-    """
-    if len(text) > config.MAX_DOCUMENT_BYTES:
-        raise LimitError(
-            f"{source}: {len(text):,} characters is more than the {config.MAX_DOCUMENT_BYTES:,} allowed in one engagement file"
-        )
-    loader = _Loader(text)
-    try:
-        try:
-            node = loader.get_single_node()
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = f", line {mark.line + 1}" if mark else ""
-            raise InputError(f"{source}{line}: not valid YAML: {exc.problem or exc}") from None
-        except yaml.YAMLError as exc:
-            raise InputError(f"{source}: not valid YAML: {exc}") from None
-        lines: dict[tuple[Any, ...], int] = {}
-        if node is None:
-            return None, lines
-        walk = _Walk(source)
-        try:
-            _walk(node, (), lines, walk)
-        except _AliasFound as found:
-            raise found.at(*_first_alias(text)) from None
-        try:
-            data = loader.construct_document(node)
-        except (yaml.YAMLError, ValueError, KeyError, AttributeError, TypeError, OverflowError):
-            # Only an explicitly tagged value that does not read as its tag (``!!int abc``)
-            # gets here: find it again, now building each value, to name its line and key.
-            raise _unreadable_value(node, walk) from None
-    except RecursionError:  # nesting thousands deep: the pure-Python parser gives up
-        raise InputError(f"{source}: lists and mappings nested too deeply to be an engagement file") from None
-    finally:
-        loader.dispose()
-    return data, lines
-
-
-class _Walk:
-    """What the node walk carries: the file's name, the nodes seen (an alias is a node seen twice), a count."""
-
-    def __init__(self, source: str) -> None:
-        self.source, self.seen, self.count = source, set[int](), 0
-
-    def fail(self, node: yaml.Node, path: tuple[Any, ...], problem: str) -> InputError:
-        from csm_nb.data.schema import dotted
-
-        where = f": {dotted(path)}" if path else ""  # as schema.Context.where writes it
-        return InputError(f"{self.source}, line {node.start_mark.line + 1}{where}: {problem}")
-
-
-class _AliasFound(Exception):
-    """A node met twice: an alias. The composed node carries its anchor's line, so the alias's own line is looked up."""
-
-    def __init__(self, source: str, path: tuple[Any, ...]) -> None:
-        self.source, self.path = source, path
-
-    def at(self, line: int | None, name: str | None) -> InputError:
-        from csm_nb.data.schema import dotted
-
-        where = f", line {line}" if line else ""
-        key = f": {dotted(self.path)}" if self.path else ""
-        return InputError(
-            f"{self.source}{where}{key}: YAML aliases (*{name or 'name'}) are not accepted; write the value out in full"
-        )
-
-
-def _first_alias(text: str) -> tuple[int | None, str | None]:
-    """The line and name of the first ``*alias`` (only run once an alias was found, so a good file is parsed once)."""
-    for event in yaml.parse(text, Loader=_Loader):
-        if isinstance(event, yaml.AliasEvent):
-            return event.start_mark.line + 1, event.anchor
-    return None, None
-
-
-def _shown_tag(tag: str) -> str:
-    return tag.replace(_YAML, "!!")
-
-
-def _kind(node: yaml.Node) -> str:
-    return (
-        "a mapping"
-        if isinstance(node, yaml.MappingNode)
-        else "a list"
-        if isinstance(node, yaml.SequenceNode)
-        else "a single value"
-    )
-
-
-def _walk(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int], walk: _Walk) -> None:
-    if id(node) in walk.seen:
-        raise _AliasFound(walk.source, path)
-    walk.seen.add(id(node))
-    walk.count += 1
-    if walk.count > config.MAX_YAML_NODES:
-        raise LimitError(
-            f"{walk.source}: more than {config.MAX_YAML_NODES:,} values in one engagement file; "
-            "keep long tables (measurements, cash flow) in a CSV file the engagement names"
-        )
-    if len(path) > config.MAX_YAML_DEPTH:  # each level adds one key or index, so the path's length is the depth
-        raise walk.fail(
-            node,
-            path[:3],
-            f"lists and mappings nested more than {config.MAX_YAML_DEPTH} deep; an engagement file needs only a few levels",
-        )  # path cut: 32 [0]s help nobody
-    wanted = _NODE_OF_TAG.get(node.tag)
-    if wanted is None and node.tag == _YAML + "value":
-        node.tag, wanted = _STR, yaml.ScalarNode  # a lone "=" (YAML 1.1's value key) is just the text "="
-    if wanted is None:
-        raise walk.fail(
-            node, path, f"the tag {_shown_tag(node.tag)} is not accepted; write plain text, numbers, dates, lists and mappings"
-        )
-    if node.__class__ is not wanted:  # only an explicit tag can disagree with the value: !!str [a], !!map x
-        raise walk.fail(node, path, f"the tag {_shown_tag(node.tag)} does not fit {_kind(node)}; remove the tag")
-    if isinstance(node, yaml.MappingNode):
-        seen: set[Any] = set()
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise walk.fail(key_node, path, "a key must be a plain name, not a list or mapping")
-            if key_node.tag == _YAML + "merge":
-                raise walk.fail(key_node, path, "merge keys (<<) are not accepted; write the keys out in full")
-            _walk(key_node, path, {}, walk)  # problems with a key are named at the mapping that holds it
-            key = _typed_key(key_node, path, walk)
-            if key in seen:
-                raise InputError(f"{walk.source}, line {key_node.start_mark.line + 1}: key {key!r} appears twice")
-            seen.add(key)
-            lines[path + (key,)] = key_node.start_mark.line + 1
-            _walk(value_node, path + (key,), lines, walk)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            lines[path + (i,)] = item.start_mark.line + 1
-            _walk(item, path + (i,), lines, walk)
-    elif node.tag == _TIMESTAMP:
-        _construct(node, path, walk)  # 2026-02-30 has the shape of a date, but no calendar has it
-    elif node.tag == _INT and len(node.value) > config.MAX_NUMBER_CHARS:
-        shown = node.value if len(node.value) <= 30 else node.value[:27] + "..."
-        raise walk.fail(
-            node,
-            path,
-            f"{shown} is {len(node.value):,} characters long, too long for a number (at most "
-            f"{config.MAX_NUMBER_CHARS}); put it in quotes if it is text",
-        )
-
-
-def _construct(node: yaml.ScalarNode, path: tuple[Any, ...], walk: _Walk) -> Any:
-    """The value of one scalar, or one line naming it when it does not read as its tag."""
-    try:
-        # The tag's own constructor, called directly: construct_object would cache every node for the life of the process.
-        return _CONSTRUCTOR.yaml_constructors[node.tag](_CONSTRUCTOR, node)
-    except (yaml.YAMLError, ValueError, KeyError, AttributeError, TypeError, OverflowError):
-        if node.tag == _TIMESTAMP:
-            raise walk.fail(node, path, f"{node.value} is not a date that exists; expected YYYY-MM-DD") from None
-        what = _READS_AS.get(node.tag.replace(_YAML, ""), "a plain value")
-        raise walk.fail(
-            node, path, f"{node.value!r} is not {what}, as the tag {_shown_tag(node.tag)} says; remove the tag or fix the value"
-        ) from None
-
-
-_CONSTRUCTOR = yaml.constructor.SafeConstructor()
-
-
-def _typed_key(node: yaml.ScalarNode, path: tuple[Any, ...], walk: _Walk) -> Any:
-    """The key as the parsed data has it (milestone keys are ints or dates)."""
-    return _construct(node, path, walk)
-
-
-def _unreadable_value(root: yaml.Node, walk: _Walk) -> InputError:
-    """One line for the first scalar under ``root`` that does not read as its tag (the slow path, after a failure)."""
-    stack: list[tuple[yaml.Node, tuple[Any, ...]]] = [(root, ())]
-    while stack:  # a stack, not recursion: the walk has already bounded the depth, but this needs no frames
-        node, path = stack.pop()
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in reversed(node.value):
-                stack.append((value_node, path + (_construct(key_node, path, walk),)))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend((item, path + (i,)) for i, item in reversed(list(enumerate(node.value))))
-        else:
-            _construct(node, path, walk)
-    return InputError(f"{walk.source}: not plain YAML data")  # pragma: no cover - the walk above finds it
 
 
 def parse_engagement(
@@ -319,6 +120,9 @@ def _engagement_from(data: Any, ctx: schema.Context) -> Engagement:
         references=doc.get("references"),
         health=doc.get("health"),
         activities=[activity_record(a) for a in doc.get("activities", [])],
+        maturity=doc.get("maturity"),
+        jobs=doc.get("jobs"),
+        pulse=[PulseAnswer(**a) for a in doc.get("pulse", [])],
     )
     if "contract" in doc:
         engagement.contract = Contract(**doc["contract"])
@@ -365,6 +169,7 @@ def check_lifecycle(engagement: Engagement, ctx: schema.Context) -> None:
         "give each a ref (a case or survey number) to tell them apart",
         ctx,
     )
+    _unique(engagement.pulse, "pulse", pulse_key, shown_pulse_key, "one answer a person, outcome and day", ctx)
 
 
 def _unique(items: list[Any], section: str, key_of: Any, shown: Any, advice: str, ctx: schema.Context) -> None:
@@ -387,14 +192,18 @@ class Document:
     engagement: Engagement | None = None
     model: EngagementModel | None = None
     context: schema.Context | None = None
+    maturity_model: MaturityModel | None = None
 
     @property
     def kind(self) -> str:
+        if self.maturity_model is not None:
+            return "maturity_model"
         return "model" if self.model is not None else "engagement"
 
 
 def read_document(path: str | Path, *, check_models: bool = True) -> Document:
-    """Read an engagement file or an engagement model file (YAML or JSON), told apart by ``schema``.
+    """Read an engagement file, an engagement model file or a maturity model file (YAML or JSON), told
+    apart by ``schema``.
 
     With ``check_models=False`` an engagement's model is not looked up: the caller does it with
     ``check_model_use(document.engagement, document.context, lookup)`` once it knows the store's
@@ -408,13 +217,19 @@ def read_document(path: str | Path, *, check_models: bool = True) -> Document:
     kind = data.get("schema") if isinstance(data, dict) else None
     if kind == MODEL_SCHEMA:
         return Document(path, model=check_model(data, (), ctx, standalone=True), context=ctx)
+    if kind == MATURITY_MODEL_SCHEMA:
+        return Document(path, maturity_model=check_maturity_model(data, ctx, standalone=True), context=ctx)
     if isinstance(kind, str) and kind != ENGAGEMENT_SCHEMA:
         raise ctx.fail(
-            ("schema",), f"expected {ENGAGEMENT_SCHEMA!r} (an engagement) or {MODEL_SCHEMA!r} (an engagement model), got {kind!r}"
+            ("schema",),
+            f"expected {ENGAGEMENT_SCHEMA!r} (an engagement), {MODEL_SCHEMA!r} (an engagement model) or "
+            f"{MATURITY_MODEL_SCHEMA!r} (a maturity model), got {kind!r}",
         )
     engagement = _engagement_from(data, ctx)
     if check_models:
         check_model_use(engagement, ctx)
+        if engagement.maturity is not None:
+            check_engagement_maturity(engagement.maturity, ctx)
     return Document(path, engagement=engagement, context=ctx)
 
 
@@ -472,6 +287,9 @@ def check_references(engagement: Engagement, ctx: schema.Context) -> None:
             seen[item.id] = i
     outcome_ids = {o.id for o in engagement.outcomes}
     for i, kpi in enumerate(engagement.kpis):
+        if kpi.target_type in ("stay_below", "stay_above") and kpi.target is None:
+            limit = "ceiling" if kpi.target_type == "stay_below" else "floor"
+            raise ctx.fail(("kpis", i, "target"), f"target_type {kpi.target_type} needs a target: the {limit} to stay within")
         if kpi.outcome is not None and kpi.outcome not in outcome_ids:
             raise ctx.fail(
                 ("kpis", i, "outcome"),
@@ -569,12 +387,68 @@ def check_relationship(engagement: Engagement, ctx: schema.Context) -> None:
         elif "at_least" in evidence or "at_most" in evidence:
             raise ctx.fail((*at, "evidence"), "at_least and at_most go with a kpi, not with a moment")
     _unique_values(engagement.risks or [], "id", ("risks",), ctx)
+    check_jobs(engagement, ctx)
     bands = (engagement.health or {}).get("bands") or {}
     if "red" in bands and "green" in bands and bands["red"] > bands["green"]:
         raise ctx.fail(
             ("health", "bands"),
             f"red ({bands['red']:g}) must not be above green ({bands['green']:g}): red below one, green from the other",
         )
+
+
+def desired_outcome_ids(jobs: list[dict[str, Any]] | None) -> list[str]:
+    """Every desired outcome's id in the customer's jobs, in the order they are written.
+
+    >>> desired_outcome_ids([{"id": "j", "steps": [{"id": "s", "desired_outcomes": [{"id": "a"}, {"id": "b"}]}]}])
+    ['a', 'b']
+    """
+    return [o["id"] for job in jobs or [] for step in job.get("steps", []) for o in step.get("desired_outcomes", [])]
+
+
+def check_jobs(engagement: Engagement, ctx: schema.Context) -> None:
+    """The customer's jobs and what points at them: ids unique (a desired outcome's across all jobs, since
+    the pulse and KPIs name it alone), a parent job and an outcome that exist; a KPI's capability and
+    desired outcome, and a pulse answer's desired outcome, that exist."""
+    jobs = engagement.jobs or []
+    job_ids = _unique_values(jobs, "id", ("jobs",), ctx)
+    outcome_ids = {o.id for o in engagement.outcomes}
+    where_outcome: dict[str, str] = {}
+    for i, job in enumerate(jobs):
+        if job.get("parent") is not None and (job["parent"] not in job_ids or job["parent"] == job["id"]):
+            others = [j for j in job_ids if j != job["id"]]
+            raise ctx.fail(
+                ("jobs", i, "parent"), f"{job['parent']!r} is not the id of another job ({', '.join(others) or 'none'})"
+            )
+        if job.get("outcome") is not None and job["outcome"] not in outcome_ids:
+            raise ctx.fail(
+                ("jobs", i, "outcome"),
+                f"{job['outcome']!r} is not the id of any outcome ({', '.join(sorted(outcome_ids)) or 'none defined'})",
+            )
+        _unique_values(job["steps"], "id", ("jobs", i, "steps"), ctx)
+        for j, step in enumerate(job["steps"]):
+            for k, wanted in enumerate(step.get("desired_outcomes", [])):
+                at = ("jobs", i, "steps", j, "desired_outcomes", k, "id")
+                if wanted["id"] in where_outcome:
+                    raise ctx.fail(at, f"{wanted['id']!r} is already used by {where_outcome[wanted['id']]}")
+                where_outcome[wanted["id"]] = f"jobs[{i}].steps[{j}].desired_outcomes[{k}]"
+    capabilities = [c.get("name") for c in (engagement.initiative or {}).get("capabilities", [])]
+    for i, kpi in enumerate(engagement.kpis):
+        if kpi.capability is not None and kpi.capability not in capabilities:
+            raise ctx.fail(
+                ("kpis", i, "capability"),
+                f"{kpi.capability!r} is not the name of any initiative capability ({', '.join(capabilities) or 'none defined'})",
+            )
+        if kpi.desired_outcome is not None and kpi.desired_outcome not in where_outcome:
+            raise ctx.fail(
+                ("kpis", i, "desired_outcome"),
+                f"{kpi.desired_outcome!r} is not the id of any desired outcome in jobs ({', '.join(where_outcome) or 'none defined'})",
+            )
+    for i, answer in enumerate(engagement.pulse):
+        if answer.desired_outcome not in where_outcome:
+            raise ctx.fail(
+                ("pulse", i, "desired_outcome"),
+                f"{answer.desired_outcome!r} is not the id of any desired outcome in jobs ({', '.join(where_outcome) or 'none defined'})",
+            )
 
 
 PARTS: dict[str, schema.Spec] = {
@@ -584,6 +458,8 @@ PARTS: dict[str, schema.Spec] = {
     "commitments": schema.ListOf(schema.COMMITMENT),
     "references": schema.ListOf(schema.REFERENCE),
     "health": schema.HEALTH_SETTINGS,
+    "maturity": schema.MATURITY,
+    "jobs": schema.ListOf(schema.JOB),
 }
 
 
@@ -622,7 +498,7 @@ def engagement_document(engagement: Engagement) -> dict[str, Any]:
         value = getattr(engagement, key)
         if value is not None:
             doc[key] = value
-    for key in ("success_plan", "risks", "commitments", "references", "health"):
+    for key in ("success_plan", "risks", "commitments", "references", "health", "maturity", "jobs"):
         value = getattr(engagement, key)
         if value is not None:
             doc[key] = value
@@ -648,6 +524,8 @@ def engagement_document(engagement: Engagement) -> dict[str, Any]:
         doc["events"] = [_Row(without_none(e)) for e in engagement.events]
     if engagement.activities:
         doc["activities"] = [_Row(activity_document(a)) for a in engagement.activities]
+    if engagement.pulse:
+        doc["pulse"] = [_Row(without_none(a)) for a in engagement.pulse]
     if engagement.workshop:
         doc["workshop"] = engagement.workshop
     return _tidy(doc)

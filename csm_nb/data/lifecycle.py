@@ -1,4 +1,4 @@
-"""The logs that grow beside measurements: the moment log, events and the CSM's activities.
+"""The logs that grow beside measurements: the moment log, events, the CSM's activities and the pulse.
 
 Each entry comes from an engagement file (``moments:``, ``events:``) or a CSV/XLSX file appended
 with ``csm-nb import FILE --engagement ID``. Both are checked by the same rules
@@ -11,6 +11,8 @@ row imported again changes nothing:
   named by its date). A second entry for the same occurrence corrects the first.
 * an **event** is ``(date, type, ref, respondent)``: two survey answers on one day are two events
   when their respondents differ; give a ``ref`` (a case number) to tell other same-day events apart.
+* a **pulse answer** is ``(date, respondent, desired_outcome)``: a second answer of the same person
+  about the same outcome on the same day corrects the first.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from csm_nb.data.schema import Context, Path_
-from csm_nb.model import Activity, Event, MomentRecord
+from csm_nb.model import Activity, Event, MomentRecord, PulseAnswer
 
 MomentKey = tuple[str, str]
 ActivityKey = tuple[str, str, str]
 EventKey = tuple[str, str, str, str]
+PulseKey = tuple[str, str, str]
 
 
 def moment_key(record: MomentRecord) -> MomentKey:
@@ -104,3 +107,13 @@ def activity_document(activity: Activity) -> dict[str, Any]:
         "outcome": activity.outcome,
     }
     return {k: v for k, v in doc.items() if v not in (None, [])}
+
+
+def pulse_key(answer: PulseAnswer) -> PulseKey:
+    """What tells one pulse answer from another: its date, respondent and desired outcome."""
+    return (answer.date, answer.respondent, answer.desired_outcome)
+
+
+def shown_pulse_key(key: PulseKey) -> str:
+    """An answer in words: ``Priya Raman's answer on 'plan-time' of 2027-03-31``."""
+    return f"{key[1]}'s answer on {key[2]!r} of {key[0]}"

@@ -10,7 +10,7 @@ second kind. The rules, applied by :func:`plan_import`:
    cash-flow period and measurement in the file is written as the file says.
 2. **Measurements are appended data.** Stored measurements the file lacks are
    kept (the file's value wins for the same KPI and period), unless their KPI
-   is no longer in the file. **The moment log, events and activities are appended data
+   is no longer in the file. **The moment log, events, activities and pulse answers are appended data
    too**, by the same rule: stored entries the file lacks are kept (the file's
    entry wins for the same occurrence or event, ``csm_nb.data.lifecycle``),
    unless the moment is no longer in the engagement's model.
@@ -30,7 +30,8 @@ import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from csm_nb.data.lifecycle import activity_key, event_key, moment_key
+from csm_nb.data.engagement import desired_outcome_ids
+from csm_nb.data.lifecycle import activity_key, event_key, moment_key, pulse_key
 from csm_nb.model import Engagement, Measurement
 
 # The figures of a cash-flow line, in the order a person reads them.
@@ -141,7 +142,7 @@ def _merge_logs(
     kept: list[str],
     removed: list[str],
 ) -> None:
-    """The moment log, events and activities, by rule 2: appended entries the file lacks are kept (or, with replace, removed)."""
+    """The moment log, events, activities and pulse answers, by rule 2: appended entries the file lacks are kept (or, with replace, removed)."""
     in_file = {moment_key(r) for r in incoming.moments}
     model = set(moment_ids) if moment_ids is not None else None
     extra = [r for r in current.moments if moment_key(r) not in in_file and (model is None or r.moment in model)]
@@ -154,10 +155,19 @@ def _merge_logs(
     activities_in_file = {activity_key(a) for a in incoming.activities}
     extra_activities = [a for a in current.activities if activity_key(a) not in activities_in_file]
     activities = f"{len(extra_activities)} activit{'y' if len(extra_activities) == 1 else 'ies'}"
+    pulse_in_file = {pulse_key(a) for a in incoming.pulse}
+    outcomes_now = set(desired_outcome_ids(incoming.jobs))
+    extra_pulse = [a for a in current.pulse if pulse_key(a) not in pulse_in_file and a.desired_outcome in outcomes_now]
+    gone_pulse = [a for a in current.pulse if pulse_key(a) not in pulse_in_file and a.desired_outcome not in outcomes_now]
+    if gone_pulse:
+        names = ", ".join(sorted({a.desired_outcome for a in gone_pulse}))
+        removed.append(f"{len(gone_pulse)} pulse answer(s) about {names}, which the file's jobs no longer have")
+    answers = f"{len(extra_pulse)} pulse answer{'s' * (len(extra_pulse) != 1)}"
     if replace:
         removed += [f"{_entries(len(extra))} added after the import"] if extra else []
         removed += [f"{_events(len(extra_events))} added after the import"] if extra_events else []
         removed += [f"{activities} added after the import"] if extra_activities else []
+        removed += [f"{answers} added after the import"] if extra_pulse else []
         return
     if extra:
         merged.moments.extend(extra)
@@ -168,6 +178,9 @@ def _merge_logs(
     if extra_activities:
         merged.activities.extend(extra_activities)
         kept.append(f"{activities} (the CSM's log)")
+    if extra_pulse:
+        merged.pulse.extend(extra_pulse)
+        kept.append(f"{answers} (the customer's own view)")
 
 
 def _entries(n: int) -> str:

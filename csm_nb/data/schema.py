@@ -26,11 +26,18 @@ from csm_nb.vocabulary import (
     EVENT_TYPES,
     FREQUENCIES,
     HEALTH_COMPONENTS,
+    JOB_KINDS,
+    KPI_CONSENTS,
+    KPI_ORIGINS,
+    KPI_TARGET_TYPES,
     LEVELS,
+    MATURITY_CREDITS,
     MILESTONE_KINDS,
     MISSIONS,
     MOMENT_LOG_STATUSES,
     OUR_FUNCTIONS,
+    OUTCOME_DIRECTIONS,
+    RATING_SCALE,
     REFERENCE_KINDS,
     RISK_KINDS,
     RISK_SEVERITIES,
@@ -205,6 +212,16 @@ class Choice(Spec):
         return value
 
 
+class Credit(Choice):
+    """How far a maturity behaviour is seen: yes, partly or no. YAML reads a bare yes/no as true/false,
+    so those are taken as the words they were written as."""
+
+    def check(self, value: Any, path: Path_, ctx: Context) -> Any:
+        if isinstance(value, bool):
+            value = "yes" if value else "no"
+        return super().check(value, path, ctx)
+
+
 class Currency(Spec):
     """An ISO 4217 code such as USD; lower case is accepted and upper-cased."""
 
@@ -264,14 +281,17 @@ class Anything(Spec):
 
 
 class ModelRef(Spec):
-    """An engagement model: its id (text) or the model written inline (a mapping, kept as written and
-    checked whole by csm_nb.data.engagement_model, which knows the model's grammar)."""
+    """A model: its id (text) or the model written inline (a mapping, kept as written and checked whole
+    by the module that knows the model's grammar: csm_nb.data.engagement_model or .maturity_model)."""
+
+    def __init__(self, *, what: str = "an engagement model's id (such as high-touch)") -> None:
+        self.what = what
 
     def check(self, value: Any, path: Path_, ctx: Context) -> Any:
         if isinstance(value, Mapping):
             return value
         if isinstance(value, list):
-            raise ctx.fail(path, "expected an engagement model's id (such as high-touch) or a model written inline; got a list")
+            raise ctx.fail(path, f"expected {self.what} or a model written inline; got a list")
         return Text().check(value, path, ctx)
 
 
@@ -363,6 +383,11 @@ KPI = Record(
         "source": Text(),
         "owner": Text(),
         "milestones": MappingOf(PeriodKey(), Number()),
+        "target_type": Choice(*KPI_TARGET_TYPES),  # default reach; stay_below/stay_above: target is a ceiling/floor
+        "capability": Text(),  # the initiative's capability (its name) the KPI measures
+        "desired_outcome": Text(),  # the customer's desired outcome (an id in jobs) the KPI serves
+        "origin": Choice(*KPI_ORIGINS),
+        "consent": Choice(*KPI_CONSENTS),
     },
     required=("id",),
 )
@@ -397,6 +422,7 @@ INITIATIVE = Record(
                     "area": Choice("people", "process", "tools"),
                     "level": Integer(minimum=1, maximum=3),
                     "change": Choice("keep", "improve", "create", "retire"),
+                    "outputs": Text(),  # what the capability produces: where its change shows and can be measured
                     "note": Text(),
                 },
                 required=("name",),
@@ -594,6 +620,101 @@ HEALTH_SETTINGS = Record(
     }
 )
 
+# Maturity: where the customer stands on a maturity model (csm_nb.data.maturity_model checks it against the model).
+OBSERVED = MappingOf(Text(), Credit(*MATURITY_CREDITS))
+MATURITY = Record(
+    {
+        "model": ModelRef(what="a maturity model's id (such as value-measurement)"),
+        "peer_tag": Text(),
+        "assessments": ListOf(
+            Record(
+                {"date": IsoDate(), "by": Text(), "observed": OBSERVED, "metrics": MappingOf(Text(), Number()), "notes": Text()},
+                required=("date",),
+            )
+        ),
+        "plan": Record(
+            {
+                "target_level": Integer(minimum=1),
+                "by": IsoDate(),
+                "metric_targets": MappingOf(Text(), Number()),
+                "actions": ListOf(
+                    Record(
+                        {
+                            "behaviour": Text(),
+                            "action": Text(),
+                            "owner": Text(),
+                            "due": IsoDate(),
+                            "feature": Text(),
+                            "content": Text(),
+                        },
+                        required=("action",),
+                    )
+                ),
+            }
+        ),
+        "segments": ListOf(
+            Record(
+                {
+                    "id": Text(),
+                    "name": Text(),
+                    "when": Record({"behaviour_not": Text(), "metric_not_improved": Text()}),
+                    "content": Text(),
+                },
+                required=("id", "when"),
+            )
+        ),
+    },
+    required=("model",),
+)
+
+# Customer jobs: what the customer is trying to get done, its steps, and how they judge each step.
+RATING = Number(minimum=RATING_SCALE[0], maximum=RATING_SCALE[1])
+DESIRED_OUTCOME = Record(
+    {
+        "id": Text(),
+        "statement": Text(),
+        "direction": Choice(*OUTCOME_DIRECTIONS),
+        "unit": Text(),
+        "importance": RATING,
+        "satisfaction": RATING,
+    },
+    required=("id", "statement"),
+)
+JOB_STEP = Record(
+    {
+        "id": Text(),
+        "name": Text(),
+        "order": Integer(minimum=0),
+        "parties": Record({party: Integer(minimum=0) for party in ("customer", "us", "other")}),
+        "capability": Text(),
+        "desired_outcomes": ListOf(DESIRED_OUTCOME),
+    },
+    required=("id", "name"),
+)
+JOB = Record(
+    {
+        "id": Text(),
+        "statement": Text(),
+        "executor": Text(),
+        "kind": Choice(*JOB_KINDS),
+        "parent": Text(),
+        "outcome": Text(),
+        "steps": ListOf(JOB_STEP, at_least=1, what="step"),
+    },
+    required=("id", "statement", "steps"),
+)
+PULSE_ANSWER = Record(
+    {
+        "date": IsoDate(),
+        "respondent": Text(),
+        "desired_outcome": Text(),
+        "importance": RATING,
+        "satisfaction": RATING,
+        "comment": Text(),
+    },
+    required=("date", "respondent", "desired_outcome", "satisfaction"),
+)
+
 ENGAGEMENT = Record(
     {
         "schema": Text(),
@@ -631,6 +752,9 @@ ENGAGEMENT = Record(
         "references": ListOf(REFERENCE),
         "activities": ListOf(ACTIVITY),
         "health": HEALTH_SETTINGS,
+        "maturity": MATURITY,
+        "jobs": ListOf(JOB),
+        "pulse": ListOf(PULSE_ANSWER),
         "workshop": MappingOf(Text(), MappingOf(Text(), Anything())),
     },
     required=("schema", "id", "customer"),

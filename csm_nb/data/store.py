@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from csm_nb import config
-from csm_nb.data.engagement import check_part
+from csm_nb.data.engagement import check_part, desired_outcome_ids
 from csm_nb.data.engagement_model import (
     DEFAULT_MODEL_ID,
     builtin_model,
@@ -47,7 +47,13 @@ from csm_nb.data.engagement_model import (
     resolve_model,
     unknown_moment,
 )
-from csm_nb.data.lifecycle import activity_document, activity_key, activity_record, event_key, moment_key
+from csm_nb.data.lifecycle import activity_document, activity_key, activity_record, event_key, moment_key, pulse_key
+from csm_nb.data.maturity_model import (
+    builtin_maturity_model,
+    builtin_maturity_model_ids,
+    check_engagement_maturity,
+    check_maturity_model,
+)
 from csm_nb.data.schema import Context
 from csm_nb.errors import (
     ConflictError,
@@ -57,6 +63,7 @@ from csm_nb.errors import (
     StoreBusyError,
     StoreError,
 )
+from csm_nb.method.maturity import MaturityModel
 from csm_nb.model import (
     Activity,
     CashFlowLine,
@@ -68,6 +75,7 @@ from csm_nb.model import (
     Measurement,
     MomentRecord,
     Outcome,
+    PulseAnswer,
     field_names,
     without_none,
 )
@@ -189,6 +197,34 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (engagement_id, date, type, title)
     );
     """,
+    # 5 -> 6: maturity and the customer's jobs (JSON parts), maturity models, the pulse (appended like
+    # measurements) and what a KPI's target means, what it measures and where its figures come from.
+    """
+    ALTER TABLE engagement ADD COLUMN maturity TEXT;
+    ALTER TABLE engagement ADD COLUMN jobs TEXT;
+    ALTER TABLE kpi ADD COLUMN target_type TEXT;
+    ALTER TABLE kpi ADD COLUMN capability TEXT;
+    ALTER TABLE kpi ADD COLUMN desired_outcome TEXT;
+    ALTER TABLE kpi ADD COLUMN origin TEXT;
+    ALTER TABLE kpi ADD COLUMN consent TEXT;
+    CREATE TABLE maturity_model (
+        id TEXT PRIMARY KEY,
+        document TEXT NOT NULL,         -- JSON: the model as its file has it (csm-nb/maturity-model@1)
+        revision INTEGER NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL
+    );
+    CREATE TABLE pulse_answer (
+        engagement_id TEXT NOT NULL REFERENCES engagement(id) ON DELETE CASCADE,
+        date TEXT NOT NULL,
+        respondent TEXT NOT NULL,
+        desired_outcome TEXT NOT NULL,
+        satisfaction REAL NOT NULL,
+        attrs TEXT,                     -- JSON: importance, comment
+        position INTEGER NOT NULL,
+        PRIMARY KEY (engagement_id, date, respondent, desired_outcome)
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -203,8 +239,11 @@ _PART_COLUMNS = {
     "commitments": "commitments",
     "references": "reference_log",
     "health": "health_settings",
+    "maturity": "maturity",
+    "jobs": "jobs",
 }
-_LIFE_PARTS = ("success_plan", "risks", "commitments", "references", "health")
+_LIFE_PARTS = ("success_plan", "risks", "commitments", "references", "health", "maturity", "jobs")
+_PULSE_ATTRS = ("importance", "comment")
 
 
 @dataclass(frozen=True)
@@ -659,6 +698,7 @@ class Store:
             engagement.moments = self._moments(db, engagement_id)
             engagement.events = self._events(db, engagement_id)
             engagement.activities = self._activities(db, engagement_id)
+            engagement.pulse = self._pulse(db, engagement_id)
             parts = db.execute(
                 f"SELECT {', '.join(_PART_COLUMNS[p] for p in _LIFE_PARTS)} FROM engagement WHERE id = ?", (engagement_id,)
             ).fetchone()
@@ -784,7 +824,7 @@ class Store:
                 f"UPDATE engagement SET {', '.join(f'{_PART_COLUMNS[p]} = ?' for p in _LIFE_PARTS)} WHERE id = ?",
                 (*(_json_or_none(getattr(engagement, p)) for p in _LIFE_PARTS), engagement.id),
             )
-            for table in ("outcome", "kpi", "cash_flow_line", "measurement", "moment_log", "event", "activity"):
+            for table in ("outcome", "kpi", "cash_flow_line", "measurement", "moment_log", "event", "activity", "pulse_answer"):
                 db.execute(f"DELETE FROM {table} WHERE engagement_id = ?", (engagement.id,))
             db.executemany(
                 f"INSERT INTO outcome (engagement_id, position, {', '.join(_OUTCOME_COLUMNS)}) "
@@ -807,6 +847,7 @@ class Store:
             self._upsert_moments(db, engagement.id, engagement.moments)
             self._upsert_events(db, engagement.id, engagement.events)
             self._upsert_activities(db, engagement.id, engagement.activities)
+            self._upsert_pulse(db, engagement.id, engagement.pulse)
             self._merge_answers(db, engagement, now, author)
             db.execute("INSERT INTO change_log VALUES (?, ?, ?, ?, ?)", (engagement.id, revision, now, author, summary))
         engagement.revision, engagement.updated_at, engagement.updated_by = revision, now, author
@@ -849,6 +890,13 @@ class Store:
             current = self._current_revision(db, engagement_id, expected_revision)
             engagement = self.load(engagement_id)
             checked = check_part(engagement, part, value, source=f"engagement {engagement_id!r}")
+            if part == "maturity" and checked is not None:  # what it observes must be in its model
+                check_engagement_maturity(
+                    checked,
+                    Context(source=f"engagement {engagement_id!r}"),
+                    find=self.find_maturity_model,
+                    known=self.maturity_model_ids(),
+                )
             revision, now, who = current + 1, _now(), author or config.author()
             db.execute(
                 f"UPDATE engagement SET {_PART_COLUMNS[part]} = ?, revision = ?, updated_at = ?, updated_by = ? WHERE id = ?",
@@ -893,6 +941,49 @@ class Store:
             activity_record({"date": d, "type": t, "title": title, **json.loads(attrs or "{}")})
             for d, t, title, attrs in db.execute(
                 "SELECT date, type, title, attrs FROM activity WHERE engagement_id = ? ORDER BY position", (engagement_id,)
+            )
+        ]
+
+    @_translated
+    def add_pulse(self, engagement_id: str, answers: Iterable[PulseAnswer], *, author: str | None = None) -> dict[str, int]:
+        """Append or correct pulse answers (``lifecycle.pulse_key``: date, respondent, desired outcome), as
+        ``add_measurements`` does measurements. Answers about a desired outcome the engagement's jobs do not
+        have are refused, naming it; nothing is written then."""
+        rows = list(answers)
+        with self.transaction() as db:
+            row = db.execute("SELECT jobs FROM engagement WHERE id = ?", (engagement_id,)).fetchone()
+            if row is None:
+                raise self._missing(engagement_id)
+            known = desired_outcome_ids(json.loads(row[0]) if row[0] else None)
+            unknown = next((a.desired_outcome for a in rows if a.desired_outcome not in known), None)
+            if unknown is not None:
+                raise InputError(
+                    f"engagement {engagement_id!r}: {unknown!r} is not the id of any desired outcome in its jobs "
+                    f"({', '.join(known) or 'none defined'}); add the job's desired outcomes first"
+                )
+            counts = self._upsert_pulse(db, engagement_id, rows)
+            self._appended(db, engagement_id, author, "pulse", counts)
+        return counts
+
+    @staticmethod
+    def _upsert_pulse(db: sqlite3.Connection, engagement_id: str, rows: list[PulseAnswer]) -> dict[str, int]:
+        return Store._upsert_keyed(
+            db,
+            engagement_id,
+            table="pulse_answer",
+            key_columns=("date", "respondent", "desired_outcome"),
+            value_columns=("satisfaction", "attrs"),
+            rows=((pulse_key(a), (a.satisfaction, _attrs(a, _PULSE_ATTRS))) for a in rows),
+        )
+
+    @staticmethod
+    def _pulse(db: sqlite3.Connection, engagement_id: str) -> list[PulseAnswer]:
+        return [
+            PulseAnswer(d, who, outcome, satisfaction, **json.loads(attrs or "{}"))
+            for d, who, outcome, satisfaction, attrs in db.execute(
+                "SELECT date, respondent, desired_outcome, satisfaction, attrs FROM pulse_answer "
+                "WHERE engagement_id = ? ORDER BY position",
+                (engagement_id,),
             )
         ]
 
@@ -1120,6 +1211,45 @@ class Store:
                 (model.id, text, revision, _now(), author or config.author()),
             )
         return ("created" if row is None else "updated"), revision
+
+    @_translated
+    def save_maturity_model(self, document: dict[str, Any], *, author: str | None = None) -> tuple[str, int]:
+        """Store a maturity model's document (``csm-nb/maturity-model@1``, checked by the caller with
+        ``csm_nb.data.maturity_model``); ``(status, revision)`` as ``save_model`` gives."""
+        text = json.dumps(document, sort_keys=True)
+        model_id = document["id"]
+        with self.transaction() as db:
+            row = db.execute("SELECT document, revision FROM maturity_model WHERE id = ?", (model_id,)).fetchone()
+            if row is not None and row[0] == text:
+                return "unchanged", row[1]
+            revision = (row[1] if row else 0) + 1
+            db.execute(
+                "INSERT INTO maturity_model VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET document=excluded.document, "
+                "revision=excluded.revision, updated_at=excluded.updated_at, updated_by=excluded.updated_by",
+                (model_id, text, revision, _now(), author or config.author()),
+            )
+        return ("created" if row is None else "updated"), revision
+
+    @_translated
+    def find_maturity_model(self, model_id: str) -> MaturityModel | None:
+        """The maturity model ``model_id``: the one imported into this store, else the built-in one, else ``None``."""
+        document = self.maturity_model_document(model_id)
+        if document is None:
+            return builtin_maturity_model(model_id)
+        return check_maturity_model(document, Context(source=f"store: maturity model {model_id!r}"), standalone=True)
+
+    @_translated
+    def maturity_model_ids(self) -> list[str]:
+        """Every maturity model id an engagement may name here: the store's and the built-in ones."""
+        stored = [r[0] for r in self._db.execute("SELECT id FROM maturity_model")]
+        return sorted(set(stored) | set(builtin_maturity_model_ids()))
+
+    @_translated
+    def maturity_model_document(self, model_id: str) -> dict[str, Any] | None:
+        """The maturity model ``model_id`` imported into this store, as its document; ``None`` when there is none
+        (the built-in ones are ``csm_nb.data.maturity_model``'s)."""
+        row = self._db.execute("SELECT document FROM maturity_model WHERE id = ?", (model_id,)).fetchone()
+        return json.loads(row[0]) if row else None
 
     @_translated
     def model_users(self, model_id: str) -> dict[str, list[str]]:

@@ -26,12 +26,14 @@ from csm_nb.data.lifecycle import (
     event_record,
     moment_key,
     moment_record,
+    pulse_key,
     shown_event_key,
     shown_moment_key,
+    shown_pulse_key,
 )
-from csm_nb.data.schema import ACTIVITY, EVENT, MOMENT_LOG_ENTRY, Context, Path_, Record
+from csm_nb.data.schema import ACTIVITY, EVENT, MOMENT_LOG_ENTRY, PULSE_ANSWER, Context, Path_, Record
 from csm_nb.errors import CsmError, InputError, LimitError
-from csm_nb.model import Activity, CashFlowLine, Event, Measurement, MomentRecord
+from csm_nb.model import Activity, CashFlowLine, Event, Measurement, MomentRecord, PulseAnswer
 from csm_nb.vocabulary import InlineRows, parse_amount, parse_period, row_at
 
 CASH_FLOW_COLUMNS = ("period", "expenditure_est", "expenditure_act", "revenue_est", "revenue_act")
@@ -40,7 +42,8 @@ MOMENT_LOG_COLUMNS = ("moment", "due", "held", "status", "attendees", "outcome",
 EVENT_COLUMNS = ("date", "type", "severity", "ref", "score", "scale", "respondent", "note")
 ACTIVITY_COLUMNS = ("date", "type", "title", "missions", "with", "moment", "minutes", "outcome")
 # What ``csm-nb import FILE --engagement ID`` appends, told apart by the header (and, in a workbook, the sheet's name).
-LOG_KINDS = ("measurements", "events", "moments", "activities")
+PULSE_COLUMNS = ("date", "respondent", "desired_outcome", "importance", "satisfaction", "comment")
+LOG_KINDS = ("measurements", "events", "moments", "activities", "pulse")
 
 # The limits a table is held to (README "Limits") live in config beside the engagement-file
 # limits, where the README test checks them, and are read at each check (a test may lower them):
@@ -468,6 +471,8 @@ def read_log(path: Path) -> LogTable:
         index = _check_columns(where, header, MEASUREMENT_COLUMNS)
         rows = ((n, {c: _cell(r, i) for c, i in index.items()}) for n, r in body)
         return LogTable("measurements", where, numbered_measurements(where, rows))
+    if "desired_outcome" in names:
+        return LogTable("pulse", where, pulse_from_rows(where, _log_rows(where, header, body, PULSE_COLUMNS)))
     if "moment" in names:
         return LogTable("moments", where, moment_log_from_rows(where, _log_rows(where, header, body, MOMENT_LOG_COLUMNS)))
     if {"date", "type", "title"} <= names:
@@ -477,7 +482,8 @@ def read_log(path: Path) -> LogTable:
     raise InputError(
         f"{where}: which log is this? expected the columns kpi, period, value (measurements), date, type, ... "
         f"(events: {', '.join(EVENT_COLUMNS)}), date, type, title, ... (activities: {', '.join(ACTIVITY_COLUMNS)}) "
-        f"or moment, ... (the moment log: {', '.join(MOMENT_LOG_COLUMNS)}); "
+        f"moment, ... (the moment log: {', '.join(MOMENT_LOG_COLUMNS)}) or date, respondent, desired_outcome, "
+        f"satisfaction, ... (pulse answers: {', '.join(PULSE_COLUMNS)}); "
         f"got {', '.join(h for h in header if h) or 'no names'}"
     )
 
@@ -584,6 +590,19 @@ def activities_from_rows(source: str, rows: Iterable[tuple[int, Mapping[str, Any
         key=activity_key,
         shown=lambda k: f"the {k[1]} {k[2]!r} of {k[0]}",
         hint="one row an activity (give the second one its own title)",
+    )
+
+
+def pulse_from_rows(source: str, rows: Iterable[tuple[int, Mapping[str, Any]]]) -> list[tuple[int, PulseAnswer]]:
+    """Numbered rows (as mappings) as pulse answers; one row a person, outcome and day (``lifecycle.pulse_key``)."""
+    return _log_from_rows(
+        source,
+        rows,
+        spec=PULSE_ANSWER,
+        build=lambda cells, _path, _ctx: PulseAnswer(**cells),
+        key=pulse_key,
+        shown=shown_pulse_key,
+        hint="one answer a person, outcome and day (remove one of them)",
     )
 
 

@@ -9,7 +9,8 @@ Components (docs/account-health.md; weights are the defaults of
 ``csm_nb.vocabulary.DEFAULT_HEALTH_WEIGHTS``, settings under ``health.weights``):
 
 * **outcome** (weight 3), **leading** (2): the mean of the measured lagging, resp. leading, KPIs'
-  :func:`kpi_score`. A KPI without ``kind`` is lagging.
+  :func:`kpi_score`. A KPI without ``kind`` is lagging. A KPI with a ceiling or floor
+  (``target_type`` ``stay_below`` / ``stay_above``) scores :func:`limit_score`: 100 within, 0 breached.
 * **money** (2): :func:`money_score` of actual against estimated revenue to date (the cash flow's
   ``to_date``, its accuracy band).
 * **onboarding** (1), only while onboarding (the moment marked ``onboarding_complete`` not held by
@@ -21,8 +22,10 @@ Components (docs/account-health.md; weights are the defaults of
 * **relationship** (1): 25 for each of the four checks of
   :func:`csm_nb.method.stakeholders.relationship_checks`; known only when a stakeholder carries map
   data (``roles``, ``level``, ``influence`` or ``support``).
-* **customer_view** (1): 10 x the mean of the latest satisfaction rating (0-10) of each respondent
-  in the :data:`WINDOW_DAYS` up to ``as_of``: survey events, ``score / scale x 10``.
+* **customer_view** (1): the customer pulse first (:func:`csm_nb.method.pulse.customer_view`): 10 x the
+  mean of the latest satisfaction (0-10) of each desired outcome answered in the :data:`WINDOW_DAYS` up
+  to ``as_of`` (4, 6 and 8 give 60). Without a pulse answer there, the survey events: 10 x the mean of
+  the latest rating of each respondent in the same window, ``score / scale x 10``.
 
 Overall (:func:`overall`) = sum of weight x score over the known components / sum of their weights,
 published to one decimal. Band (:func:`band`): red below ``red`` (50), green from ``green`` (75),
@@ -45,6 +48,7 @@ from typing import Any
 from csm_nb.errors import InputError
 from csm_nb.method import cashflow, progress
 from csm_nb.method import engagement_plan as ep
+from csm_nb.method import pulse as pulse_method
 from csm_nb.method import stakeholders as sm
 from csm_nb.model import Engagement, EngagementModel, Event
 from csm_nb.vocabulary import (
@@ -124,6 +128,16 @@ def kpi_score(*, progress: float, planned: float, on_time: bool | None, toleranc
     shortfall = max(0.0, behind_points(progress=progress, planned=planned) - 100.0 * tolerance)
     score = _clean(100.0 - KPI_POINTS_PER_POINT * shortfall)
     return min(score, MISSED_DEADLINE_CAP) if on_time is False else score
+
+
+def limit_score(status: str) -> float:
+    """A ceiling or floor KPI's health score at its latest measurement: 100 within, 0 breached
+    (a limit has no path, so there is nothing in between).
+
+    >>> limit_score("within"), limit_score("breached")
+    (100.0, 0.0)
+    """
+    return 100.0 if status == "within" else 0.0
 
 
 def money_score(*, actual: float | None, estimated: float | None, band: float = 0.10) -> float | None:
@@ -315,12 +329,23 @@ def kpi_words(behind: float, on_time: bool | None, tolerance: float) -> str:
     return text
 
 
+def kpi_limit_words(kp: progress.KpiProgress) -> str:
+    """A ceiling or floor KPI's latest measurement against its limit, in words ("7 months, above the ceiling of 6 months")."""
+    unit = f" {kp.kpi.unit}" if kp.kpi.unit and kp.kpi.unit != "%" else (" %" if kp.kpi.unit == "%" else "")
+    status = kp.limits[-1] if kp.limits else "within"
+    return f"{kp.values[-1]:g}{unit}, " + progress.limit_words(status, target_type=kp.target_type, limit=f"{kp.target:g}{unit}")
+
+
 def kpi_health(tracked: Sequence[progress.KpiProgress], *, tolerance: float = 0.02) -> list[KpiHealth]:
     """Every measured KPI's score at its latest measurement, in the engagement's order."""
     out = []
     for kp in tracked:
         i = kp.latest
         if i is None:
+            continue
+        if kp.limits is not None:  # a ceiling or floor: within or breached, no plan to be behind
+            words = kpi_limit_words(kp)
+            out.append(KpiHealth(kp.kpi.id, kp.label(), kp.kpi.kind or "lagging", limit_score(kp.limits[i]), 0.0, None, words))
             continue
         on_time = kpi_on_time(kp)
         behind = round(behind_points(progress=kp.progress[i], planned=kp.planned[i]), _DIGITS)
@@ -477,6 +502,28 @@ def latest_ratings(events: Sequence[Event], *, as_of: dt.date) -> list[tuple[str
 
 
 def customer_view_component(engagement: Engagement, weight: float, *, as_of: dt.date) -> Component:
+    """The customer's-view component: the pulse's latest satisfaction per desired outcome in the
+    :data:`WINDOW_DAYS` up to ``as_of`` (10 x their mean); without a pulse answer there, the latest
+    survey rating of each respondent (:func:`latest_ratings`).
+
+    >>> from csm_nb.model import PulseAnswer
+    >>> e = Engagement("a", "A", events=[Event("2027-06-01", "survey", score=9)],
+    ...                pulse=[PulseAnswer("2027-06-30", "Priya", o, s) for o, s in (("a", 4), ("b", 6), ("c", 8))])
+    >>> customer_view_component(e, 1, as_of=dt.date(2027, 7, 1)).score
+    60.0
+    >>> customer_view_component(e, 1, as_of=dt.date(2027, 6, 15)).score  # before the pulse: the survey
+    90.0
+    """
+    since = as_of - dt.timedelta(days=WINDOW_DAYS)
+    latest = pulse_method.latest_satisfaction(engagement.pulse, as_of=as_of, window_days=WINDOW_DAYS)
+    if latest:
+        score = pulse_method.customer_view(engagement.pulse, as_of=as_of, window_days=WINDOW_DAYS)
+        mean = math.fsum(s for _, s in latest.values()) / len(latest)
+        words = (
+            f"mean {mean:.1f} of 10 over the latest pulse answer to {plural(len(latest), 'desired outcome')} "
+            f"since {day_words(since)}"
+        )
+        return Component(score, weight, True, words)
     ratings = latest_ratings(engagement.events, as_of=as_of)
     if not ratings:
         return Component(None, weight, False, f"no satisfaction rating in the {WINDOW_DAYS} days up to {day_words(as_of)}")
@@ -488,8 +535,8 @@ def customer_view_component(engagement: Engagement, weight: float, *, as_of: dt.
 
 def scorable(engagement: Engagement) -> bool:
     """Could any component be known at some date: a KPI measured, actual revenue against an estimate,
-    a signed contract (onboarding, moments), a mapped stakeholder or a satisfaction rating? Dates are
-    not looked at: an index asks without one.
+    a signed contract (onboarding, moments), a mapped stakeholder, a pulse answer or a satisfaction
+    rating? Dates are not looked at: an index asks without one.
 
     >>> scorable(Engagement("a", "A")), scorable(Engagement("a", "A", events=[Event("2027-01-05", "survey", score=8)]))
     (False, True)
@@ -502,6 +549,8 @@ def scorable(engagement: Engagement) -> bool:
     if engagement.contract is not None and engagement.contract.signed:
         return True
     if any(r.get(k) not in (None, [], "") for r in engagement.stakeholders or [] for k in MAP_KEYS):
+        return True
+    if any(a.satisfaction is not None for a in engagement.pulse):
         return True
     return any(e.type == "survey" and rating_0_10(e.score, e.scale) is not None for e in engagement.events)
 

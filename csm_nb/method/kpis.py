@@ -535,3 +535,36 @@ def candidate_notes(candidates: Sequence[Candidate], kpis: Sequence[Kpi]) -> dic
             _, name, f = max(faster)
             notes.setdefault(c.id, []).append(f"measured {c.frequency}, less often than {name} ({f})")
     return notes
+
+
+# ----------------------------------------------------------------------------- capabilities and their KPIs
+
+# The capability changes (initiative.capabilities[].change) that move outputs and so need measuring; "keep" does not.
+CHANGING = ("improve", "create", "retire")
+
+
+def kpis_by_capability(capabilities: Sequence[Mapping[str, Any]], kpis: Sequence[Kpi]) -> dict[str, list[Kpi]]:
+    """Each capability's name -> the KPIs that measure it (``kpis[].capability``), in register order.
+
+    >>> caps = [{"name": "Taking new orders", "change": "improve"}, {"name": "Invoicing", "change": "keep"}]
+    >>> found = kpis_by_capability(caps, [Kpi("o", capability="Taking new orders"), Kpi("x")])
+    >>> {name: [k.id for k in ks] for name, ks in found.items()}
+    {'Taking new orders': ['o'], 'Invoicing': []}
+    """
+    names = [str(c.get("name")) for c in capabilities if c.get("name")]
+    return {name: [k for k in kpis if k.capability == name] for name in names}
+
+
+def unmeasured_changes(capabilities: Sequence[Mapping[str, Any]], kpis: Sequence[Kpi]) -> list[str]:
+    """The capabilities being changed (improve, create or retire) that no KPI measures, by name: their
+    changed outputs are where value shows, so each needs a KPI.
+
+    >>> caps = [{"name": "Releasing Software Y", "change": "improve"}, {"name": "Invoicing", "change": "keep"},
+    ...         {"name": "Scrap tracking", "change": "create"}]
+    >>> unmeasured_changes(caps, [Kpi("r", capability="Releasing Software Y")])
+    ['Scrap tracking']
+    """
+    measured = kpis_by_capability(capabilities, kpis)
+    return [
+        str(c["name"]) for c in capabilities if c.get("name") and c.get("change") in CHANGING and not measured[str(c["name"])]
+    ]

@@ -34,6 +34,17 @@ Units and conventions
 * **Forecast**: the period when progress reaches 1, from the least-squares
   line through the measurements of the last ``trend_periods`` plan periods. ``None`` (reported as
   "not at this rate") when that line does not rise.
+* **Ceilings and floors** (``Kpi.target_type`` ``stay_below`` / ``stay_above``): ``target`` is a
+  limit to stay at or below (a ceiling) or at or above (a floor), not a point to reach. Each
+  measurement is ``within`` (the limit itself is within) or ``breached``
+  (:func:`within_limit`); there is no plan line, no progress fraction
+  (``None``), no crossing and no forecast. The plan-status of a measurement is ``on_plan`` when
+  within and ``behind`` when breached, so every verdict reads it by the one rule. A deadline is
+  optional (``immediate``: from the start).
+* **Freshness** (:func:`freshness`): the next figure is due one period of the KPI's frequency
+  after the last measured one (for a KPI never measured: one period after its start). It is
+  **overdue** once ``as_of`` is past that due date plus a grace (:data:`GRACE_DAYS`: daily 1 day,
+  weekly 3, fortnightly 5, monthly 10, quarterly 20, half-yearly 30, yearly 45).
 """
 
 from __future__ import annotations
@@ -59,6 +70,56 @@ Status = Literal["ahead", "on_plan", "behind"]
 STATUS_WORDS: dict[str, str] = {key: v.words for key, v in KPI_STATUSES.items()}
 
 _EPS = 1e-9
+
+
+# -- ceilings and floors -------------------------------------------------------------------------
+LimitStatus = Literal["within", "breached"]
+LIMIT_TYPES: tuple[str, ...] = ("stay_below", "stay_above")
+# A limit's per-measurement word and the plan status every verdict reads it as.
+LIMIT_STATUS_KEYS: dict[str, str] = {"within": "on_plan", "breached": "behind"}
+# What a limit is called, by target type.
+LIMIT_NAMES: dict[str, str] = {"stay_below": "ceiling", "stay_above": "floor"}
+
+
+def is_limit(kpi: Kpi) -> bool:
+    """Whether a KPI's target is a ceiling or floor to stay within rather than a point to reach.
+
+    >>> is_limit(Kpi("k", target_type="stay_below")), is_limit(Kpi("k", target_type="reach")), is_limit(Kpi("k"))
+    (True, False, False)
+    """
+    return getattr(kpi, "target_type", None) in LIMIT_TYPES
+
+
+def within_limit(value: float, *, limit: float, target_type: str) -> bool:
+    """Whether a measured ``value`` keeps a ceiling (``stay_below``: value ≤ limit) or a floor
+    (``stay_above``: value ≥ limit); the limit itself is within. Same unit as the KPI.
+
+    At most 6 months between releases: 6 is within, 7 breaches it.
+
+    >>> within_limit(6, limit=6, target_type="stay_below"), within_limit(7, limit=6, target_type="stay_below")
+    (True, False)
+    >>> within_limit(95, limit=98, target_type="stay_above")
+    False
+    """
+    if target_type == "stay_below":
+        return float(value) <= float(limit)
+    if target_type == "stay_above":
+        return float(value) >= float(limit)
+    raise ValueError(f"target_type {target_type!r} is not a limit; expected one of {', '.join(LIMIT_TYPES)}")
+
+
+def limit_words(status: str, *, target_type: str, limit: str) -> str:
+    """A limit's status in plain words, ``limit`` already written with its unit.
+
+    >>> limit_words("within", target_type="stay_below", limit="6 months")
+    'within the ceiling of 6 months'
+    >>> limit_words("breached", target_type="stay_below", limit="6 months"), limit_words("breached", target_type="stay_above", limit="98 %")
+    ('above the ceiling of 6 months', 'below the floor of 98 %')
+    """
+    name = LIMIT_NAMES[target_type]
+    if status == "within":
+        return f"within the {name} of {limit}"
+    return f"{'above' if target_type == 'stay_below' else 'below'} the {name} of {limit}"
 
 
 # -- normalising ---------------------------------------------------------------------
@@ -93,7 +154,15 @@ def value_at_progress(progress: float, *, baseline: float, target: float) -> flo
 
 
 def check_kpi(kpi: Kpi) -> tuple[float, float]:
-    """The KPI's baseline and target, refusing what cannot be tracked, naming the KPI."""
+    """The KPI's baseline and target, refusing what cannot be tracked, naming the KPI.
+
+    A ceiling or floor (:func:`is_limit`) needs only its target (the limit);
+    its baseline is shown when known and is NaN otherwise.
+    """
+    if is_limit(kpi):
+        if kpi.target is None:
+            raise InputError(f"KPI {kpi.id!r} has no target; a {kpi.target_type} KPI needs its limit as target")
+        return (float(kpi.baseline) if kpi.baseline is not None else math.nan), float(kpi.target)
     if kpi.baseline is None or kpi.target is None:
         missing = " and ".join(n for n, v in (("baseline", kpi.baseline), ("target", kpi.target)) if v is None)
         raise InputError(f"KPI {kpi.id!r} has no {missing}; add it to the KPI register to track progress")
@@ -223,6 +292,8 @@ def timeline(kpi: Kpi, *, fiscal_year_end: str | None = None) -> Timeline:
     measured = frequency_unit(kpi.frequency)
     start = parse_date(kpi.start)
     deadline = parse_deadline(kpi.deadline)
+    if deadline is None and is_limit(kpi) and kpi.deadline in (None, ""):
+        deadline = parse_deadline("immediate")  # a limit without a deadline holds from the start
     if deadline is None:
         raise InputError(f"KPI {kpi.id!r} has no usable deadline ({kpi.deadline!r}); give {DEADLINE_FORMS}")
     if deadline.kind == "span":
@@ -234,6 +305,8 @@ def timeline(kpi: Kpi, *, fiscal_year_end: str | None = None) -> Timeline:
         end = deadline.on(start, fiscal_year_end=fiscal_year_end)
         assert end is not None  # only spans and the financial year need the start, and it is known here
         length = periods_between(start, end, unit)
+    if length == 0 and is_limit(kpi):
+        return Timeline(unit=unit, length=0.0, start=start, measured_unit=measured)  # a limit from the start
     if length <= 0:
         raise InputError(f"KPI {kpi.id!r}: the deadline {kpi.deadline!r} is not after the start {kpi.start!r}")
     return Timeline(unit=unit, length=float(length), start=start, measured_unit=measured)
@@ -275,8 +348,8 @@ def check_measurement_window(
             except InputError:
                 lines[m.kpi] = None
         line = lines[m.kpi]
-        if line is None or (isinstance(m.period, str) and line.start is None):
-            continue
+        if line is None or line.length <= 0 or (isinstance(m.period, str) and line.start is None):
+            continue  # a limit that holds from the start has no plan length to measure a window by
         position = line.position(m.period, kpi=m.kpi)
         if -line.length <= position <= 2 * line.length:
             continue
@@ -471,6 +544,8 @@ class KpiProgress:
     forecast: Forecast
     tolerance: float
     milestones: dict[float, float] = field(default_factory=dict)  # explicit ones, period -> KPI value
+    # A ceiling or floor (stay_below | stay_above): each measurement within or breached; None for reach KPIs.
+    limits: list[LimitStatus] | None = None
 
     @property
     def measured(self) -> bool:
@@ -482,13 +557,24 @@ class KpiProgress:
 
     @property
     def gap(self) -> float | None:
-        """Latest progress minus plan (fraction of the journey); positive is ahead."""
+        """Latest progress minus plan (fraction of the journey); positive is ahead; ``None`` for a ceiling or floor."""
         i = self.latest
-        return None if i is None else self.progress[i] - self.planned[i]
+        return None if i is None or self.limits is not None else self.progress[i] - self.planned[i]
+
+    @property
+    def target_type(self) -> str:
+        """``reach`` (a path from baseline to target), ``stay_below`` or ``stay_above``."""
+        return self.kpi.target_type if is_limit(self.kpi) else "reach"
+
+    @property
+    def is_limit(self) -> bool:
+        return self.limits is not None
 
     @property
     def on_time(self) -> bool | None:
-        """Does the forecast reach the target by the deadline?"""
+        """Does the forecast reach the target by the deadline? (``None`` for a ceiling or floor: no deadline to reach.)"""
+        if self.limits is not None:
+            return None
         if self.forecast.period is None:
             return False if self.measured else None
         return self.forecast.period <= self.timeline.length + _EPS
@@ -531,7 +617,9 @@ class KpiProgress:
             "kind": self.kpi.kind,
             "unit": self.kpi.unit,
             "direction": self.kpi.direction,
-            "baseline": self.baseline,
+            "target_type": self.target_type,
+            "limit_status": list(self.limits) if self.limits is not None else None,
+            "baseline": None if math.isnan(self.baseline) else self.baseline,
             "target": self.target,
             "period_unit": t.unit,
             "plan_periods": t.length,
@@ -584,6 +672,8 @@ def track(
     measurements = measurement_list(measurements)
     baseline, target = check_kpi(kpi)
     line = timeline(kpi, fiscal_year_end=fiscal_year_end)
+    if is_limit(kpi):
+        return track_limit(kpi, measurements, baseline=baseline, line=line, tolerance=tolerance)
     milestones: dict[float, float] = {}
     for key, value in (kpi.milestones or {}).items():
         where = float(key) if isinstance(key, int) else line.position(key, kpi=kpi.id)
@@ -615,6 +705,166 @@ def track(
         tolerance=tolerance,
         milestones=milestones,
     )
+
+
+def track_limit(
+    kpi: Kpi, measurements: Sequence[Measurement], *, baseline: float, line: Timeline, tolerance: float = 0.02
+) -> KpiProgress:
+    """Track a ceiling or floor: each measurement ``within`` or ``breached``, no plan, no forecast.
+
+    ``progress`` and ``planned`` are ``None`` (there is no journey); ``status`` is ``on_plan`` within
+    and ``behind`` breached (:data:`LIMIT_STATUS_KEYS`).
+
+    At most 6 months between releases, measured at 5, 7 and 5 months:
+
+    >>> k = Kpi("gap", unit="months", target=6, target_type="stay_below", start="2019-01-01", deadline="immediate")
+    >>> t = track(k, [Measurement("gap", d, v) for d, v in (("2019-03-01", 5), ("2019-10-01", 7), ("2020-03-01", 5))])
+    >>> t.limits, t.status, t.on_time
+    (['within', 'breached', 'within'], ['on_plan', 'behind', 'on_plan'], None)
+    """
+    placed: dict[float, float] = {}
+    for m in measurements:
+        if m.kpi == kpi.id:
+            placed[round(line.position(m.period, kpi=kpi.id), 9)] = float(m.value)
+    xs = sorted(placed)
+    values = [placed[x] for x in xs]
+    limit = float(kpi.target)  # type: ignore[arg-type]  # check_kpi refused a limit without one
+    limits: list[LimitStatus] = [
+        "within" if within_limit(v, limit=limit, target_type=kpi.target_type or "") else "breached" for v in values
+    ]
+    return KpiProgress(
+        kpi=kpi,
+        timeline=line,
+        baseline=baseline,
+        target=limit,
+        plan=[],
+        periods=xs,
+        values=values,
+        progress=[None] * len(xs),  # type: ignore[list-item]  # no journey to measure a share of
+        planned=[None] * len(xs),  # type: ignore[list-item]
+        status=[LIMIT_STATUS_KEYS[w] for w in limits],  # type: ignore[misc]
+        crossings=[],
+        forecast=Forecast(None, f"a {'ceiling' if kpi.target_type == 'stay_below' else 'floor'} has no path to forecast"),
+        tolerance=tolerance,
+        limits=limits,
+    )
+
+
+# -- freshness: is a figure overdue? ---------------------------------------------------------
+# Days of grace after a figure falls due before it is "measurement overdue", by the frequency's unit:
+# long enough for the figure to be collected, short enough to ask before the next one is due too.
+GRACE_DAYS: dict[str, int] = {"day": 1, "week": 3, "fortnight": 5, "month": 10, "quarter": 20, "half-year": 30, "year": 45}
+
+
+def grace_days(frequency: str | None) -> int:
+    """The grace after a figure falls due, in days, for a KPI's frequency (unknown or missing: monthly).
+
+    >>> grace_days("monthly"), grace_days("weekly"), grace_days("quarterly"), grace_days("yearly"), grace_days(None)
+    (10, 3, 20, 45, 10)
+    """
+    return GRACE_DAYS[frequency_unit(frequency)]
+
+
+def period_words(unit: str, due: dt.date) -> str:
+    """The period whose figure falls due on ``due``, in words: the period that ends there.
+
+    >>> period_words("month", dt.date(2020, 4, 1)), period_words("year", dt.date(2021, 1, 1))
+    ('March 2020', '2020')
+    >>> period_words("quarter", dt.date(2020, 7, 1)), period_words("week", dt.date(2020, 3, 9))
+    ('quarter to 30 Jun 2020', 'week to 8 Mar 2020')
+    """
+    last = due - dt.timedelta(days=1)
+    if unit == "month" and due.day == 1:
+        return last.strftime("%B %Y")
+    if unit == "year" and (due.month, due.day) == (1, 1):
+        return str(last.year)
+    return f"{unit} to {day_words(last)}"
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """When a KPI's next figure is due, and whether it is overdue at ``as_of``.
+
+    ``due`` is the end of the next period to measure; ``overdue_from`` is the first day it counts as
+    overdue (``due`` + grace + 1 day); ``period`` names that period ("March 2020")."""
+
+    due: dt.date
+    grace: int
+    as_of: dt.date
+    period: str
+    first: bool  # no figure yet: the first one is due
+
+    @property
+    def overdue_from(self) -> dt.date:
+        return self.due + dt.timedelta(days=self.grace + 1)
+
+    @property
+    def overdue(self) -> bool:
+        return self.as_of > self.due + dt.timedelta(days=self.grace)
+
+    @property
+    def days_overdue(self) -> int:
+        """Days past the due date plus grace (0 when not overdue)."""
+        return max(0, (self.as_of - self.due).days - self.grace)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "next_due": self.due.isoformat(),
+            "grace_days": self.grace,
+            "measurement_overdue": self.overdue,
+            "overdue_from": self.overdue_from.isoformat(),
+            "period": self.period,
+        }
+
+
+def next_due(kpi: Kpi, last: dt.date | None) -> dt.date | None:
+    """When the next figure is due: one period of the KPI's frequency after the ``last`` measured day,
+    or after its start when never measured (``None``: no start date to count from).
+
+    >>> next_due(Kpi("k", start="2020-01-01", frequency="monthly"), dt.date(2020, 3, 1))
+    datetime.date(2020, 4, 1)
+    >>> next_due(Kpi("k", start="2020-01-01", frequency="quarterly"), None), next_due(Kpi("k"), None)
+    (datetime.date(2020, 4, 1), None)
+    """
+    anchor = last or parse_date(kpi.start)
+    if anchor is None:
+        return None
+    try:
+        return date_at(anchor, 1, frequency_unit(kpi.frequency))
+    except (ValueError, OverflowError):
+        return None
+
+
+def freshness(kp: KpiProgress, *, as_of: dt.date) -> Freshness | None:
+    """Is a tracked KPI's next figure overdue at ``as_of``?
+
+    Overdue when ``as_of > last measured day + one period + grace``; a KPI never measured counts
+    from its start. ``None`` when it cannot be told: no frequency given (nobody agreed how often to
+    measure), no start date, or a KPI that starts after ``as_of``.
+
+    Monthly, last figure for month 14 (1 March 2020): the March figure is due 1 April, overdue from
+    12 April (10 days' grace):
+
+    >>> k = Kpi("w", baseline=1.25, target=1.0, start="2019-01-01", deadline="end December 2020", frequency="monthly")
+    >>> t = track(k, [Measurement("w", 14, 1.09)])
+    >>> f = freshness(t, as_of=dt.date(2020, 4, 11))
+    >>> f.due, f.overdue, f.period, freshness(t, as_of=dt.date(2020, 4, 12)).overdue
+    (datetime.date(2020, 4, 1), False, 'March 2020', True)
+    """
+    kpi = kp.kpi
+    if period_unit(kpi.frequency) is None:
+        return None
+    start = parse_date(kpi.start)
+    if start is not None and start > as_of:
+        return None
+    last = kp.timeline.date(kp.periods[-1]) if kp.periods else None
+    if kp.periods and last is None:
+        return None  # indexes without a start date cannot be dated
+    due = next_due(kpi, last)
+    if due is None:
+        return None
+    unit = frequency_unit(kpi.frequency)
+    return Freshness(due, grace_days(kpi.frequency), as_of, period_words(unit, due), first=not kp.periods)
 
 
 # -- as of a date --------------------------------------------------------------------------

@@ -3,7 +3,11 @@
 The facts and their keys (the words people read are in :mod:`csm_nb.vocabulary`):
 
 * a KPI's status: its latest measurement against its plan, ``ahead`` | ``on_plan`` | ``behind``
-  (``None``: not measured yet), from :mod:`csm_nb.method.progress`;
+  (``None``: not measured yet), from :mod:`csm_nb.method.progress`. A KPI with a ceiling or floor
+  (``target_type`` ``stay_below`` | ``stay_above``) has no plan: its latest measurement is
+  ``within`` (status ``on_plan``) or ``breached`` (status ``behind``),
+  :data:`csm_nb.method.progress.LIMIT_STATUS_KEYS`, so
+  a breached lagging ceiling makes the engagement off track like a lagging KPI behind plan;
 * an outcome's status: the worst status of its measured lagging KPIs, or of its leading ones
   while no lagging KPI is measured ("early signs only"); ``None`` when none is measured;
 * the money verdict: actual against estimated revenue to date, from

@@ -19,6 +19,7 @@ from csm_nb.data.questions import load_bank, option_label, parse_answers_paramet
 from csm_nb.data.store import Store
 from csm_nb.forms.widgets import WorkshopPage
 from csm_nb.method.dates import parse_as_of
+from csm_nb.method.kpis import kpis_by_capability, unmeasured_changes
 from csm_nb.model import Engagement, Outcome
 from csm_nb.pages.base import Page
 from csm_nb.render.html import Html, callout, figures, join, paragraph, section, table
@@ -286,12 +287,34 @@ class EngagementBriefPage(WorkshopPage, Page):
         other = _lines(self.answers.get("capabilities_other"))
         if not caps and not other:
             return Html("")
-        rows = [[c.get("name"), c.get("area") or "", c.get("level") or "", c.get("change") or ""] for c in caps]
-        rows += [[o, "", "", ""] for o in other]
+        measured = kpis_by_capability(caps, self.engagement.kpis)
+        rows = [
+            [
+                c.get("name"),
+                c.get("area") or "",
+                c.get("level") or "",
+                c.get("change") or "",
+                c.get("outputs") or "",
+                ", ".join(k.name or k.id for k in measured.get(str(c.get("name")), [])) or "none",
+            ]
+            for c in caps
+        ]
+        rows += [[o, "", "", "", "", ""] for o in other]
+        missing = unmeasured_changes(caps, self.engagement.kpis)
+        note = (
+            callout(
+                "Their changed outputs are where the value will show: agree a KPI for each in the KPI workshop.",
+                tone="warn",
+                title=f"No KPI measures: {', '.join(missing)}.",
+            )
+            if missing
+            else Html("")
+        )
         return section(
             "Capabilities touched",
-            table(["Capability", "People / process / tools", "Level (1-3)", "Change"], rows),
-            intro="Which people, processes and tools the solution changes: where adoption work will be.",
+            table(["Capability", "People / process / tools", "Level (1-3)", "Change", "Outputs", "Measured by"], rows),
+            note,
+            intro="Which people, processes and tools the solution changes, what each produces, and the KPIs that measure it.",
         )
 
     def outcomes_report(self) -> Html:
@@ -355,7 +378,11 @@ class EngagementBriefPage(WorkshopPage, Page):
             "verdicts": self.verdicts(),
             "revenue": self.revenue(),
             "bill_of_materials": self.bill_of_materials(),
-            "capabilities": self.capabilities(),
+            "capabilities": [
+                {**c, "kpis": [k.id for k in kpis_by_capability([c], self.engagement.kpis).get(str(c.get("name")), [])]}
+                for c in self.capabilities()
+            ],
+            "unmeasured_capabilities": unmeasured_changes(self.capabilities(), self.engagement.kpis),
             "stakeholders": self.stakeholders(),
             "outcomes": [without_none(o) for o in outcomes],
             "to_validate": [o.id for o in outcomes if o.status != "stated"],

@@ -17,7 +17,7 @@ from csm_nb.errors import InputError
 from csm_nb.frames import known, kpi_frame, measurements_frame, pandas
 from csm_nb.method import progress
 from csm_nb.method.dates import date_words, parse_as_of
-from csm_nb.method.progress import STATUS_WORDS, KpiProgress
+from csm_nb.method.progress import LIMIT_NAMES, STATUS_WORDS, Freshness, KpiProgress, limit_words
 from csm_nb.model import Engagement
 from csm_nb.pages.base import Page, engagement_verdicts, overall_headline
 from csm_nb.render import charts
@@ -60,7 +60,7 @@ def pct(fraction: float | None) -> str:
 
 
 def kpi_value(kp: KpiProgress, value: float | None) -> str:
-    if value is None:
+    if value is None or math.isnan(value):
         return "not measured yet"
     # As many decimals as the figure needs (29.25 days stays 29.25), at most two.
     decimals = next((d for d in (0, 1) if abs(round(value, d) - value) < 1e-9), 2)
@@ -85,10 +85,31 @@ def when(kp: KpiProgress, position: float | None) -> str:
     return f"{part_of_month(day)} {day.strftime('%B %Y')} ({text})"
 
 
+def limit_name(kp: KpiProgress) -> str:
+    """ "ceiling" or "floor"."""
+    return LIMIT_NAMES[kp.target_type]
+
+
+def limit_status_words(kp: KpiProgress, index: int = -1) -> str:
+    """A ceiling or floor KPI's measurement against its limit: "within the ceiling of 6 months"."""
+    assert kp.limits is not None
+    return limit_words(kp.limits[index], target_type=kp.target_type, limit=kpi_value(kp, kp.target))
+
+
+def limit_sentence(kp: KpiProgress) -> str:
+    """The latest measurement of a ceiling or floor in plain words: "Months between releases: 5 months,
+    within the ceiling of 6 months"."""
+    if not kp.measured:
+        return f"{kp.label()}: not measured yet ({limit_name(kp)} {kpi_value(kp, kp.target)})"
+    return f"{kp.label()}: {kpi_value(kp, kp.values[-1])}, {limit_status_words(kp)}"
+
+
 def forecast_words(kp: KpiProgress) -> str:
     f = kp.forecast
     if not kp.measured:
         return "not measured yet"
+    if kp.is_limit:
+        return f"no target date: a {limit_name(kp)} to stay within"
     if f.reached:
         return f"reached in {when(kp, f.period)}"
     if f.period is None:
@@ -107,6 +128,8 @@ def trend_words(kp: KpiProgress, *, short: bool = False) -> str:
     target). ``short`` is for a table column: "better, −2.1 days a month".
     """
     slope = kp.forecast.slope
+    if kp.is_limit:
+        return "no path: a limit" if short else f"a {limit_name(kp)} has no path to follow"
     if slope is None:
         return "no trend yet" if kp.measured else "not measured yet"
     word = "better" if slope > 0.005 else ("worse" if slope < -0.005 else "level")
@@ -126,6 +149,23 @@ def trend_words(kp: KpiProgress, *, short: bool = False) -> str:
     return f"{word}: {'rising' if delta > 0 else 'falling'} {amount} {per} ({abs(slope) * 100:.1f} percentage points of progress)"
 
 
+def kpi_status_tag(kp: KpiProgress, *, short: bool = False) -> Html:
+    """The latest status as a tag: the plan status, or for a ceiling or floor "within the ceiling of 6 months"
+    (``short``: "within the ceiling", for a table that shows the limit in another column)."""
+    if kp.is_limit and kp.measured:
+        tone = "good" if kp.limits[-1] == "within" else "bad"  # type: ignore[index]
+        words = limit_status_words(kp)
+        return Html('<span class="tag tag-{}">{}</span>').format(tone, words.split(" of ")[0] if short else words)
+    return status_tag(kp.status[-1] if kp.measured else None)
+
+
+def overdue_tag(fresh: Freshness | None) -> Html:
+    """ "measurement overdue" as a warning tag when the next figure is overdue (nothing otherwise)."""
+    if fresh is None or not fresh.overdue:
+        return Html("")
+    return Html(' <span class="tag tag-warn">measurement overdue</span>')
+
+
 def status_tag(word: str | None) -> Html:
     if word is None:
         return Html('<span class="tag">not measured yet</span>')
@@ -141,6 +181,8 @@ def kpi_chart(kp: KpiProgress, *, compact: bool = False, height: int | None = No
     picks the printed size (:func:`csm_nb.render.charts.line_chart`); by default half width when
     ``compact``, else full width.
     """
+    if kp.is_limit:
+        return limit_chart(kp, compact=compact, height=height, width=width)
     t = kp.timeline
     horizon = max(t.length, kp.periods[-1] if kp.periods else 0.0)
     f = kp.forecast.period
@@ -197,6 +239,54 @@ def kpi_chart(kp: KpiProgress, *, compact: bool = False, height: int | None = No
     )
 
 
+def limit_chart(kp: KpiProgress, *, compact: bool = False, height: int | None = None, width: int | None = None) -> charts.Svg:
+    """A ceiling or floor KPI in its own unit: the limit as a flat dashed line, the measurements solid,
+    each breach marked. No plan line: there is no path to follow, only a limit to stay within."""
+    t = kp.timeline
+    last = max(1, math.ceil(max([t.length, *kp.periods]) - 1e-9))
+    first = min(0, math.floor(min(kp.periods, default=0.0)))
+    x_labels = [f"{t.unit.capitalize()} {i}" for i in range(first, last + 1)]
+    shift = -first  # the chart's x axis starts at index 0
+    name = limit_name(kp)
+    kind = kp.kpi.kind or "lagging"
+    series = [
+        charts.Series(
+            f"{name.capitalize()} ({kpi_value(kp, kp.target)})",
+            [kp.target, kp.target],
+            style="dashed",
+            color=PLAN_COLOR,
+            markers=False,
+            x=[0.0, float(last + shift)],
+        ),
+        charts.Series(
+            "Measured", kp.values, color=KIND_COLORS.get(kind, KIND_COLORS["lagging"]), x=[p + shift for p in kp.periods]
+        ),
+    ]
+    markers = [
+        charts.Marker(p + shift, v, "breached" if compact else f"breached: {kpi_value(kp, v)}")
+        for p, v, w in zip(kp.periods, kp.values, kp.limits or [], strict=True)
+        if w == "breached"
+    ]
+    unit = (kp.kpi.unit or "").strip()
+    return charts.line_chart(
+        title=f"{kp.label()} · {KIND_WORDS.get(kind, kind)}",
+        x_labels=x_labels,
+        series=series,
+        markers=markers,
+        y_format=lambda v: number(v, decimals=0 if abs(v) >= 10 or v == int(v) else 1),
+        y_label=unit if not compact else "",
+        zero_line=False,
+        caption=(
+            f"Dashed: the {name} of {kpi_value(kp, kp.target)}; solid: measured; breaches marked."
+            if compact
+            else f"The dashed line is the {name} ({kpi_value(kp, kp.target)}): each measurement stays "
+            f"{'at or below' if kp.target_type == 'stay_below' else 'at or above'} it or breaches it; there is no path to follow."
+        ),
+        width=width or (460 if compact else 720),
+        height=height or (250 if compact else 270),
+    )
+
+
 # -- the page -----------------------------------------------------------------------------
 @dataclass
 class ProgressPage(Page):
@@ -226,6 +316,12 @@ class ProgressPage(Page):
     trend_periods: float = 3
     grid_from: int = 3
     later: int = 0  # measurements dated after as_of, left out of this report
+    # When each KPI's next figure is due at as_of, and whether it is overdue (csm_nb.method.progress.freshness).
+    fresh: dict[str, Freshness] = field(default_factory=dict)
+
+    def overdue(self) -> list[KpiProgress]:
+        """The KPIs whose next figure is overdue at as_of, in the register's order."""
+        return [kp for kp in self.tracked if (f := self.fresh.get(kp.kpi.id)) is not None and f.overdue]
 
     def verdicts(self) -> dict[str, Any]:
         """The engagement's verdicts; this page's tracking is reused unless it shows one KPI only."""
@@ -272,6 +368,7 @@ class ProgressPage(Page):
         return kp.status[-1] if kp.status else None
 
     def counts(self) -> dict[str, int]:
+        """KPIs by latest status (a ceiling or floor within counts as on plan, breached as behind)."""
         out = {"ahead": 0, "on_plan": 0, "behind": 0, "not_measured": 0, "cannot_track": len(self.problems)}
         for kp in self.tracked:
             out[self.latest_status(kp) or "not_measured"] += 1
@@ -302,11 +399,16 @@ class ProgressPage(Page):
         late = [kp for kp in measured if kp.on_time is False]
         parts = []
         for word in ("ahead", "on_plan", "behind"):
-            names = [kp.label() for kp in measured if self.latest_status(kp) == word]
+            names = [kp.label() for kp in measured if self.latest_status(kp) == word and not kp.is_limit]
             if names:
                 parts.append(f"{STATUS_WORDS[word]}: {', '.join(names)}")
+        # A ceiling or floor says where it stands against its limit, not against a plan.
+        parts += [f"{kp.label()} {limit_status_words(kp)}" for kp in measured if kp.is_limit]
         sentence = "; ".join(parts) + "."
         sentence = sentence[0].upper() + sentence[1:]
+        overdue = self.overdue()
+        if overdue:
+            sentence += " Measurement overdue: " + "; ".join(self.overdue_words(kp) for kp in overdue) + "."
         if late:
             sentence += (
                 " At the recent rate " + ", ".join(kp.label() for kp in late) + " will not reach the target by the deadline."
@@ -314,9 +416,16 @@ class ProgressPage(Page):
         # The title counts KPIs; the verdict on the engagement as a whole is the value report's.
         lagging_behind = any((kp.kpi.kind or "lagging") == "lagging" for kp in behind)
         good = len(measured) - len(behind)
-        title = f"{good} of {plural(len(measured), 'measured KPI')} on plan or ahead."
-        tone = "bad" if lagging_behind else ("warn" if behind or late else "good")
+        limits = any(kp.is_limit for kp in measured)
+        title = f"{good} of {plural(len(measured), 'measured KPI')} on plan{', ahead or within their limit' if limits else ' or ahead'}."
+        tone = "bad" if lagging_behind else ("warn" if behind or late or overdue else "good")
         return callout(sentence, tone=tone, title=title)
+
+    def overdue_words(self, kp: KpiProgress) -> str:
+        """Which figure of a KPI is overdue: "Wastage (the March 2020 figure, due 1 Apr 2020)"."""
+        f = self.fresh[kp.kpi.id]
+        first = "first " if f.first else ""
+        return f"{kp.label()} (the {first}{f.period} figure, due {date_words(f.due)})"
 
     def summary_table(self) -> Html:
         if not self.tracked and not self.problems:
@@ -324,14 +433,30 @@ class ProgressPage(Page):
         rows = []
         for kp in self.tracked:
             i = kp.latest
+            latest = (
+                kpi_value(kp, kp.values[i]) + f" ({kp.timeline.label(kp.periods[i])})" if i is not None else "not measured yet"
+            )
+            if kp.is_limit:
+                rows.append(
+                    [
+                        kp.label(),
+                        KIND_WORDS.get(kp.kpi.kind or "lagging", kp.kpi.kind or ""),
+                        f"{limit_name(kp)} {kpi_value(kp, kp.target)}",
+                        Html("{}").format(latest) + overdue_tag(self.fresh.get(kp.kpi.id)),
+                        "",
+                        "",
+                        kpi_status_tag(kp),
+                        trend_words(kp, short=True),
+                        forecast_words(kp),
+                    ]
+                )
+                continue
             rows.append(
                 [
                     kp.label(),
                     KIND_WORDS.get(kp.kpi.kind or "lagging", kp.kpi.kind or ""),
                     f"{kpi_value(kp, kp.baseline)} → {kpi_value(kp, kp.target)}",
-                    kpi_value(kp, kp.values[i]) + (f" ({kp.timeline.label(kp.periods[i])})" if i is not None else "")
-                    if i is not None
-                    else "not measured yet",
+                    Html("{}").format(latest) + overdue_tag(self.fresh.get(kp.kpi.id)),
                     pct(kp.progress[i] if i is not None else None),
                     pct(kp.planned[i] if i is not None else None),
                     status_tag(self.latest_status(kp)),
@@ -363,7 +488,19 @@ class ProgressPage(Page):
             ),
             paragraph(
                 f"Progress is the share of the way from baseline to target. On plan means within ±{self.tolerance * 100:g} "
-                "points of the plan; below-baseline and past-target values are shown as they are.",
+                "points of the plan; below-baseline and past-target values are shown as they are."
+                + (
+                    " A ceiling or floor has no path: each measurement is within its limit (the limit itself included) "
+                    "or breaches it."
+                    if any(kp.is_limit for kp in self.tracked)
+                    else ""
+                )
+                + (
+                    " Measurement overdue: the next figure is more than the grace days past its due date (one period "
+                    "after the last figure)."
+                    if self.overdue()
+                    else ""
+                ),
                 css_class="note",
             ),
         )
@@ -396,11 +533,11 @@ class ProgressPage(Page):
                     r.label,
                     r.date.isoformat() if known(r.date) else "",
                     kpi_value(kp, r.value),
-                    pct(r.progress),
-                    pct(r.planned),
-                    STATUS_WORDS[r.status],
+                    "" if kp.is_limit else pct(r.progress),
+                    "" if kp.is_limit else pct(r.planned),
+                    limit_status_words(kp, n) if kp.is_limit else STATUS_WORDS[r.status],
                 ]
-                for r in kp.frame().itertuples()
+                for n, r in enumerate(kp.frame().itertuples())
             ]
             crossings = (
                 "; ".join(f"{'ahead' if c.to == 'ahead' else 'behind'} from {when(kp, c.period)}" for c in kp.crossings) or "none"
@@ -415,7 +552,10 @@ class ProgressPage(Page):
                             numeric=[False, False, True, True, True, False],
                         ),
                         paragraph(
-                            f"Crossings of the plan: {crossings}. Forecast: {forecast_words(kp)} ({kp.forecast.method}).",
+                            f"Breaches of the {limit_name(kp)}: {sum(w == 'breached' for w in kp.limits)} of "
+                            f"{plural(len(kp.limits), 'measurement')}."
+                            if kp.limits is not None
+                            else f"Crossings of the plan: {crossings}. Forecast: {forecast_words(kp)} ({kp.forecast.method}).",
                             css_class="note",
                         ),
                     ]
@@ -439,15 +579,23 @@ class ProgressPage(Page):
         )
 
     # -- results ----------------------------------------------------------------
+    def freshness_results(self, kp: KpiProgress) -> dict[str, Any]:
+        """``next_due``, ``grace_days``, ``measurement_overdue``, ``overdue_from`` and ``period`` (all None when it cannot be told)."""
+        f = self.fresh.get(kp.kpi.id)
+        if f is None:
+            return {"next_due": None, "grace_days": None, "measurement_overdue": None, "overdue_from": None, "period": None}
+        return f.as_json()
+
     def results(self) -> dict[str, Any]:
         return {
             "workbook": WORKBOOK,
             "engagement": self.engagement.id,
             "tolerance": self.tolerance,
             "trend_periods": self.trend_periods,
-            "kpis": {kp.kpi.id: kp.results() for kp in self.tracked},
+            "kpis": {kp.kpi.id: {**kp.results(), **self.freshness_results(kp)} for kp in self.tracked},
             "problems": self.problems,
             "counts": self.counts(),
+            "measurement_overdue": [kp.kpi.id for kp in self.overdue()],
             "measurements_after_as_of": self.later,
             "verdicts": self.verdicts(),
         }
@@ -480,8 +628,16 @@ def page_for(
         trend_periods=float(trend_periods),
         fiscal_year_end=engagement.fiscal_year_end,
     )
+    judged = as_of or dt.date.today()
+    fresh = {kp.kpi.id: f for kp in tracked if (f := progress.freshness(kp, as_of=judged)) is not None}
     page = ProgressPage(
-        engagement, tracked, problems, tolerance=float(tolerance), trend_periods=float(trend_periods), later=len(later)
+        engagement,
+        tracked,
+        problems,
+        tolerance=float(tolerance),
+        trend_periods=float(trend_periods),
+        later=len(later),
+        fresh=fresh,
     )
     page.as_of = as_of
     return page

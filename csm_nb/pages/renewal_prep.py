@@ -27,6 +27,7 @@ from csm_nb.method import cashflow
 from csm_nb.method import renewal as rn
 from csm_nb.method.dates import parse_as_of
 from csm_nb.method.health import engagement_health
+from csm_nb.method.pulse import quotes as pulse_quotes
 from csm_nb.method.verdicts import Verdicts
 from csm_nb.model import Engagement, EngagementModel
 from csm_nb.pages.base import Page, engagement_verdicts, overall_headline
@@ -506,12 +507,26 @@ class RenewalPrepPage(Page):
                 + join(Html("<li>{}: {}</li>").format(k, x) for k, x in lines)
                 + Html("</ul>")
             )
+        parts.append(self.customer_quotes())
         body = section(
             f"Renewal value summary for {e.customer}",
             *parts,
             intro="Written for the customer: this section carries no internal figure and may be shared as it is.",
         )
         return Html('<div class="{}" data-audience="customer">').format(SHARE_CLASS) + body + Html("</div>")
+
+    def customer_quotes(self, *, limit: int = 3) -> Html:
+        """Up to ``limit`` comments from the customer pulse up to ``as_of``, newest first, in the customer's own
+        words (escaped), with who said them and when; nothing without a comment."""
+        found = pulse_quotes(self.engagement.pulse, as_of=self.as_of, limit=limit)
+        if not found:
+            return Html("")
+        return Html("<p><b>In the customer's own words</b></p>") + join(
+            Html("<blockquote><p>“{}”</p><footer>{}, {}</footer></blockquote>").format(
+                q.text, q.respondent or "a respondent", when(q.date)
+            )
+            for q in found
+        )
 
     def results(self) -> dict[str, Any]:
         e, v, t = self.engagement, self.delivered, self.ttr

@@ -25,7 +25,7 @@ from csm_nb.method import cashflow, progress
 from csm_nb.method import engagement_plan as ep
 from csm_nb.method import success_plan as sp
 from csm_nb.method.dates import date_words, parse_as_of
-from csm_nb.method.progress import STATUS_WORDS, KpiProgress
+from csm_nb.method.progress import STATUS_WORDS, Freshness, KpiProgress
 from csm_nb.method.verdicts import Verdicts, outcome_basis, worst_status
 from csm_nb.model import Engagement, EngagementModel, Outcome
 from csm_nb.pages.base import Page, engagement_verdicts, money_figures, overall_headline
@@ -33,7 +33,11 @@ from csm_nb.pages.progress import (
     check_settings,
     forecast_words,
     kpi_chart,
+    kpi_status_tag,
     kpi_value,
+    limit_name,
+    limit_sentence,
+    limit_status_words,
     pct,
     status_tag,
     trend_words,
@@ -50,6 +54,8 @@ from csm_nb.vocabulary import (
 
 WORKBOOK = "value_report"
 TITLE = "Value report"
+# Overdue figures asked for one KPI a line, at most this many; the rest in one line (the report is one A4 page).
+MAX_OVERDUE_ACTIONS = 2
 
 
 def _section(title: str, *body: Any, intro: str = "") -> Html:
@@ -117,6 +123,8 @@ class ValueReportPage(Page):
     model: EngagementModel | None = None
     # The success plan's joint milestones overdue at as_of (csm_nb.method.success_plan).
     milestones_overdue: list[sp.OverdueMilestone] = field(default_factory=list)
+    # When each KPI's next figure is due at as_of, and whether it is overdue (csm_nb.method.progress.freshness).
+    fresh: dict[str, Freshness] = field(default_factory=dict)
 
     # -- derived status -------------------------------------------------------
     def kpi_progress(self, kpi_id: str) -> KpiProgress | None:
@@ -134,8 +142,11 @@ class ValueReportPage(Page):
                 continue
             status = worst_status([kp.status[-1] for kp in basis_kpis])
             worst = next(kp for kp in basis_kpis if kp.status[-1] == status)
-            basis = ("measured by " if lagging else "early signs only, from ") + ", ".join(kp.label() for kp in basis_kpis)
-            out.append(OutcomeStatus(o, status, basis, forecast_words(worst)))
+            # A ceiling or floor reads in plain words ("Months between releases: 5 months, within the ceiling of 6 months").
+            basis = ("measured by " if lagging else "early signs only, from ") + ", ".join(
+                limit_sentence(kp) if kp.is_limit else kp.label() for kp in basis_kpis
+            )
+            out.append(OutcomeStatus(o, status, basis, "" if worst.is_limit else forecast_words(worst)))
         return out
 
     def engagement_verdicts(self) -> Verdicts:
@@ -162,7 +173,11 @@ class ValueReportPage(Page):
                 f"{'is' if len(good) == 1 else 'are'} on plan or ahead."
             )
         measured = [kp for kp in self.tracked if kp.measured]
-        behind = [kp.label() for kp in measured if kp.status[-1] == "behind"]
+        behind = [
+            f"{kp.label()} ({limit_status_words(kp)})" if kp.is_limit else kp.label()
+            for kp in measured
+            if kp.status[-1] == "behind"
+        ]
         if measured:
             sentences.append(
                 f"{len(measured) - len(behind)} of {len(measured)} KPIs are on plan or ahead"
@@ -186,8 +201,11 @@ class ValueReportPage(Page):
             items.append(("Outcomes on plan or ahead", f"{good} of {len(statuses)}", "measured so far"))
         lagging = [kp for kp in self.tracked if kp.measured and (kp.kpi.kind or "lagging") == "lagging"]
         if lagging:
-            kp = lagging[0]
-            items.append((f"{kp.label()}", pct(kp.progress[-1]), f"of the way to target; plan {pct(kp.planned[-1])}"))
+            kp = next((k for k in lagging if not k.is_limit), lagging[0])
+            if kp.is_limit:
+                items.append((f"{kp.label()}", kpi_value(kp, kp.values[-1]), limit_status_words(kp)))
+            else:
+                items.append((f"{kp.label()}", pct(kp.progress[-1]), f"of the way to target; plan {pct(kp.planned[-1])}"))
         if self.cash and self.cash.to_date is not None:
             t = self.cash.to_date
             items.append(("Net return so far", self.m(t.net_act), f"estimate to date {self.m(t.net_est)}"))
@@ -256,6 +274,12 @@ class ValueReportPage(Page):
         for kp in measured:
             gap = abs(kp.gap or 0) * 100
             behind, late = kp.status[-1] == "behind", kp.on_time is False
+            if kp.is_limit:
+                if behind and (kp.kpi.kind or "lagging") == "lagging":
+                    out.append(f"Agree corrective actions: {limit_sentence(kp)}.")
+                elif behind:
+                    out.append(f"Look into this early indicator: {limit_sentence(kp)}.")
+                continue
             if late:
                 # One action a KPI: behind plan and late is one decision, not two.
                 lead = f"it is {gap:.0f} percentage points of progress behind plan and " if behind else "it is "
@@ -284,6 +308,7 @@ class ValueReportPage(Page):
         for kp in self.tracked:
             if not kp.measured:
                 out.append(f"Ask {kp.kpi.owner or 'the KPI owner'} for the first measurements of {kp.label()}.")
+        out.extend(self.overdue_actions())
         for message in self.problems.values():
             out.append(f"Fix the KPI register: {message}.")
         for o in self.engagement.outcomes:
@@ -301,6 +326,23 @@ class ValueReportPage(Page):
                 out.append("Collect the missing actual figures for " + ", ".join(self.cash.periods[i] for i in t.missing) + ".")
         out.extend(self.moment_actions())
         out.extend(self.milestone_actions())
+        return out
+
+    def overdue(self) -> list[KpiProgress]:
+        """The measured KPIs whose next figure is overdue at as_of (one never measured is asked for its first figures)."""
+        return [kp for kp in self.tracked if kp.measured and (f := self.fresh.get(kp.kpi.id)) is not None and f.overdue]
+
+    def overdue_actions(self) -> list[str]:
+        """Ask the owner of each KPI whose figure is overdue for it; past :data:`MAX_OVERDUE_ACTIONS`, one line for the rest."""
+        late = self.overdue()
+        out = []
+        for kp in late[:MAX_OVERDUE_ACTIONS]:
+            f = self.fresh[kp.kpi.id]
+            owner = kp.kpi.owner or "the KPI's owner"
+            out.append(f"Ask {owner} for {kp.label()}'s {f.period} figure (due {date_words(f.due)}, now overdue).")
+        rest = late[MAX_OVERDUE_ACTIONS:]
+        if rest:
+            out.append(f"Ask for the overdue figures of {', '.join(kp.label() for kp in rest)}.")
         return out
 
     def milestone_actions(self) -> list[str]:
@@ -359,16 +401,19 @@ class ValueReportPage(Page):
         rows = []
         for kp in self.tracked:
             measured = kp.measured
+            # An overdue figure is asked for under "Decisions and actions needed"; the table stays narrow.
             rows.append(
                 [
                     kp.label(),
                     "Leading" if kp.kpi.kind == "leading" else "Lagging",
                     kpi_value(kp, kp.values[-1]) if measured else "not measured yet",
-                    pct(kp.progress[-1]) if measured else "",
-                    pct(kp.planned[-1]) if measured else "",
-                    status_tag(kp.status[-1] if measured else None),
-                    trend_words(kp, short=True),
-                    forecast_words(kp).split(" (")[0]
+                    pct(kp.progress[-1]) if measured and not kp.is_limit else "",
+                    pct(kp.planned[-1]) if measured and not kp.is_limit else "",
+                    kpi_status_tag(kp, short=True),
+                    "" if kp.is_limit else trend_words(kp, short=True),
+                    f"{limit_name(kp)}: {kpi_value(kp, kp.target)}"
+                    if kp.is_limit
+                    else forecast_words(kp).split(" (")[0]
                     + (", after the deadline" if kp.on_time is False and kp.forecast.period is not None else ""),
                 ]
             )
@@ -509,7 +554,10 @@ class ValueReportPage(Page):
                 delta = (cur["progress"] - old["progress"]) * 100
                 if abs(delta) >= 0.5:
                     parts.append(f"progress {pct(old['progress'])} → {pct(cur['progress'])} ({delta:+.0f} points)")
-            if cur["status"] != old.get("status") and cur["status"] is not None:
+            if cur["limit_status"] is not None and cur["limit_status"] != old.get("limit_status"):
+                was = old.get("limit_status") or "not measured"
+                parts.append(f"now {cur['limit_status']} its limit (was {was})")
+            elif cur["status"] != old.get("status") and cur["status"] is not None:
                 parts.append(
                     f"now {STATUS_WORDS[cur['status']]} (was {STATUS_WORDS.get(old.get('status') or '', 'not measured')})"
                 )
@@ -570,7 +618,12 @@ class ValueReportPage(Page):
         return paragraph(
             # Short: the page footer already says that "not known yet" is never counted as zero.
             f"Status: each KPI's latest measurement against the plan at that moment (±{self.tolerance * 100:g} points is "
-            "on plan). Forecasts extend the straight line through the last three periods. Money out is negative.",
+            "on plan). Forecasts extend the straight line through the last three periods. Money out is negative."
+            + (
+                " A ceiling or floor has no plan: each measurement is within its limit or breaches it."
+                if any(kp.is_limit for kp in self.tracked)
+                else ""
+            ),
             css_class="note",
         )
 
@@ -580,6 +633,7 @@ class ValueReportPage(Page):
         for kp in self.tracked:
             r = kp.results()
             measured = kp.measured
+            fresh = self.fresh.get(kp.kpi.id)
             out[kp.kpi.id] = {
                 "name": kp.label(),
                 "kind": kp.kpi.kind,
@@ -589,6 +643,11 @@ class ValueReportPage(Page):
                 "progress": kp.progress[-1] if measured else None,
                 "planned": kp.planned[-1] if measured else None,
                 "status": kp.status[-1] if measured else None,
+                "target_type": kp.target_type,
+                "limit": kp.target if kp.is_limit else None,
+                "limit_status": kp.limits[-1] if kp.limits else None,
+                "measurement_overdue": fresh.overdue if fresh is not None else None,
+                "next_due": fresh.due.isoformat() if fresh is not None else None,
                 "forecast_period": r["forecast_period"],
                 "forecast_date": r["forecast_date"],
                 "on_time": r["on_time"],
@@ -690,6 +749,8 @@ def page_for(
         model=model,
     )
     page.milestones_overdue = sp.overdue_joint_milestones(engagement, as_of=as_of or dt.date.today())
+    judged = as_of or dt.date.today()
+    page.fresh = {kp.kpi.id: f for kp in tracked if (f := progress.freshness(kp, as_of=judged)) is not None}
     if model is not None and engagement.contract and engagement.contract.signed:
         plan = ep.engagement_schedule(engagement, model, as_of=as_of or dt.date.today())
         page.joint_next, page.joint_overdue = ep.joint_moments(model, plan)

@@ -691,8 +691,10 @@ def run_portfolio(
         duration = time.perf_counter() - begun
         from csm_nb.data.results import write_text_atomic
         from csm_nb.run.onboarding import run_onboarding
+        from csm_nb.run.segments import run_segments
 
         writer.onboarding = run_onboarding(run_dir, outcomes)
+        writer.segments = run_segments(run_dir, outcomes)
         summary_path = writer.write(finished, complete=interruption is None, duration=duration)
         write_summary_csv(run_dir, outcomes)
         page = index_html(
@@ -702,6 +704,7 @@ def run_portfolio(
             duration=duration,
             interrupted=interruption is not None,
             onboarding=writer.onboarding,
+            segments=writer.segments,
             as_of=judged_at,
         )
         index_path = write_text_atomic(run_dir / "index.html", page, follow_parent=False)
@@ -890,6 +893,7 @@ class _SummaryWriter:
         self.label, self.started_at, self.settings, self.tasks = label, started_at, settings, tasks
         self.resources: dict[str, Any] = {}
         self.onboarding: dict[str, Any] | None = None  # csm_nb.run.onboarding, set before the last write
+        self.segments: list[dict[str, Any]] = []  # csm_nb.run.segments, likewise
         self._texts: dict[str, tuple[EngagementOutcome | None, str]] = {}  # id -> (the outcome it was made from, JSON)
 
     def _entry(self, task: EngagementTask, outcome: EngagementOutcome | None) -> str:
@@ -920,6 +924,7 @@ class _SummaryWriter:
             "index": "index.html",
             "resources": self.resources,
             **({"onboarding": self.onboarding} if self.onboarding else {}),
+            **({"segments": self.segments} if self.segments else {}),
             "engagements": _ENTRIES,
         }
         entries = ",\n".join(self._entry(t, finished.get(t.engagement_id)) for t in self.tasks)
@@ -1120,6 +1125,7 @@ def index_html(
     duration: float,
     interrupted: bool = False,
     onboarding: dict[str, Any] | None = None,
+    segments: Sequence[Mapping[str, Any]] = (),
     as_of: str | None = None,
 ) -> str:
     """The run's index page (``templates/csm_report/portfolio_index.html.j2``): self-contained, every user text
@@ -1172,6 +1178,7 @@ def index_html(
         show_health=any(row["health"] for row in rows),
         show_renewal=any(row["renewal"] or row["readiness"] for row in rows),
         onboarding=onboarding,
+        segments=segments,
         meta=[
             (f"Figures as of {date_words(dt.date.fromisoformat(as_of))} · " if as_of else "")
             + f"Started {finished} · took {_duration_text(duration)} · csm-workbooks {__version__}"

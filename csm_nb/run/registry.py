@@ -21,10 +21,13 @@ from csm_nb.pages.account_health import AccountHealthPage
 from csm_nb.pages.base import Page, WorkbookEntry
 from csm_nb.pages.cash_flow import CashFlowPage
 from csm_nb.pages.csm_activities import CsmActivitiesPage
+from csm_nb.pages.customer_jobs import CustomerJobsPage
+from csm_nb.pages.customer_pulse import CustomerPulsePage
 from csm_nb.pages.engagement_brief import EngagementBriefPage
 from csm_nb.pages.engagement_plan import EngagementPlanPage
 from csm_nb.pages.financial_linkage import FinancialLinkagePage
 from csm_nb.pages.kpi_workshop import KpiWorkshopPage
+from csm_nb.pages.maturity import MaturityPage
 from csm_nb.pages.outcome_discovery import OutcomeDiscoveryPage
 from csm_nb.pages.progress import ProgressPage
 from csm_nb.pages.renewal_prep import RenewalPrepPage
@@ -46,6 +49,9 @@ WORKBOOKS: tuple[WorkbookEntry, ...] = (
     WorkbookEntry("success_plan", "11_success_plan.ipynb", SuccessPlanPage),
     WorkbookEntry("renewal_prep", "12_renewal_prep.ipynb", RenewalPrepPage),
     WorkbookEntry("csm_activities", "13_csm_activities.ipynb", CsmActivitiesPage),
+    WorkbookEntry("maturity", "14_maturity.ipynb", MaturityPage),
+    WorkbookEntry("customer_jobs", "15_customer_jobs.ipynb", CustomerJobsPage),
+    WorkbookEntry("customer_pulse", "16_customer_pulse.ipynb", CustomerPulsePage),
 )
 
 

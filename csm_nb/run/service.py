@@ -21,7 +21,14 @@ from csm_nb.data.engagement import (
 )
 from csm_nb.data.engagement_model import builtin_model, check_model_use
 from csm_nb.data.files import output_dir_for
+from csm_nb.data.maturity_model import (
+    builtin_maturity_model,
+    check_engagement_maturity,
+    check_maturity_use,
+    maturity_model_document,
+)
 from csm_nb.data.merge import describe, plan_import
+from csm_nb.data.schema import Context
 from csm_nb.data.store import Store
 from csm_nb.errors import CsmError, InputError, WouldRemoveError
 from csm_nb.model import Engagement
@@ -40,7 +47,7 @@ class Imported:
     revision: int
     kept: list[str] = field(default_factory=list)  # stored rows the file lacks that were kept
     note: str = ""
-    kind: str = "engagement"  # engagement | model
+    kind: str = "engagement"  # engagement | model | maturity_model
 
 
 def import_engagements(
@@ -69,9 +76,9 @@ def import_engagements(
     documents = [read_document(p, check_models=False) for p in paths]
     seen: dict[tuple[str, str], Path] = {}
     for doc in documents:
-        ident = doc.model.id if doc.model is not None else doc.engagement.id  # type: ignore[union-attr]
+        ident = _document_id(doc)
         if (doc.kind, ident) in seen:
-            what = "a model" if doc.model is not None else "an engagement"
+            what = {"model": "a model", "maturity_model": "a maturity model"}.get(doc.kind, "an engagement")
             raise CsmError(f"{doc.path}: id {ident!r} is also used by {seen[(doc.kind, ident)]}; one file {what}")
         seen[(doc.kind, ident)] = doc.path
     out: dict[int, Imported] = {}
@@ -79,10 +86,41 @@ def import_engagements(
         for index, doc in enumerate(documents):
             if doc.model is not None:
                 out[index] = _import_model(store, doc)
+            elif doc.maturity_model is not None:
+                out[index] = _import_maturity_model(store, doc)
         for index, doc in enumerate(documents):
             if doc.engagement is not None:
                 out[index] = _import_engagement(store, doc, replace=replace, keep_changed=keep_changed)
     return [out[i] for i in range(len(documents))]
+
+
+def _document_id(doc: Document) -> str:
+    if doc.model is not None:
+        return doc.model.id
+    if doc.maturity_model is not None:
+        return doc.maturity_model.id
+    assert doc.engagement is not None
+    return doc.engagement.id
+
+
+def _import_maturity_model(store: Store, doc: Document) -> Imported:
+    """Store a maturity model; the engagements that name it must still find what they observed in it."""
+    model = doc.maturity_model
+    assert model is not None and doc.context is not None
+    for summary in store.engagements():
+        maturity = store.load(summary.id).maturity
+        if maturity is not None and maturity.get("model") == model.id:
+            try:
+                check_maturity_use(maturity, model, Context(source=f"engagement {summary.id!r}"))
+            except InputError as exc:
+                raise InputError(f"{doc.path}: maturity model {model.id!r} would no longer fit: {exc}") from None
+    status, revision = store.save_maturity_model(maturity_model_document(model))
+    note = (
+        "overrides the built-in model of that id in this store"
+        if status == "created" and builtin_maturity_model(model.id)
+        else ""
+    )
+    return Imported(model.id, doc.path, status, revision, note=note, kind="maturity_model")
 
 
 def _import_model(store: Store, doc: Document) -> Imported:
@@ -105,6 +143,10 @@ def _import_engagement(store: Store, doc: Document, *, replace: bool, keep_chang
     engagement, path = doc.engagement, doc.path
     assert engagement is not None and doc.context is not None
     check_model_use(engagement, doc.context, store.find_model, known=store.model_ids())
+    if engagement.maturity is not None:
+        check_engagement_maturity(
+            engagement.maturity, doc.context, find=store.find_maturity_model, known=store.maturity_model_ids()
+        )
     model = store.engagement_model(engagement)
     current = store.load(engagement.id) if store.exists(engagement.id) else None
     if current is not None and keep_changed:
@@ -245,6 +287,7 @@ def import_logs(
     together, so a bad file leaves the store as it was. A row already in the store with the same
     values is left alone, so importing the same file again changes nothing.
     """
+    from csm_nb.data.engagement import desired_outcome_ids
     from csm_nb.data.engagement_model import unknown_moment
     from csm_nb.data.tables import read_log
     from csm_nb.method.progress import check_measurement_window
@@ -257,7 +300,8 @@ def import_logs(
         if path.suffix.lower() in {".yaml", ".yml", ".json"}:
             raise CsmError(
                 f"{path}: --engagement takes log files (.csv or .xlsx): measurements (kpi, period, value), events "
-                "(date, type, ...), activities (date, type, title, ...) or the moment log (moment, ...); import engagement and "
+                "(date, type, ...), activities (date, type, title, ...), the moment log (moment, ...) or pulse answers "
+                "(date, respondent, desired_outcome, satisfaction, ...); import engagement and "
                 "model files without --engagement"
             )
         tables.append((path, read_log(path)))
@@ -273,6 +317,14 @@ def import_logs(
                             f"{', '.join(sorted(known)) or 'no KPIs yet'}"
                         )
                 check_measurement_window(kpis, table.rows, source=str(path))
+            elif table.kind == "pulse":
+                outcomes = desired_outcome_ids(store.load(engagement_id).jobs)
+                for number, answer in table.rows:
+                    if answer.desired_outcome not in outcomes:
+                        raise InputError(
+                            f"{row_at(table.source, number)}, column desired_outcome: {answer.desired_outcome!r} is not the id "
+                            f"of any desired outcome in engagement {engagement_id!r}'s jobs ({', '.join(outcomes) or 'none defined'})"
+                        )
             elif table.kind == "moments":
                 model = store.log_model(engagement_id)
                 ids = {m.id for m in model.moments}
@@ -286,6 +338,7 @@ def import_logs(
             "events": store.add_events,
             "moments": store.add_moments,
             "activities": store.add_activities,
+            "pulse": store.add_pulse,
         }
         return [
             Appended(path, table.kind, add[table.kind](engagement_id, [r for _, r in table.rows], author=None))

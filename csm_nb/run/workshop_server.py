@@ -61,7 +61,7 @@ def workshop_workbooks() -> list[WorkshopWorkbook]:
     """The workbooks whose pages have forms for a workshop (``Page.WORKSHOP``), in the registry's order.
 
     >>> [w.id for w in workshop_workbooks()]
-    ['engagement_brief', 'outcome_discovery', 'kpi_workshop', 'financial_linkage', 'engagement_plan']
+    ['engagement_brief', 'outcome_discovery', 'kpi_workshop', 'financial_linkage', 'engagement_plan', 'customer_jobs']
     """
     from csm_nb.run.registry import WORKBOOKS
 
