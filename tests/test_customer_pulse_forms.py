@@ -175,6 +175,23 @@ def test_choosing_a_respondent_and_date_with_answers_shows_them_and_a_correction
     assert [r for r in stored(db) if r[:3] == ("2027-06-30", "Priya Raman", "missed-visits")] == [
         ("2027-06-30", "Priya Raman", "missed-visits", 4.0, {"comment": "Two visits slipped when a carer was off sick."})
     ]
-    # A respondent with no answers that day: what the boxes hold stays (typed before the name, it is not lost).
+    # The next person, with no answers that day, starts from empty boxes: Priya's ratings are not theirs.
     form.fill(respondent="Grace Lin")
-    assert form.rows["missed-visits"].satisfaction.value == "4"
+    assert {(r.satisfaction.value, r.importance.value, r.comment.value) for r in form.rows.values()} == {("", "", "")}
+    before = stored(db)
+    assert form.save() is None and "Satisfaction: rate at least one question" in form.message
+    assert stored(db) == before
+
+
+def test_ratings_typed_before_the_name_are_kept_when_the_name_comes(page, db: Path) -> None:
+    form = page.forms.answers
+    form.fill(date="2027-06-30", answers={"shift-cover": {"satisfaction": 8, "comment": "Cover is sorted a week ahead."}})
+    form.fill(respondent="Grace Lin")  # nobody's stored answers were shown: what was typed stays
+    assert (form.rows["shift-cover"].satisfaction.value, form.rows["shift-cover"].comment.value) == (
+        "8",
+        "Cover is sorted a week ahead.",
+    )
+    assert form.save() == {"added": 1, "updated": 0, "unchanged": 0}
+    assert [r for r in stored(db) if r[1] == "Grace Lin"] == [
+        ("2027-06-30", "Grace Lin", "shift-cover", 8.0, {"comment": "Cover is sorted a week ahead."})
+    ]

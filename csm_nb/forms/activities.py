@@ -32,7 +32,6 @@ from csm_nb.forms.plan_log import (
     EntryForm,
     LiveForms,
     labelled,
-    parse_day,
     parse_number,
     stakeholder_names,
 )
@@ -201,7 +200,7 @@ class ActivityForm(EntryForm):
     # -- saving ------------------------------------------------------------------------------------
     def entry(self) -> Activity:
         """The activity the form holds; ``InputError`` names the field that is wrong."""
-        date = parse_day(self._date_text if self._date_text is not None else self.date.value, "Date")
+        date = self.typed_date()
         if dt.date.fromisoformat(date) > self.owner.today:
             raise InputError(
                 f"Date: {date} is after the report's date ({self.owner.today.isoformat()}); log an activity once it is done"

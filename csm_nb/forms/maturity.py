@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from csm_nb.errors import InputError, StoreError
-from csm_nb.forms.plan_log import LABEL_WIDTH, EntryForm, LiveForms, parse_day, parse_number
+from csm_nb.forms.plan_log import LABEL_WIDTH, EntryForm, LiveForms, parse_number
 from csm_nb.forms.widgets import ipywidgets
 from csm_nb.method import maturity as mt
 from csm_nb.model import Engagement
@@ -142,16 +142,7 @@ class AssessmentForm(EntryForm):
         """Enter values as a person would (tests call it); ``date`` may be text, even a date that does not exist;
         an answer ``None`` is "not assessed"."""
         if date is not None:
-            if isinstance(date, str):
-                try:
-                    date = dt.date.fromisoformat(date.strip())
-                except ValueError:
-                    self._date_text = date
-                    self._changed()
-                    date = None
-            if date is not None:
-                self._date_text = None
-                self.date.value = date
+            self.enter_date(date)
         if by is not None:
             self.by.value = by
         for bid, answer in (observed or {}).items():
@@ -164,7 +155,7 @@ class AssessmentForm(EntryForm):
     # -- saving ------------------------------------------------------------------------------------
     def entry(self) -> dict[str, Any]:
         """The assessment the form holds; ``InputError`` names the field that is wrong."""
-        day = parse_day(self._date_text if self._date_text is not None else self.date.value, "Date")
+        day = self.typed_date()
         if dt.date.fromisoformat(day) > self.owner.today:
             raise InputError(f"Date: {day} is after {day_words(self.owner.today)}, the date the report is judged at")
         observed = {bid: box.value for bid, box in self.answers.items() if box.value != NOT_ASSESSED}

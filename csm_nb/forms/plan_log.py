@@ -234,6 +234,26 @@ class EntryForm:
         for widget in widgets:
             widget.observe(self._changed, names="value")
 
+    # A form with a date picker (``self.date``) keeps a date typed as text that the picker cannot hold
+    # (a test's "2027-02-30") in ``_date_text``, so Save refuses it as typed instead of dropping it.
+    _date_text: str | None = None
+
+    def enter_date(self, date: dt.date | str) -> None:
+        """Put ``date`` in the date picker, as a person would; text that is no date is kept for Save to refuse."""
+        if isinstance(date, str):
+            try:
+                date = dt.date.fromisoformat(date.strip())
+            except ValueError:
+                self._date_text = date
+                self._changed()
+                return
+        self._date_text = None
+        self.date.value = date
+
+    def typed_date(self, label: str = "Date") -> str:
+        """The date the form holds as ISO text; ``InputError`` naming ``label`` when it is no date."""
+        return parse_day(self._date_text if self._date_text is not None else self.date.value, label)
+
     def _changed(self, _: Any = None) -> None:
         """An entry was edited after a save: the mark must not go on saying "saved" for it."""
         if not self._quiet and self.mark.state == "saved":
@@ -767,16 +787,7 @@ class EventLogForm(EntryForm):
         if type is not None:
             self.type.value = type
         if date is not None:
-            if isinstance(date, str):
-                try:
-                    date = dt.date.fromisoformat(date.strip())
-                except ValueError:
-                    self._date_text = date
-                    self._changed()
-                    date = None
-            if date is not None:
-                self._date_text = None
-                self.date.value = date
+            self.enter_date(date)
         for box, value in ((self.severity, severity), (self.ref, ref), (self.respondent, respondent), (self.note, note)):
             if value is not None:
                 box.value = value
@@ -789,7 +800,7 @@ class EventLogForm(EntryForm):
         kind = self.type.value or ""
         if kind not in EVENT_TYPES:
             raise InputError(f"Type: choose what happened ({', '.join(EVENT_TYPES.values())})")
-        date = parse_day(self._date_text if self._date_text is not None else self.date.value, "Date")
+        date = self.typed_date()
         score, scale = parse_number(self.score.value, "Score"), parse_number(self.scale.value, "out of")
         if scale is not None and scale <= 0:
             raise InputError(f"out of: expected the highest score possible, more than 0; you typed {self.scale.value.strip()}")

@@ -25,7 +25,7 @@ from typing import Any
 
 from csm_nb.data.lifecycle import pulse_key, shown_pulse_key
 from csm_nb.errors import InputError, StoreError
-from csm_nb.forms.plan_log import LABEL_WIDTH, EntryForm, LiveForms, parse_day, parse_number, stakeholder_names
+from csm_nb.forms.plan_log import LABEL_WIDTH, EntryForm, LiveForms, parse_number, stakeholder_names
 from csm_nb.forms.widgets import ipywidgets
 from csm_nb.method.pulse import DesiredOutcome, desired_outcomes
 from csm_nb.model import Engagement, PulseAnswer
@@ -135,6 +135,9 @@ class PulseAnswerForm(EntryForm):
         self.respondent.add_class("csm-pulse-respondent")
         self.date.add_class("csm-pulse-date")
         self.rows: dict[str, OutcomeRow] = {}
+        # Whose stored answers the boxes show (respondent, date), once loaded or saved: moving on to a person
+        # with no answers that day then starts from empty boxes, so nobody's ratings are saved under another name.
+        self._shown_for: tuple[str, str] | None = None
         self.outcomes_box = w.VBox()
         self.box = self._box([self.respondent, self.date, self.outcomes_box], width="700px")
         self.date.observe(self._on_date, names="value")
@@ -170,14 +173,24 @@ class PulseAnswerForm(EntryForm):
 
     def load(self) -> None:
         """Show what the respondent answered on the date when the store holds answers of theirs then, so that a
-        correction keeps the importance and comment not retyped; otherwise what the boxes hold stays."""
+        correction keeps the importance and comment not retyped. Otherwise the boxes are emptied when they show
+        another person's or day's stored answers, and what was typed before the name stays."""
         who = _text(self.respondent.value)
         day = self.date.value if self._date_text is None else None
         if who is None or not isinstance(day, dt.date):
             return
         given = {a.desired_outcome: a for a in self.owner.engagement.pulse if a.respondent == who and a.date == day.isoformat()}
         if not given:
+            if self._shown_for is not None and self._shown_for != (who, day.isoformat()):
+                self._shown_for = None
+                self._quiet = True
+                try:
+                    for row in self.rows.values():
+                        row.satisfaction.value = row.importance.value = row.comment.value = ""
+                finally:
+                    self._quiet = False
             return
+        self._shown_for = (who, day.isoformat())
         self._quiet = True
         try:
             for outcome_id, row in self.rows.items():
@@ -201,16 +214,7 @@ class PulseAnswerForm(EntryForm):
         if respondent is not None:
             self.respondent.value = respondent
         if date is not None:
-            if isinstance(date, str):
-                try:
-                    date = dt.date.fromisoformat(date.strip())
-                except ValueError:
-                    self._date_text = date
-                    self._changed()
-                    date = None
-            if date is not None:
-                self._date_text = None
-                self.date.value = date
+            self.enter_date(date)
         for outcome_id, given in (answers or {}).items():
             if outcome_id not in self.rows:
                 raise KeyError(f"no desired outcome {outcome_id!r} in the form; offered: {', '.join(self.rows)}")
@@ -225,7 +229,7 @@ class PulseAnswerForm(EntryForm):
         who = _text(self.respondent.value)
         if who is None:
             raise InputError("Respondent: type who answered, such as one of the people on the customer's side")
-        date = parse_day(self._date_text if self._date_text is not None else self.date.value, "Date")
+        date = self.typed_date()
         if dt.date.fromisoformat(date) > self.owner.today:
             raise InputError(
                 f"Date: {date} is after {day_words(self.owner.today)}, the date the report is read at; "
@@ -247,7 +251,9 @@ class PulseAnswerForm(EntryForm):
         return answers
 
     def write(self, entry: list[PulseAnswer]) -> dict[str, int]:
-        return self.store.add_pulse(self.owner.engagement.id, entry, author=self.owner.author)
+        counts = self.store.add_pulse(self.owner.engagement.id, entry, author=self.owner.author)
+        self._shown_for = (entry[0].respondent, entry[0].date)
+        return counts
 
     def read_back(self, entry: list[PulseAnswer]) -> None:
         logged = {pulse_key(a): a for a in self.store.load(self.owner.engagement.id).pulse}

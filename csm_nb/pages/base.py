@@ -150,6 +150,30 @@ class Page(ABC):
         """Other files a headless run writes beside the results file, by suffix (default: none)."""
         return {}
 
+    # -- a page with forms: what a save calls --------------------------------------------------------
+    def refresh(self) -> None:
+        """Read the engagement again and work the page out anew (its ``__post_init__``): what a save in one
+        of its forms calls. The forms, when shown, follow (:meth:`update_forms`) and redraw the report's
+        parts under them."""
+        from csm_nb.data.store import Store
+
+        with Store.existing(self.db or None) as store:  # type: ignore[attr-defined]
+            self.engagement = store.load(self.engagement.id)  # type: ignore[attr-defined]
+            self.reread(store)
+        self.__post_init__()  # type: ignore[attr-defined]
+        forms = getattr(self, "forms", None)
+        if forms is not None:
+            self.update_forms(forms)
+            forms.redraw()
+
+    def reread(self, store: Any) -> None:
+        """What else :meth:`refresh` reads from the open ``store`` besides the engagement (default: nothing)."""
+        return None
+
+    def update_forms(self, forms: Any) -> None:
+        """Give the forms the engagement as the store now holds it (default: ``forms.update(engagement)``)."""
+        forms.update(self.engagement)  # type: ignore[attr-defined]
+
     def verdicts(self) -> dict[str, Any]:
         """The engagement's verdicts (:mod:`csm_nb.method.verdicts`) as every page's results carry them."""
         return engagement_verdicts(self.engagement, as_of=self.as_of).as_json()  # type: ignore[attr-defined]

@@ -135,15 +135,6 @@ class CsmActivitiesPage(Page):
         self.forms = ActivityForms(self.engagement, self.model, db=self.db, today=self.as_of, on_saved=self.refresh)
         return self.forms
 
-    def refresh(self) -> None:
-        """Read the engagement again and count anew: what a save in the form calls."""
-        with Store.existing(self.db or None) as store:
-            self.engagement = store.load(self.engagement.id)
-        self.__post_init__()
-        if self.forms is not None:
-            self.forms.update(self.engagement)
-            self.forms.redraw()
-
     # -- facts -----------------------------------------------------------------------------------------
     @property
     def flagged(self) -> list[str]:

@@ -137,13 +137,8 @@ class CustomerJobsPage(Page):
         self.forms = JobsForms(self.engagement, db=self.db, today=self.as_of, on_saved=self.refresh)
         return self.forms
 
-    def refresh(self) -> None:
-        """Read the engagement again and score the jobs anew: what a save in the workshop calls."""
-        with Store.existing(self.db or None) as store:
-            self.engagement = store.load(self.engagement.id)
-        self.__post_init__()
-        if self.forms is not None:
-            self.forms.redraw()
+    def update_forms(self, forms: Any) -> None:
+        """The forms keep their own draft of the jobs (they saved it): nothing to hand them."""
 
     # -- facts ---------------------------------------------------------------------------------------
     def under_served(self) -> list[jm.RatedOutcome]:

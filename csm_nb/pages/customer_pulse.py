@@ -156,15 +156,6 @@ class CustomerPulsePage(Page):
         self.forms = PulseForms(self.engagement, db=self.db, today=self.as_of, on_saved=self.refresh)
         return self.forms
 
-    def refresh(self) -> None:
-        """Read the engagement again and read the pulse anew: what a save in the form calls."""
-        with Store.existing(self.db or None) as store:
-            self.engagement = store.load(self.engagement.id)
-        self.__post_init__()
-        if self.forms is not None:
-            self.forms.update(self.engagement)
-            self.forms.redraw()
-
     # -- facts ---------------------------------------------------------------------------------------
     def job_statement(self, job_id: str) -> str:
         found = next((j for j in self.engagement.jobs or [] if j.get("id") == job_id), None)

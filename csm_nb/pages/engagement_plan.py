@@ -133,15 +133,11 @@ class EngagementPlanPage(Page):
         )
         return self.forms
 
-    def refresh(self) -> None:
-        """Read the engagement and its model again and compute the plan anew: what a save in the forms calls."""
-        with Store.existing(self.db or None) as store:
-            self.engagement = store.load(self.engagement.id)
-            self.model = store.engagement_model(self.engagement) or builtin_model(DEFAULT_MODEL_ID)
-        self.__post_init__()
-        if self.forms is not None:
-            self.forms.update(self.engagement, self.model, self.plan.occurrences)
-            self.forms.redraw()
+    def reread(self, store: Store) -> None:
+        self.model = store.engagement_model(self.engagement) or builtin_model(DEFAULT_MODEL_ID)
+
+    def update_forms(self, forms: Any) -> None:
+        forms.update(self.engagement, self.model, self.plan.occurrences)
 
     # -- facts ---------------------------------------------------------------------------------
     @property

@@ -289,15 +289,6 @@ class MaturityPage(Page):
         self.forms = MaturityForms(self.engagement, self.model, db=self.db, today=self.as_of, on_saved=self.refresh)
         return self.forms
 
-    def refresh(self) -> None:
-        """Read the engagement again and place it anew: what a save in a form calls."""
-        with Store.existing(self.db or None) as store:
-            self.engagement = store.load(self.engagement.id)
-        self.__post_init__()
-        if self.forms is not None:
-            self.forms.update(self.engagement)
-            self.forms.redraw()
-
     # -- words ---------------------------------------------------------------------------------------
     def level_name(self, number_: int) -> str:
         level = self.model.level(number_)

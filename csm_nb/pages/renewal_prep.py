@@ -178,15 +178,6 @@ class RenewalPrepPage(Page):
         self.forms = RenewalForms(self.engagement, db=self.db, today=self.as_of, on_saved=self.refresh)
         return self.forms
 
-    def refresh(self) -> None:
-        """Read the engagement again and judge the renewal anew: what a save in the form calls."""
-        with Store.existing(self.db or None) as store:
-            self.engagement = store.load(self.engagement.id)
-        self.__post_init__()
-        if self.forms is not None:
-            self.forms.update(self.engagement)
-            self.forms.redraw()
-
     # -- facts -----------------------------------------------------------------------------------------
     @property
     def days_to_renewal(self) -> int | None:

@@ -126,15 +126,6 @@ class StakeholderMapPage(Page):
         self.forms = StakeholderForms(self.engagement, db=self.db, today=self.as_of, on_saved=self.refresh)
         return self.forms
 
-    def refresh(self) -> None:
-        """Read the engagement again and map it anew: what a save in the form calls."""
-        with Store.existing(self.db or None) as store:
-            self.engagement = store.load(self.engagement.id)
-        self.__post_init__()
-        if self.forms is not None:
-            self.forms.update(self.engagement)
-            self.forms.redraw()
-
     # -- facts --------------------------------------------------------------------------------------------------
     def counts(self) -> dict[str, Any]:
         present = self.present

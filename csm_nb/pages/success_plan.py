@@ -141,14 +141,8 @@ class SuccessPlanPage(Page):
         self.forms = SuccessPlanForms(self.engagement, self.milestones, db=self.db, today=self.as_of, on_saved=self.refresh)
         return self.forms
 
-    def refresh(self) -> None:
-        """Read the engagement again and judge the plan anew: what a save in the form calls."""
-        with Store.existing(self.db or None) as store:
-            self.engagement = store.load(self.engagement.id)
-        self.__post_init__()
-        if self.forms is not None:
-            self.forms.update(self.engagement, self.milestones)
-            self.forms.redraw()
+    def update_forms(self, forms: Any) -> None:
+        forms.update(self.engagement, self.milestones)
 
     # -- facts ---------------------------------------------------------------------------------------
     def upcoming(self) -> sp.Milestone | None:
