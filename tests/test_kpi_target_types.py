@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+from html import unescape
 
 import pytest
 from hypothesis import given
@@ -225,3 +227,39 @@ def test_the_value_report_asks_for_corrective_action_on_a_breach():
     assert page.results()["overall"] == "off_track"
     summary = str(page.summary())
     assert "behind: Months between releases (above the ceiling of 6 months)" in summary
+
+
+def test_the_kpi_register_reads_a_ceiling_as_a_ceiling_and_names_the_customers_measure_it_serves() -> None:
+    from reading import plain
+
+    from csm_nb.pages.kpi_workshop import page_for
+
+    jobs = [
+        {
+            "id": "ship",
+            "statement": "get new features to customers",
+            "steps": [
+                {
+                    "id": "release",
+                    "name": "release",
+                    "desired_outcomes": [{"id": "wait", "statement": "minimise the wait for a fix"}],
+                }
+            ],
+        }
+    ]
+    kpi = release_kpi(desired_outcome="wait")
+    other = Kpi("cycle", outcome="speed", name="Cycle time", kind="leading", baseline=30, target=20, direction="decrease")
+    engagement = Engagement(
+        "prep", "Prep", outcomes=[Outcome("speed", description="Speed to market")], kpis=[kpi, other], jobs=jobs
+    )
+
+    def text(html: str) -> str:
+        return " ".join(unescape(re.sub(r"<[^>]+>", " ", plain(html))).split())
+
+    register = text(str(page_for(engagement).register()))
+    assert (
+        "Months between releases months stay at or below – at most 6 half-yearly Priya Nair minimise the wait for a fix" in register
+    )
+    assert "Cycle time should fall 30 20" in register
+    # With no KPI naming a desired outcome, the column is not there at all.
+    assert "Serves" not in text(str(page_for(Engagement("p", "P", kpis=[other])).register()))

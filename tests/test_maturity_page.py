@@ -3,6 +3,7 @@ peers, the parts it draws (escaped, customer-safe), a page judged later, and wha
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -59,6 +60,7 @@ def test_day_one_gives_the_acceptance_figures(db: Path) -> None:
             "baseline": 4.0,
             "latest": 4.0,
             "target": 5.0,
+            "peer_median": (4.2 + 4.8) / 2,  # the four peers' 3.0, 4.2, 4.8 and 6.0
         }
     ]
 
@@ -108,3 +110,28 @@ def test_applies_and_the_index_headline() -> None:
     assert maturity.MaturityPage.applies(Engagement("x", "X", maturity={"model": "m", "assessments": [{"date": "2026-01-01"}]}))
     h = maturity.MaturityPage.index_headline({"level": 3, "index": 3.5, "day1": {"date": "2026-01-15", "index": 2.5}})
     assert h.figures["maturity_level"] == 3 and h.summary == "Level 3, index 3.5 (+1 since 2026-01-15)."
+
+
+def test_a_plan_agreed_at_the_last_review_is_judged_from_the_level_held_then(tmp_path: Path) -> None:
+    """The example: day 1 at level 1, the November review at level 2, a plan to level 3. The plan is one level
+    up from where the customer stood when it was agreed, so no "two levels in one plan" warning; judged after
+    the target is reached, it is not refused after the fact either."""
+    from conftest import store_with_example
+
+    db = store_with_example(tmp_path / "s.sqlite")
+    r = maturity.open_page("employee-engagement", db=str(db), as_of="2026-12-04").results()
+    assert (r["day1"]["level"], r["level"], r["index"], r["plan"]["target_level"]) == (1, 2, 2.5, 3)
+    assert (r["plan"]["warnings"], r["plan"]["refused"]) == ([], [])
+    from csm_nb.data.maturity_model import builtin_maturity_model
+    from csm_nb.data.store import Store
+
+    with Store(db) as store:
+        e = store.load("employee-engagement")
+    e.maturity["assessments"].append(
+        {
+            "date": "2026-12-01",
+            "observed": {**e.maturity["assessments"][-1]["observed"], "kpis-owned-monthly": "yes", "plan-per-kpi": "yes"},
+        }
+    )
+    later = maturity.MaturityPage(e, builtin_maturity_model("value-measurement"), dt.date(2026, 12, 4))
+    assert later.now.level == 3 and (later.checks.refused, later.checks.warnings) == ([], [])

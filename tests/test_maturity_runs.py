@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import statistics
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,13 @@ def test_the_acceptance_numbers_from_the_results_file(run: tuple[Path, Path]) ->
     assert [s["id"] for s in r["strengths"]] == ["b4a"]
     assert (r["peers"]["n"], r["peers"]["median"], r["peers"]["share_below"]) == (4, 2.5, 0.5)
     assert r["day1"] == {"date": "2026-01-15", "level": 2, "index": 2.5}
+    # The four peers' latest lead conversion (3.0, 4.2, 4.8, 6.0; the other tag's 9.0 left out): median 4.5.
+    conversion = next(m for m in r["metrics"] if m["id"] == "lead-conversion")
+    assert (conversion["baseline"], conversion["latest"], conversion["peer_median"]) == (
+        4.0,
+        4.0,
+        statistics.median([3.0, 4.2, 4.8, 6.0]),
+    )
     assert set(r["plan"]) >= {"target_level", "by", "on_course", "warnings"}
     assert r["segments"] == [
         {

@@ -12,6 +12,7 @@ from csm_nb.data.store import Store
 from csm_nb.frames import known, kpi_frame
 from csm_nb.method import kpis
 from csm_nb.method.dates import parse_as_of
+from csm_nb.method.pulse import desired_outcomes
 from csm_nb.model import Engagement, Kpi
 from csm_nb.pages.base import Page
 from csm_nb.render import charts
@@ -128,6 +129,12 @@ class KpiWorkshopPage(Page):
             return Html("")
         columns = ["Kind", "KPI", "Unit", "Direction", "Baseline", "Target", "Measured", "Owner", "Data from"]
         numeric = [False] * 4 + [True, True] + [False] * 3
+        # The customer's own measure each KPI serves (customer_jobs), in the customer's words, when any is named.
+        serves = {o.id: o.statement for o in desired_outcomes(e.jobs)}
+        show_serves = any(k.desired_outcome for k in e.kpis)
+        if show_serves:
+            columns.append("Serves the customer's measure")
+            numeric.append(False)
         groups = [(o.description or o.id, [k for k in e.kpis if k.outcome == o.id]) for o in e.outcomes]
         linked = {o.id for o in e.outcomes}
         loose = [k for k in e.kpis if k.outcome not in linked]
@@ -147,12 +154,13 @@ class KpiWorkshopPage(Page):
                     Html('<span class="tag {}">{}</span>').format("tag-good" if r.kind == "leading" else "", r.kind or "not set"),
                     r.name or r.Index,
                     r.unit or "",
-                    _direction(r.direction),
-                    _value(known(r.baseline)),
-                    _value(known(r.target)),
+                    _direction(r.direction, target_type=r.target_type),
+                    _value(known(r.baseline)) if not _is_limit(r.target_type) else "–",
+                    _target(known(r.target), target_type=r.target_type),
                     _frequency(r.frequency),
                     r.owner or "",
                     r.source or "",
+                    *([serves.get(r.desired_outcome, r.desired_outcome or "")] if show_serves else []),
                 ]
                 for r in frame.itertuples()
             ]
@@ -276,14 +284,50 @@ class KpiWorkshopPage(Page):
         }
 
 
-def _direction(direction: str | None) -> str:
+def _is_limit(target_type: str | None) -> bool:
+    return target_type in ("stay_below", "stay_above")
+
+
+def _direction(direction: str | None, *, target_type: str | None = None) -> str:
+    """Which way the KPI should go; a ceiling or floor says where it must stay."""
+    if _is_limit(target_type):
+        return "stay at or below" if target_type == "stay_below" else "stay at or above"
     return {"increase": "should rise", "decrease": "should fall"}.get(direction or "", "not set")
+
+
+def _target(value: float | None, *, target_type: str | None = None) -> str:
+    """The target; a ceiling reads "at most 6", a floor "at least 6".
+
+    >>> _target(6.0, target_type="stay_below"), _target(6.0), _target(None, target_type="stay_above")
+    ('at most 6', '6', 'not known yet')
+    """
+    text = _value(value)
+    if value is None or not _is_limit(target_type):
+        return text
+    return f"{'at most' if target_type == 'stay_below' else 'at least'} {text}"
 
 
 def _kpi_result(k: Kpi) -> dict[str, Any]:
     return {
         f: getattr(k, f)
-        for f in ("id", "outcome", "name", "kind", "unit", "direction", "baseline", "target", "frequency", "source", "owner")
+        for f in (
+            "id",
+            "outcome",
+            "name",
+            "kind",
+            "unit",
+            "direction",
+            "baseline",
+            "target",
+            "target_type",
+            "frequency",
+            "source",
+            "owner",
+            "capability",
+            "desired_outcome",
+            "origin",
+            "consent",
+        )
     }
 
 

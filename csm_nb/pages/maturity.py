@@ -19,13 +19,13 @@ to record an assessment and to put the plan's metric targets into the KPI regist
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from csm_nb import config
-from csm_nb.data.maturity_model import check_maturity_model, resolve_maturity_model
-from csm_nb.data.schema import Context
+from csm_nb.data.maturity_model import resolve_maturity_model
 from csm_nb.data.store import Store
 from csm_nb.forms.plan_log import live_part
 from csm_nb.method import maturity as mt
@@ -263,6 +263,12 @@ class MaturityPage(Page):
         # "two levels" away because day 1 was lower, and a target since reached is not refused after the fact.
         target = self.plan.get("target_level")
         below = [p.level for p in self.placements if target is not None and p.level < target]
+        # The peers' metrics likewise: the median of their latest values (what "like companies" reach).
+        self.peer_medians = {
+            m.id: statistics.median(values)
+            for m in self.model.metrics
+            if (values := [p.metrics[m.id] for p in self.peers if m.id in p.metrics])
+        }
         self.checks = mt.check_plan(
             self.plan,
             model=self.model,
@@ -485,11 +491,13 @@ class MaturityPage(Page):
                     f"{latest[1]:g} ({when(latest[0])})" if latest else "not measured",
                     f"{float(targets[m.id]):g}" if m.id in targets else "",
                     "improved" if improved else ("not yet" if base else ""),
+                    *([f"{self.peer_medians[m.id]:g}" if m.id in self.peer_medians else "–"] if self.peer_medians else []),
                 ]
             )
         if not rows:
             return Html("")
-        return section("Metrics", table(["Metric", "Direction", "Day 1", "Latest", "Target", "Since day 1"], rows))
+        columns = ["Metric", "Direction", "Day 1", "Latest", "Target", "Since day 1"]
+        return section("Metrics", table(columns + (["Peers (median)"] if self.peer_medians else []), rows))
 
     @live_part
     def plan_part(self) -> Html:
@@ -576,6 +584,7 @@ class MaturityPage(Page):
                     "baseline": self.baselines[m.id][1] if m.id in self.baselines else None,
                     "latest": self.latest[m.id][1] if m.id in self.latest else None,
                     "target": float(targets[m.id]) if m.id in targets else None,
+                    "peer_median": self.peer_medians.get(m.id),
                 }
                 for m in self.model.metrics
             ],
@@ -592,16 +601,6 @@ class MaturityPage(Page):
         }
 
 
-def find_in(store: Store) -> Any:
-    """A finder of maturity models in ``store`` (its imported documents), for resolve_maturity_model."""
-
-    def find(model_id: str) -> mt.MaturityModel | None:
-        doc = store.maturity_model_document(model_id)
-        return check_maturity_model(doc, Context(source=f"maturity model {model_id!r} in the store")) if doc else None
-
-    return find
-
-
 def open_page(
     engagement_id: str, *, db: str | None = None, results_path: str | None = None, as_of: str = "", peer_tag: str = ""
 ) -> MaturityPage:
@@ -611,7 +610,7 @@ def open_page(
     with Store.existing(db or None) as store:
         engagement = store.load(engagement_id)
         maturity = engagement.maturity or {"model": "value-measurement"}
-        model = resolve_maturity_model(maturity, find=find_in(store))
+        model = resolve_maturity_model(maturity, find=store.find_maturity_model)
         tag = (peer_tag or "").strip() or maturity.get("peer_tag") or None
         peers = peer_readings(store, engagement, model, tag=tag, as_of=day) if engagement.maturity else []
     page = MaturityPage(engagement, model, day, peers=peers, peer_tag=tag, db=db or None)
