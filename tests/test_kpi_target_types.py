@@ -258,7 +258,8 @@ def test_the_kpi_register_reads_a_ceiling_as_a_ceiling_and_names_the_customers_m
 
     register = text(str(page_for(engagement).register()))
     assert (
-        "Months between releases months stay at or below – at most 6 half-yearly Priya Nair minimise the wait for a fix" in register
+        "Months between releases months stay at or below – at most 6 half-yearly Priya Nair minimise the wait for a fix"
+        in register
     )
     assert "Cycle time should fall 30 20" in register
     # With no KPI naming a desired outcome, the column is not there at all.
