@@ -5,7 +5,8 @@ recording one respondent's pulse answers (``16_customer_pulse``).
 One JupyterLab serves the module, on a store of two engagements: one placed on the built-in
 ``value-measurement`` model (a day-1 assessment 60 days ago at level 2, index 2.17, and a plan to level 3
 with two metric targets), one with a job of three desired outcomes, two of them asked 90 days ago. Both
-workbooks are run as a person runs them (``as_of`` empty: today).
+workbooks are run as a person runs them, judged at today (``as_of`` set to it, so a run that crosses
+midnight cannot judge the notebook and the expectations at different dates).
 
 Maturity: today's assessment (level 3's behaviours yes, yes, partly; a metric 75) is added: level 3,
 index 3.25; the same date saved again with one answer changed (partly to no) corrects it in place (two
@@ -46,7 +47,9 @@ from csm_nb.vocabulary import day_words
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 MATURITY, PULSE = "maturity-browser", "pulse-browser"
-TODAY = dt.date.today()  # both workbooks are judged at today (as_of empty), as a person runs them
+# Both workbooks are judged at today, set as their as_of so that a run crossing midnight does not judge the
+# notebook at one date and the test's expectations at another.
+TODAY = dt.date.today()
 DAY1 = TODAY - dt.timedelta(days=60)  # the maturity benchmark
 BY = TODAY + dt.timedelta(days=120)  # the maturity plan's date
 BEFORE = TODAY - dt.timedelta(days=90)  # the pulse's round before
@@ -179,7 +182,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     base = tmp_path_factory.mktemp("maturity-pulse-lab")
     db = base / "store.sqlite"
     import_engagements(engagement_files(base), db=db)
-    with running_lab(base, {name: {"engagement_id": eid} for name, eid in NOTEBOOKS.items()}, db=db) as running:
+    with running_lab(
+        base, {name: {"engagement_id": eid, "as_of": TODAY.isoformat()} for name, eid in NOTEBOOKS.items()}, db=db
+    ) as running:
         yield {**running, "db": db.resolve()}
 
 

@@ -42,7 +42,9 @@ from csm_nb.vocabulary import day_words
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 EID = "relationship-browser"
-TODAY = dt.date.today()  # every workbook is judged at today (as_of empty), as a person runs it
+# Every workbook is judged at today, set as its as_of so that a run crossing midnight does not judge the
+# notebook at one date and the test's expectations at another.
+TODAY = dt.date.today()
 START = TODAY - dt.timedelta(days=45)
 END = START.replace(year=START.year + 1) - dt.timedelta(days=1)
 DUE = TODAY - dt.timedelta(days=5)  # the first milestone: five days overdue
@@ -170,7 +172,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     base = tmp_path_factory.mktemp("relationship-lab")
     db = base / "store.sqlite"
     import_engagements([engagement_file(base)], db=db)
-    with running_lab(base, {name: {"engagement_id": EID} for name in NOTEBOOKS}, db=db) as running:
+    with running_lab(base, {name: {"engagement_id": EID, "as_of": TODAY.isoformat()} for name in NOTEBOOKS}, db=db) as running:
         yield {**running, "db": db.resolve()}
 
 
